@@ -1,0 +1,99 @@
+"""Scorers: read each model output next to its case and say how right it is.
+
+``build_scorers`` turns a suite's validated ``scorers:`` entries into ``Scorer`` objects, once per run.
+Each has an async ``score(output, case) -> Score`` (1.0 right, 0.0 wrong for the built-ins), an
+``aggregate(cases, scores)`` for suite-level figures (classification metrics), and a ``check_reference``
+that validation uses to flag references a scorer cannot use.
+
+    exact      output equals the reference after normalisation          exact.py
+    includes   output contains the reference (or a fixed text)          match.py
+    regex      output matches a regular expression                      match.py
+    json       output is JSON; optionally fits a schema, equals the ref  jsonscore.py
+    classify   output names a label; accuracy, F1, kappa, confusion     classify.py
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from evalkit.errors import SuiteError
+from evalkit.scorers.base import Aggregate, Scorer
+from evalkit.scorers.classify import UNPARSED, ClassifyScorer, build_classify
+from evalkit.scorers.exact import ExactScorer, build_exact
+from evalkit.scorers.jsonscore import JsonScorer, build_json
+from evalkit.scorers.match import IncludesScorer, RegexScorer, build_includes, build_regex
+from evalkit.scorers.options import SCORER_OPTIONS, ScorerConfig, ScorerOptions
+
+__all__ = [
+    "UNPARSED",
+    "Aggregate",
+    "ClassifyScorer",
+    "ExactScorer",
+    "IncludesScorer",
+    "JsonScorer",
+    "RegexScorer",
+    "Scorer",
+    "build_scorer",
+    "build_scorers",
+]
+
+RESERVED_NAMES = frozenset({"error_rate"})
+"""Metric names evalkit reports itself, which a scorer may not be named."""
+
+_BUILDERS: dict[str, Callable[[Any], Scorer]] = {
+    "exact": build_exact,
+    "includes": build_includes,
+    "regex": build_regex,
+    "json": build_json,
+    "classify": build_classify,
+}
+
+
+def build_scorer(config: ScorerConfig) -> Scorer:
+    """The scorer one validated suite entry describes; ``SuiteError`` if its options cannot work."""
+    builder = _BUILDERS.get(config.kind)
+    if builder is None:
+        known = ", ".join(_BUILDERS)
+        raise SuiteError(f"scorer {config.kind!r} is unknown (known: {known})", field="scorers")
+    return builder(_checked(config.options, config.kind))
+
+
+def build_scorers(configs: Sequence[ScorerConfig]) -> list[Scorer]:
+    """The scorers of a suite, in order; their names (which prefix every metric) must be distinct."""
+    scorers: list[Scorer] = []
+    for index, config in enumerate(configs):
+        try:
+            scorer = build_scorer(config)
+        except SuiteError as exc:
+            raise _located(exc, index) from None
+        _check_name(scorer, scorers, index)
+        scorers.append(scorer)
+    return scorers
+
+
+def _checked(options: ScorerOptions, kind: str) -> ScorerOptions:
+    expected = SCORER_OPTIONS[kind]
+    if not isinstance(options, expected):
+        raise TypeError(f"{kind} scorer needs {expected.__name__}, got {type(options).__name__}")
+    return options
+
+
+def _check_name(scorer: Scorer, earlier: Sequence[Scorer], index: int) -> None:
+    field = f"scorers[{index}]"
+    if scorer.name in RESERVED_NAMES:
+        raise SuiteError(f"scorer name {scorer.name!r} is reserved for evalkit's own metric", field=field)
+    if any(other.name == scorer.name for other in earlier):
+        raise SuiteError(
+            f"two scorers are named {scorer.name!r}; give one of them another 'name' so their metrics "
+            "can be told apart",
+            field=field,
+        )
+
+
+def _located(error: SuiteError, index: int) -> SuiteError:
+    """The same error located at the entry: ``scorers.json.schema`` becomes ``scorers[2].json.schema``."""
+    field = error.field or "scorers"
+    if field.startswith("scorers") and not field.startswith("scorers["):
+        field = f"scorers[{index}]" + field.removeprefix("scorers")
+    return SuiteError(error.message, file=error.file, line=error.line, field=field)

@@ -1,17 +1,51 @@
 """The suite file's schema: what each key means and what it may hold.
 
 The loader (``evalkit.suite.load``) reads YAML, validates it against ``Suite`` and turns any pydantic
-error into one line naming the file, the line and the field.
+error into one line naming the file, the line and the field. The validators here accept the short forms
+a person writes (``- exact``, ``final: gpt-4o-mini@chat``) and raise errors located at the offending item
+(``scorers[2]``, ``targets.final``), so the same checks hold for suites built in Python.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Literal
+import re
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from evalkit.scorers.options import ScorerConfig
+from evalkit.scorers.options import SCORER_OPTIONS, ScorerConfig
+from evalkit.suite.located import located_error, relocated
+
+if TYPE_CHECKING:
+    from evalkit.suite.located import PathElem
+    from evalkit.suite.yamlpos import YamlDoc
+
+DATA_EXTENSIONS: dict[str, Literal["jsonl", "csv", "parquet"]] = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+}
+"""Data file extensions and the format each one is read as."""
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
+_WORD = re.compile(r"[A-Za-z_\-]+")
+
+
+def _non_empty_strings(values: list[str] | None) -> list[str] | None:
+    if values is not None and any(value == "" for value in values):
+        raise ValueError("stop sequences must not be empty strings")
+    return values
 
 
 class _Strict(BaseModel):
@@ -39,6 +73,11 @@ class Generation(_Strict):
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
+    @field_validator("stop")
+    @classmethod
+    def _not_empty(cls, value: list[str] | None) -> list[str] | None:
+        return _non_empty_strings(value)
+
 
 class Completions(_Strict):
     """How a conversation becomes a prompt for a legacy completions model."""
@@ -56,6 +95,11 @@ class Completions(_Strict):
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
+    @field_validator("stop")
+    @classmethod
+    def _not_empty(cls, value: list[str] | None) -> list[str] | None:
+        return _non_empty_strings(value)
+
     @field_validator("template")
     @classmethod
     def _template_fields(cls, value: str | None) -> str | None:
@@ -71,9 +115,9 @@ class Completions(_Strict):
 class Columns(_Strict):
     """Which columns of a table (CSV, Parquet, hub dataset) hold what."""
 
-    input: str
+    input: str = Field(min_length=1)
     """The user message (or the prompt)."""
-    expected: str
+    expected: str = Field(min_length=1)
     """The reference answer."""
     system: str | None = None
     """An optional system message."""
@@ -93,24 +137,84 @@ class DataSpec(_Strict):
     split: str = "test"
     """The hub dataset's split."""
     columns: Columns | None = None
-    """Column mapping for tables; required for CSV, Parquet and hub datasets."""
+    """Column mapping for tables; required for CSV, Parquet and hub datasets (optional for JSONL, whose
+    rows then hold the named fields instead of chat or prompt/completion rows)."""
     expand_turns: bool = False
     """One case per weighted assistant turn of a multi-turn conversation, instead of one per conversation."""
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:
         if (self.path is None) == (self.hf is None):
-            raise ValueError("give exactly one of 'path' or 'hf'")
+            raise ValueError("give exactly one of 'path' (a data file) or 'hf' (a dataset)")
+        if self.path is not None:
+            check_data_path(self.path, columns=self.columns)
+        elif self.columns is None:
+            raise located_error(
+                ("columns",), "required for a dataset: {input: COLUMN, expected: COLUMN}", None
+            )
         return self
+
+    @property
+    def format(self) -> Literal["jsonl", "csv", "parquet", "hf"] | None:
+        """How the data is read: from the path's extension, or ``hf``; None for an unknown extension."""
+        return "hf" if self.hf is not None else data_format(self.path or "")
+
+
+def data_format(path: str) -> Literal["jsonl", "csv", "parquet"] | None:
+    """The format a data file is read as, from its extension; None for an extension evalkit cannot read."""
+    return DATA_EXTENSIONS.get(PurePosixPath(path).suffix.lower())
+
+
+def check_data_path(path: str, *, columns: Columns | None, loc: tuple[PathElem, ...] = ("path",)) -> None:
+    """Raise (located at ``loc`` or ``columns``) unless ``path`` names a readable kind of data file."""
+    if not path.strip():
+        raise located_error(loc, "must not be empty", path)
+    kind = data_format(path)
+    if kind is None:
+        allowed = ", ".join(DATA_EXTENSIONS)
+        suffix = PurePosixPath(path).suffix or "no extension"
+        raise located_error(loc, f"cannot read {suffix} files (allowed: {allowed})", path)
+    if kind != "jsonl" and columns is None:
+        raise located_error(
+            ("columns",) if loc else (),
+            f"required for a {kind} file: say which columns hold what, e.g. "
+            f"data: {{path: {path}, columns: {{input: question, expected: answer}}}}",
+            None,
+        )
 
 
 class TargetSpec(_Strict):
-    """A model named in the suite's ``targets:`` block."""
+    """A model named in the suite's ``targets:`` block (``MODEL``, ``MODEL@chat`` or a mapping)."""
 
     model: str = Field(min_length=1)
     """Model id as the service knows it."""
     endpoint: Literal["chat", "completions"] | None = None
     """Override the endpoint that the model's lineage implies."""
+
+    @classmethod
+    def parse(cls, text: str) -> TargetSpec:
+        """``"MODEL"``, ``"MODEL@chat"`` or ``"MODEL@completions"`` as a spec; ValueError if malformed.
+
+        A suffix that is not a word (``claude-3-haiku@20240307``) is part of the model id."""
+        text = text.strip()
+        model, at, suffix = text.rpartition("@")
+        endpoint = suffix if at and suffix in ("chat", "completions") else None
+        if at and endpoint is None and _WORD.fullmatch(suffix):
+            raise ValueError(f"{text!r}: unknown endpoint '@{suffix}' (allowed: @chat, @completions)")
+        model = model.strip() if endpoint else text
+        if not model:
+            raise ValueError(f"{text!r}: the model id is missing")
+        return cls(model=model, endpoint=endpoint)  # type: ignore[arg-type]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return cls.parse(value).model_dump()
+            except ValueError as exc:
+                raise located_error((), str(exc), value) from None
+        return value
 
 
 class GateRule(_Strict):
@@ -132,20 +236,57 @@ class GateRule(_Strict):
         return self
 
 
+def scorer_entry(value: Any) -> Any:
+    """One ``scorers:`` item (``exact``, ``{exact: {...}}``, ``{kind, options}``) as a ``ScorerConfig``."""
+    if isinstance(value, ScorerConfig):
+        return value
+    kind, options = _split_entry(value)
+    if kind not in SCORER_OPTIONS:
+        known = ", ".join(SCORER_OPTIONS)
+        raise located_error((), f"scorer {kind!r} is unknown (known: {known})", value)
+    if options is None:
+        options = {}
+    if not isinstance(options, dict):
+        raise located_error((kind,), f"expected a mapping of options, got {options!r}", options)
+    try:
+        validated = SCORER_OPTIONS[kind].model_validate(options)
+    except ValidationError as exc:
+        raise relocated(exc, (kind,)) from None
+    return ScorerConfig(kind=kind, options=validated)
+
+
+def _split_entry(value: Any) -> tuple[str, Any]:
+    if isinstance(value, str):
+        return value, {}
+    if isinstance(value, dict) and set(value) <= {"kind", "options"} and "kind" in value:
+        return str(value["kind"]), value.get("options")
+    if isinstance(value, dict) and len(value) == 1:
+        ((kind, options),) = value.items()
+        return str(kind), options
+    if isinstance(value, dict):
+        kinds = ", ".join(map(str, value)) or "none"
+        raise located_error((), f"a scorer entry names one scorer, got {len(value)} ({kinds})", value)
+    raise located_error(
+        (), f"expected a scorer name or a mapping like 'classify: {{labels: [...]}}', got {value!r}", value
+    )
+
+
 class Suite(_Strict):
     """A suite file: the test cases, how to score them, and the bar to pass."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
+    name: str
     """Short name; also the folder under ``reports/`` (letters, digits, ``.``, ``_``, ``-``)."""
     description: str = ""
     """One sentence on what the suite checks."""
     data: str | DataSpec | None = None
     """The test cases: a path (relative to the suite file) or a ``DataSpec``."""
-    cases: list[dict[str, Any]] | None = None
+    cases: list[dict[str, Any]] | None = Field(default=None, min_length=1)
     """Inline cases, in any of the row shapes a data file may hold."""
     generation: Generation = Field(default_factory=Generation)
+    """How every target generates."""
     completions: Completions = Field(default_factory=Completions)
-    scorers: list[ScorerConfig] = Field(min_length=1)
+    """How conversations become prompts for completions targets."""
+    scorers: list[Annotated[ScorerConfig, BeforeValidator(scorer_entry)]] = Field(min_length=1)
     """How each answer is scored; at least one."""
     gate: list[GateRule] = Field(default_factory=list)
     """Rules that must all hold for a ``go`` verdict (none: always go)."""
@@ -154,6 +295,66 @@ class Suite(_Strict):
 
     _path: Path = PrivateAttr(default=Path("suite.yaml"))
     _sha256: str = PrivateAttr(default="")
+    _doc: YamlDoc | None = PrivateAttr(default=None)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(
+                f"{value!r} is not a valid suite name (start with a letter or digit; then letters, digits, "
+                "'.', '_', '-')"
+            )
+        return value
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _data(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return DataSpec.model_validate(value)
+        if isinstance(value, str):
+            check_data_path(value, columns=None, loc=())
+            return value
+        if value is None or isinstance(value, DataSpec):
+            return value
+        raise located_error((), f"expected a file path or a mapping like {{path: ...}}, got {value!r}", value)
+
+    @field_validator("scorers")
+    @classmethod
+    def _unique_names(cls, scorers: list[ScorerConfig]) -> list[ScorerConfig]:
+        first: dict[str, int] = {}
+        for index, scorer in enumerate(scorers):
+            if scorer.name in first:
+                raise located_error(
+                    (index,),
+                    f"scorers[{first[scorer.name]}] is already named {scorer.name!r}; give one of them its "
+                    f"own name, e.g. '- {scorer.kind}: {{name: {scorer.name}_2, ...}}'",
+                    scorer.name,
+                )
+            first[scorer.name] = index
+        return scorers
+
+    @field_validator("targets")
+    @classmethod
+    def _target_names(cls, targets: dict[str, TargetSpec]) -> dict[str, TargetSpec]:
+        for name in targets:
+            if not _NAME.match(name):
+                raise located_error(
+                    (name,),
+                    f"{name!r} is not a valid target name (letters, digits, '.', '_', '-')",
+                    name,
+                )
+        return targets
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Suite:
+        if self.data is not None and self.cases is not None:
+            raise located_error(("cases",), "give 'data' or 'cases', not both", None)
+        if self.data is None and self.cases is None:
+            raise located_error(
+                (), "required key missing: 'data' (a file of test cases) or 'cases' (a list of cases)", None
+            )
+        return self
 
     @property
     def path(self) -> Path:
@@ -169,3 +370,7 @@ class Suite(_Strict):
     def data_spec(self) -> DataSpec | None:
         """``data`` as a ``DataSpec`` (a bare path becomes ``DataSpec(path=...)``)."""
         return DataSpec(path=self.data) if isinstance(self.data, str) else self.data
+
+    def line_of(self, *path: PathElem) -> int | None:
+        """1-based line in the suite file of the value at ``path`` (e.g. ``"cases", 3``); None if unknown."""
+        return self._doc.line_of(path) if self._doc is not None else None

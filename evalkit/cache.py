@@ -1,0 +1,157 @@
+"""Responses on disk, keyed by the request that produced them, so an identical re-run makes no calls.
+
+One SQLite file (``responses.sqlite``) in ``$EVALKIT_CACHE_DIR`` or the user cache directory. The key is
+the SHA-256 of the canonical JSON of (service identity, endpoint, model, request body); the value is the
+reply (output, usage, finish reason, latency) as JSON. Errors are never stored. Writes are batched —
+WAL journal, ``synchronous=NORMAL``, one commit per ``batch`` puts, at ``flush()`` and at ``close()`` — so
+a killed process loses at most its last uncommitted batch, never the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from evalkit.errors import InputError
+from evalkit.records import Usage
+
+FILE_NAME = "responses.sqlite"
+"""The cache file inside the cache directory."""
+_KEY_VERSION = "evalkit-cache-1"
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CachedReply:
+    """A stored successful reply."""
+
+    output: str
+    """The answer text."""
+    usage: Usage
+    """Tokens the original call consumed."""
+    finish_reason: str | None
+    """The original finish reason."""
+    latency_s: float
+    """Wall time of the original call."""
+
+
+def cache_key(identity: str, endpoint: str, model: str, payload: dict[str, Any]) -> str:
+    """SHA-256 hex of the canonical JSON of what determines an answer."""
+    material = json.dumps(
+        [_KEY_VERSION, identity, endpoint, model, payload],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+class Cache:
+    """The response cache: ``get`` and ``put`` by key; one connection, used from one thread."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path, *, batch: int = 200) -> None:
+        self._db = connection
+        self.path = path
+        """The SQLite file."""
+        self._batch = batch
+        self._pending = 0
+        self._last_commit = time.monotonic()
+
+    @staticmethod
+    def default_dir() -> Path:
+        """``$EVALKIT_CACHE_DIR``, else the platform's user cache directory for evalkit."""
+        configured = os.environ.get("EVALKIT_CACHE_DIR")
+        if configured:
+            return Path(configured).expanduser()
+        from platformdirs import user_cache_dir
+
+        return Path(user_cache_dir("evalkit", appauthor=False))
+
+    @classmethod
+    def open(cls, directory: str | Path | None = None, *, batch: int = 200) -> Cache:
+        """Open (creating if needed) the cache in ``directory`` (default: ``default_dir()``)."""
+        path = Path(directory if directory is not None else cls.default_dir()) / FILE_NAME
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA busy_timeout=10000")
+            connection.execute(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise InputError(
+                f"the response cache cannot be used ({exc}): delete the file, set EVALKIT_CACHE_DIR "
+                "to another directory, or run with --no-cache",
+                file=path,
+            ) from None
+        return cls(connection, path, batch=batch)
+
+    def get(self, key: str) -> CachedReply | None:
+        """The stored reply for ``key``, or None."""
+        row = self._db.execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            value = json.loads(row[0])
+            return CachedReply(
+                output=value["output"],
+                usage=Usage(*value["usage"]),
+                finish_reason=value["finish_reason"],
+                latency_s=float(value["latency_s"]),
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, key: str, reply: CachedReply) -> None:
+        """Store a successful reply; committed with the current batch."""
+        value = json.dumps(
+            {
+                "output": reply.output,
+                "usage": [reply.usage.prompt_tokens, reply.usage.completion_tokens],
+                "finish_reason": reply.finish_reason,
+                "latency_s": reply.latency_s,
+            },
+            ensure_ascii=False,
+        )
+        if self._pending == 0:
+            self._db.execute("BEGIN")
+        self._db.execute(
+            "INSERT OR REPLACE INTO responses (key, value, created) VALUES (?, ?, ?)",
+            (key, value, time.time()),
+        )
+        self._pending += 1
+        if self._pending >= self._batch or time.monotonic() - self._last_commit > 2.0:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit the puts made since the last commit."""
+        if self._pending:
+            self._db.execute("COMMIT")
+            self._pending = 0
+        self._last_commit = time.monotonic()
+
+    def close(self) -> None:
+        """Commit and close the file."""
+        self.flush()
+        self._db.close()
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -1,0 +1,197 @@
+"""The ``evalkit`` command: thin wrappers around the stages. Exit codes: 0 go, 1 no-go, 2 error."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from evalkit import __version__
+from evalkit.errors import EvalkitError
+
+EXIT_GO, EXIT_NO_GO, EXIT_ERROR = 0, 1, 2
+
+_DESCRIPTION = """\
+Decide whether a (fine-tuned) model is ready to ship: run a suite of test conversations through every
+target, score the answers, apply the suite's gate and write results.json, report.html, junit.xml and
+summary.md. The exit code is the verdict: 0 go, 1 no-go, 2 error (bad input, unreachable service).
+
+The OpenAI side is configured as the openai SDK reads it: OPENAI_API_KEY, OPENAI_BASE_URL (any
+OpenAI-compatible server), OPENAI_ORG_ID; Azure OpenAI through AZURE_OPENAI_ENDPOINT,
+AZURE_OPENAI_API_KEY and OPENAI_API_VERSION. Cached responses live in $EVALKIT_CACHE_DIR.
+"""
+
+_RUN_EPILOG = """\
+examples:
+  evalkit run suites/ticket-triage.yaml --model base=gpt-4o-mini --model ft=ft:gpt-4o-mini:acme::abc123
+  evalkit run suites/legacy.yaml --model old=ft:davinci-002:acme::xyz --out reports/legacy-check
+  evalkit run suites/triage.yaml --model local=my-model@chat   # an OpenAI-compatible server's model
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="evalkit", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser(
+        "run",
+        help="run a suite against its targets and decide go / no-go",
+        description="Run every case of SUITE through every target, score, gate, and write the outputs.",
+        epilog=_RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("suite", metavar="SUITE", help="the suite file (YAML)")
+    run.add_argument(
+        "--model", action="append", default=[], metavar="NAME=ID[@chat|@completions]",
+        help="a target to evaluate (repeatable); the endpoint follows the model's lineage unless given. "
+        "The name 'base' marks the reference model.",
+    )
+    run.add_argument(
+        "--out", type=Path, metavar="DIR",
+        help="output folder (default: reports/<suite name>/<UTC timestamp>/)",
+    )
+    run.add_argument(
+        "--concurrency", type=_positive_int, default=8, metavar="N",
+        help="requests in flight at once, across all targets (default: 8)",
+    )
+    run.add_argument("--no-cache", action="store_true", help="neither read nor write cached responses")
+    run.add_argument(
+        "--max-attempts", type=_positive_int, default=6, metavar="N",
+        help="attempts per request before the case is recorded as an error; 429 (honouring "
+        "Retry-After), 5xx, timeouts and dropped connections are retried (default: 6)",
+    )
+    run.add_argument(
+        "--timeout", type=_positive_float, default=60.0, metavar="SECONDS",
+        help="timeout of one attempt (default: 60)",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    validate = commands.add_parser(
+        "validate",
+        help="check a suite and its data without calling any model",
+        description="Check SUITE and its data; print the case count, label distribution and problems.",
+    )
+    validate.add_argument("suite", metavar="SUITE", help="the suite file (YAML)")
+
+    gate = commands.add_parser(
+        "gate",
+        help="re-apply the gate to a results.json (no model calls)",
+        description="Re-apply the gate rules stored in RESULTS (or those of --suite) with no model calls.",
+    )
+    gate.add_argument("results", type=Path, metavar="RESULTS", help="a results.json")
+    gate.add_argument("--suite", type=Path, metavar="SUITE", help="take the gate rules from this suite")
+
+    report = commands.add_parser(
+        "report",
+        help="re-render report.html, junit.xml and summary.md from a results.json (no model calls)",
+        description="Re-render the reports beside RESULTS (or into --out) with no model calls.",
+    )
+    report.add_argument("results", type=Path, metavar="RESULTS", help="a results.json")
+    report.add_argument("--out", type=Path, metavar="DIR", help="folder to write into (default: beside it)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``evalkit`` console script."""
+    args = build_parser().parse_args(argv)
+    handler = {"run": _run, "validate": _validate, "gate": _gate, "report": _report}[args.command]
+    try:
+        return handler(args)
+    except EvalkitError as error:
+        print(f"evalkit: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("evalkit: interrupted", file=sys.stderr)
+        return 130
+
+
+def _exit_code(results: dict[str, Any]) -> int:
+    return EXIT_GO if results["gate"]["verdict"] == "go" else EXIT_NO_GO
+
+
+def _run(args: argparse.Namespace) -> int:
+    from evalkit.console import print_summary
+    from evalkit.pipeline import RunOptions, run_suite
+
+    options = RunOptions(
+        model_flags=tuple(args.model),
+        out_dir=args.out,
+        concurrency=args.concurrency,
+        use_cache=not args.no_cache,
+        max_attempts=args.max_attempts,
+        timeout_s=args.timeout,
+        progress=not args.quiet,
+    )
+    result = run_suite(args.suite, options)
+    print_summary(result.results)
+    print(f"outputs: {result.out_dir}/ (results.json, report.html, junit.xml, summary.md)")
+    return _exit_code(result.results)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from evalkit.validate import describe_suite
+
+    print(describe_suite(args.suite))
+    return EXIT_GO
+
+
+def _gate(args: argparse.Namespace) -> int:
+    from evalkit.gate import apply_gate
+    from evalkit.results import read_results
+    from evalkit.suite.model import GateRule
+
+    results = read_results(args.results)
+    if args.suite is not None:
+        from evalkit.suite import load_suite
+
+        rules = load_suite(args.suite).gate
+    else:
+        rules = [
+            GateRule(target=r["target"], metric=r["metric"], min=r.get("min"), max=r.get("max"))
+            for r in results["gate"]["rules"]
+        ]
+    gate = apply_gate(rules, results["metrics"])
+    for rule in gate["rules"]:
+        print(("PASS " if rule["passed"] else "FAIL ") + rule["reason"])
+    print(f"verdict: {gate['verdict']}")
+    return EXIT_GO if gate["verdict"] == "go" else EXIT_NO_GO
+
+
+def _report(args: argparse.Namespace) -> int:
+    from evalkit.outputs import write_outputs
+    from evalkit.results import read_results
+
+    results = read_results(args.results)
+    out_dir = args.out or args.results.parent
+    write_outputs(results, out_dir)
+    print(f"outputs: {out_dir}/ (results.json, report.html, junit.xml, summary.md)")
+    return _exit_code(results)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

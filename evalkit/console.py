@@ -1,0 +1,80 @@
+"""The run's verdict on the terminal: a table of targets × headline metrics, then the verdict and rules.
+
+Only names and figures are printed, as plain text (never rich markup), with control characters removed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from evalkit.report.summary import format_number, headline_metrics, headline_value
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["print_summary"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def print_summary(results: Mapping[str, Any], console: Console | None = None) -> None:
+    """Print the headline table and the verdict line (with each rule's reason) to ``console`` (stdout)."""
+    from rich.console import Console
+
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # CI logs: don't wrap the table at 80 columns
+            console = Console(width=200)
+    console.print(_table(results))
+    for rule in results["gate"]["rules"]:
+        console.print(_rule_line(rule))
+    console.print(_verdict(results))
+
+
+def _table(results: Mapping[str, Any]) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    suite = results["suite"]
+    count = suite["data"]["cases"]
+    title = Text(f"{_plain(suite['name'])} · {count} case{'' if count == 1 else 's'}")
+    table = Table(title=title, title_justify="left")
+    table.add_column("target")
+    table.add_column("model", overflow="fold")
+    metrics = headline_metrics(results)
+    for metric in metrics:
+        table.add_column(Text(_plain(metric)), justify="right")
+    for target in results["targets"]:
+        name = target["name"]
+        figures = (Text(format_number(headline_value(results, name, m))) for m in metrics)
+        table.add_row(Text(_plain(name)), Text(_plain(target["model"])), *figures)
+    return table
+
+
+def _rule_line(rule: Mapping[str, Any]) -> Any:
+    from rich.text import Text
+
+    mark, style = ("✓", "green") if rule["passed"] else ("✗", "red")
+    line = Text(f"  {mark} ", style=style)
+    line.append(_plain(rule["reason"]))
+    return line
+
+
+def _verdict(results: Mapping[str, Any]) -> Any:
+    from rich.text import Text
+
+    gate = results["gate"]
+    go = gate["verdict"] == "go"
+    failed = sum(1 for rule in gate["rules"] if not rule["passed"])
+    line = Text("GO" if go else "NO-GO", style="bold green" if go else "bold red")
+    if not gate["rules"]:
+        line.append(" (no gate rules)")
+    else:
+        line.append(f" ({len(gate['rules']) - failed} of {len(gate['rules'])} rules passed)")
+    return line
+
+
+def _plain(text: Any) -> str:
+    return _CONTROL.sub(" ", str(text))

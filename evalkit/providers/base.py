@@ -1,0 +1,53 @@
+"""What the runner needs from a model service: a ``Provider`` turns one ``Request`` into one ``Reply``.
+
+A provider retries what is worth retrying itself, then either returns a ``Reply`` or raises:
+
+- ``CallError`` — this call failed; the runner records the message as the case's error. With
+  ``whole_target=True`` every call to the same target would fail the same way (wrong endpoint, unknown
+  model), so the runner records the message for the target's remaining cases without calling again.
+- ``evalkit.errors.ServiceError`` — the service cannot be used at all (key rejected, unreachable); the
+  run stops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from evalkit.providers.request import Request
+from evalkit.records import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A model's answer to one request."""
+
+    output: str
+    """The answer text (tool calls rendered as JSON)."""
+    usage: Usage = field(default_factory=Usage)
+    """Tokens the call consumed, as reported."""
+    finish_reason: str | None = None
+    """Why generation stopped (``stop``, ``length``, ``tool_calls``, …)."""
+
+
+class CallError(Exception):
+    """A call failed after its retries; its text becomes the case's recorded error."""
+
+    def __init__(self, message: str, *, whole_target: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.whole_target = whole_target
+        """Every call to this target would fail the same way: stop calling it."""
+
+
+class Provider(Protocol):
+    """A model service the runner can call."""
+
+    @property
+    def identity(self) -> str:
+        """Which service answers (its base URL without credentials): part of every cache key."""
+        ...
+
+    async def call(self, request: Request) -> Reply:
+        """Make one call, retries included; raise ``CallError`` or ``ServiceError`` on failure."""
+        ...

@@ -1,0 +1,75 @@
+"""Case + target + suite settings → the request body a model is called with.
+
+A chat target gets ``messages`` (a prompt case becomes one user message) plus the case's request-level
+extras (``tools``, …); a completions target gets ``prompt`` (a chat case rendered by
+``evalkit.targets.prompts.to_prompt``) and ``completions.stop``, never tools. Generation settings follow;
+``None`` values are left out, ``generation.params`` are sent as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from evalkit.records import Case, Endpoint, Message, Target
+from evalkit.suite.model import Completions, Generation
+from evalkit.targets.prompts import to_prompt
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One call to make: where, and the JSON body to send."""
+
+    target: str
+    """The target's name, for messages only (not sent, not part of the cache key)."""
+    model: str
+    """The model id (also in ``payload``)."""
+    endpoint: Endpoint
+    """``chat`` → ``/v1/chat/completions``, ``completions`` → ``/v1/completions``."""
+    payload: dict[str, Any]
+    """The JSON body, exactly as sent."""
+
+
+def build_request(case: Case, target: Target, generation: Generation, completions: Completions) -> Request:
+    """The request that asks ``target`` to answer ``case``."""
+    if target.endpoint == "chat":
+        body = _chat_body(case, target, generation)
+    else:
+        body = _completions_body(case, target, generation, completions)
+    body.update(generation.params)
+    return Request(target=target.name, model=target.model, endpoint=target.endpoint, payload=body)
+
+
+def _chat_body(case: Case, target: Target, generation: Generation) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": target.model, "messages": _messages(case), **case.extras}
+    _set_sampling(body, generation)
+    if generation.stop is not None:
+        body["stop"] = generation.stop
+    return body
+
+
+def _completions_body(
+    case: Case, target: Target, generation: Generation, completions: Completions
+) -> dict[str, Any]:
+    prompt = case.prompt if case.messages is None else to_prompt(case.messages, completions)
+    body: dict[str, Any] = {"model": target.model, "prompt": prompt or ""}
+    if completions.stop is not None:
+        body["stop"] = completions.stop
+    _set_sampling(body, generation)
+    return body
+
+
+def _messages(case: Case) -> list[Message]:
+    if case.messages is not None:
+        return list(case.messages)
+    return [{"role": "user", "content": case.prompt or ""}]
+
+
+def _set_sampling(body: dict[str, Any], generation: Generation) -> None:
+    values = {
+        "temperature": generation.temperature,
+        "max_tokens": generation.max_tokens,
+        "top_p": generation.top_p,
+        "seed": generation.seed,
+    }
+    body.update((key, value) for key, value in values.items() if value is not None)

@@ -1,0 +1,102 @@
+"""summary.md: the verdict, each gate rule's reason, and a table of targets × headline metrics.
+
+Meant for places that render Markdown (a CI job summary, a pull-request comment), so it carries only
+names and figures — never a model output or test data — and escapes even those.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["format_number", "headline_metrics", "headline_value", "markdown_text", "render_summary"]
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_AGGREGATES = ("accuracy", "macro_f1")
+ERROR_RATE = "error_rate"
+
+
+def render_summary(results: Mapping[str, Any]) -> str:
+    """The Markdown summary of a run."""
+    lines = [_verdict_line(results), ""]
+    rules = results["gate"]["rules"]
+    lines += [f"- {'✅' if rule['passed'] else '❌'} {markdown_text(rule['reason'])}" for rule in rules]
+    if not rules:
+        lines.append("- No gate rules: the verdict is go.")
+    lines += ["", *_table(results)]
+    if results["warnings"]:
+        count = len(results["warnings"])
+        lines += ["", f"⚠️ {count} warning{'s' if count != 1 else ''}: see report.html."]
+    return "\n".join(lines) + "\n"
+
+
+def headline_metrics(results: Mapping[str, Any]) -> list[str]:
+    """The metrics worth a column: every scorer's mean, ``<scorer>.accuracy``/``.macro_f1``, error_rate."""
+    means: list[str] = []
+    aggregates: list[str] = []
+    for metrics in results["metrics"].values():
+        for name in metrics:
+            _, _, aggregate = name.partition(".")
+            if name == ERROR_RATE:
+                continue
+            if not aggregate and name not in means:
+                means.append(name)
+            if aggregate in _AGGREGATES and name not in aggregates:
+                aggregates.append(name)
+    return [*means, *aggregates, ERROR_RATE]
+
+
+def headline_value(results: Mapping[str, Any], target: str, metric: str) -> float | None:
+    """A target's metric value; error_rate is counted from the cases when the run did not report it."""
+    found = results["metrics"].get(target, {}).get(metric)
+    if found is not None:
+        value = found.get("value")
+        return None if value is None else float(value)
+    if metric != ERROR_RATE:
+        return None
+    answered = [case["results"][target] for case in results["cases"] if target in case["results"]]
+    if not answered:
+        return None
+    return sum(1 for r in answered if r["error"] is not None) / len(answered)
+
+
+def format_number(value: float | None, digits: int = 3) -> str:
+    """A figure with ``digits`` decimals, or ``—`` when there is none."""
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def markdown_text(text: str) -> str:
+    """``text`` as literal Markdown inline text: one line, every special character backslash-escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _CONTROL.sub(" ", str(text))).strip()
+
+
+def _verdict_line(results: Mapping[str, Any]) -> str:
+    gate = results["gate"]
+    go = gate["verdict"] == "go"
+    passed = sum(1 for rule in gate["rules"] if rule["passed"])
+    cases = results["suite"]["data"]["cases"]
+    return (
+        f"## {'✅ GO' if go else '❌ NO-GO'} — {markdown_text(results['suite']['name'])}\n\n"
+        f"{passed} of {len(gate['rules'])} gate rules passed · {cases} cases · "
+        f"{len(results['targets'])} targets · evalkit {markdown_text(results['evalkit_version'])}"
+    )
+
+
+def _table(results: Mapping[str, Any]) -> list[str]:
+    metrics = headline_metrics(results)
+    header = ["target", "model", *metrics]
+    rows = [
+        [
+            markdown_text(target["name"]),
+            markdown_text(target["model"]),
+            *(format_number(headline_value(results, target["name"], m)) for m in metrics),
+        ]
+        for target in results["targets"]
+    ]
+    return [
+        "| " + " | ".join(markdown_text(h) for h in header) + " |",
+        "| --- | --- |" + " ---: |" * len(metrics),
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]

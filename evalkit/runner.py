@@ -1,0 +1,267 @@
+"""The runner: the only place that awaits models. Every case goes to every target, once.
+
+A fixed pool of ``concurrency`` workers pulls (target, case) jobs from one schedule that takes the
+targets in turn, so a slow target does not hold the others back. Each target's first uncached call is
+made alone: if it shows that every call to the target would fail (wrong endpoint, unknown model), its
+other cases are recorded with the same error and never sent. Per job: cache lookup → provider call
+(retries inside the provider) → latency and usage recorded → cache put. Errors are recorded per case
+(never dropped, never cached); a ``ServiceError`` stops the run at once (workers cancelled, cache flushed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from evalkit.cache import Cache, CachedReply, cache_key
+from evalkit.providers.base import CallError, Provider
+from evalkit.providers.request import Request, build_request
+from evalkit.records import Case, Outcome, Target
+from evalkit.suite.model import Completions, Generation
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+DEFAULT_CONCURRENCY = 8
+"""Calls in flight at once, over all targets."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """How the runner builds and sends requests."""
+
+    generation: Generation = field(default_factory=Generation)
+    """Sampling settings sent with every request."""
+    completions: Completions = field(default_factory=Completions)
+    """How chat cases become prompts for completions targets."""
+    concurrency: int = DEFAULT_CONCURRENCY
+    """Calls in flight at once, over all targets (at least 1)."""
+
+
+async def run_targets(
+    cases: Sequence[Case],
+    targets: Sequence[Target],
+    *,
+    provider: Provider,
+    settings: RunSettings = RunSettings(),
+    cache: Cache | None = None,
+    progress: bool = True,
+) -> dict[str, list[Outcome]]:
+    """Ask every target to answer every case; per target name, one ``Outcome`` per case, in case order."""
+    if settings.concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, got {settings.concurrency}")
+    if len({t.name for t in targets}) != len(targets):
+        raise ValueError(f"target names must be unique: {[t.name for t in targets]}")
+    run = _Run(cases, targets, provider=provider, settings=settings, cache=cache)
+    with _progress_bars(targets, len(cases), enabled=progress) as bars:
+        run.bars = bars
+        try:
+            run.serve_from_cache()
+            await run.call_all()
+        finally:
+            if cache is not None:
+                cache.flush()
+    return run.results()
+
+
+_State = Literal["new", "probing", "open", "closed"]
+
+
+class _Schedule:
+    """Which (target, case) to call next: a target's first call alone, then the targets in turn."""
+
+    def __init__(self, pending: dict[str, deque[int]]) -> None:
+        self._pending = pending
+        self._state: dict[str, _State] = {name: "new" for name in pending}
+        self._turn = deque(pending)
+        self._changed = asyncio.Condition()
+
+    async def next(self) -> tuple[str, int, bool] | None:
+        """The next job as (target, case index, is the target's first call), or None when none is left."""
+        async with self._changed:
+            while True:
+                job = self._take()
+                if job is not None:
+                    return job
+                if "probing" not in self._state.values():
+                    return None
+                await self._changed.wait()
+
+    async def probed(self, name: str, *, usable: bool) -> list[int]:
+        """Record the outcome of a target's first call; the cases left unsent if it is not usable."""
+        return await self._settle(name, "open" if usable else "closed")
+
+    async def close(self, name: str) -> list[int]:
+        """Stop calling a target; the cases left unsent."""
+        return await self._settle(name, "closed")
+
+    async def _settle(self, name: str, state: _State) -> list[int]:
+        async with self._changed:
+            self._state[name] = state
+            dropped = list(self._pending[name]) if state == "closed" else []
+            if state == "closed":
+                self._pending[name].clear()
+            self._changed.notify_all()
+        return dropped
+
+    def _take(self) -> tuple[str, int, bool] | None:
+        for name, state in self._state.items():
+            if state == "new" and self._pending[name]:
+                self._state[name] = "probing"
+                return name, self._pending[name].popleft(), True
+        for _ in range(len(self._turn)):
+            name = self._turn[0]
+            self._turn.rotate(-1)
+            if self._state[name] == "open" and self._pending[name]:
+                return name, self._pending[name].popleft(), False
+        return None
+
+
+class _Run:
+    """One run's jobs, results and bookkeeping."""
+
+    def __init__(
+        self,
+        cases: Sequence[Case],
+        targets: Sequence[Target],
+        *,
+        provider: Provider,
+        settings: RunSettings,
+        cache: Cache | None,
+    ) -> None:
+        self.provider = provider
+        self.settings = settings
+        self.cache = cache
+        self.bars: _Bars | None = None
+        self.requests = {
+            t.name: [build_request(c, t, settings.generation, settings.completions) for c in cases]
+            for t in targets
+        }
+        self.keys: dict[str, list[str]] = {}
+        self.outcomes: dict[str, list[Outcome | None]] = {t.name: [None] * len(cases) for t in targets}
+
+    def serve_from_cache(self) -> None:
+        """Fill in every outcome the cache already holds."""
+        if self.cache is None:
+            return
+        identity = self.provider.identity
+        for name, requests in self.requests.items():
+            keys = [cache_key(identity, r.endpoint, r.model, r.payload) for r in requests]
+            self.keys[name] = keys
+            for index, key in enumerate(keys):
+                hit = self.cache.get(key)
+                if hit is not None:
+                    self._record(name, index, _from_cache(hit))
+
+    async def call_all(self) -> None:
+        """Call every job the cache did not answer, with a bounded pool of workers."""
+        pending = {
+            name: deque(i for i, outcome in enumerate(outcomes) if outcome is None)
+            for name, outcomes in self.outcomes.items()
+        }
+        if not any(pending.values()):
+            return
+        schedule = _Schedule(pending)
+        workers = [asyncio.create_task(self._work(schedule)) for _ in range(self.settings.concurrency)]
+        try:
+            done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _work(self, schedule: _Schedule) -> None:
+        while (job := await schedule.next()) is not None:
+            name, index, first = job
+            try:
+                outcome = await self._call(name, index)
+            except CallError as exc:
+                self._record(name, index, Outcome(output=None, error=exc.message))
+                if exc.whole_target:
+                    dropped = await schedule.close(name)
+                    for other in dropped:
+                        self._record(name, other, Outcome(output=None, error=exc.message))
+                elif first:
+                    await schedule.probed(name, usable=True)
+                continue
+            self._record(name, index, outcome)
+            if first:
+                await schedule.probed(name, usable=True)
+
+    async def _call(self, name: str, index: int) -> Outcome:
+        request: Request = self.requests[name][index]
+        start = time.perf_counter()
+        reply = await self.provider.call(request)
+        latency = time.perf_counter() - start
+        if self.cache is not None:
+            stored = CachedReply(reply.output, reply.usage, reply.finish_reason, latency)
+            self.cache.put(self.keys[name][index], stored)
+        return Outcome(
+            output=reply.output, usage=reply.usage, latency_s=latency, finish_reason=reply.finish_reason
+        )
+
+    def _record(self, name: str, index: int, outcome: Outcome) -> None:
+        self.outcomes[name][index] = outcome
+        if self.bars is not None:
+            self.bars.advance(name, failed=outcome.error is not None)
+
+    def results(self) -> dict[str, list[Outcome]]:
+        """The outcomes, every one filled in."""
+        results: dict[str, list[Outcome]] = {}
+        for name, outcomes in self.outcomes.items():
+            results[name] = [o for o in outcomes if o is not None]
+            if len(results[name]) != len(outcomes):
+                raise RuntimeError(f"runner bug: target {name!r} has cases without an outcome")
+        return results
+
+
+def _from_cache(hit: CachedReply) -> Outcome:
+    return Outcome(
+        output=hit.output,
+        usage=hit.usage,
+        latency_s=hit.latency_s,
+        cached=True,
+        finish_reason=hit.finish_reason,
+    )
+
+
+class _Bars:
+    """One rich progress bar per target on stderr: done/total, errors, time left."""
+
+    def __init__(self, progress: Progress, tasks: dict[str, TaskID]) -> None:
+        self._progress = progress
+        self._tasks = tasks
+        self._errors = dict.fromkeys(tasks, 0)
+
+    def advance(self, name: str, *, failed: bool) -> None:
+        if failed:
+            self._errors[name] += 1
+        self._progress.update(self._tasks[name], advance=1, errors=self._errors[name])
+
+
+@contextmanager
+def _progress_bars(targets: Sequence[Target], total: int, *, enabled: bool) -> Iterator[_Bars | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[errors]} errors"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+    tasks = {t.name: progress.add_task(t.name, total=total, errors=0) for t in targets}
+    with progress:
+        yield _Bars(progress, tasks)

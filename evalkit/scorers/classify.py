@@ -1,0 +1,199 @@
+"""``classify``: map each output to one of a fixed set of labels, and report classification metrics.
+
+Outputs and labels are normalised alike: whitespace runs collapsed, surrounding whitespace, quotes and
+punctuation stripped (``"Billing."`` → ``Billing``), and case ignored unless ``casefold: false``.
+``match: exact`` needs the normalised output to be a label; ``match: first`` takes the label mentioned
+first (whole words; on a tie the longer label), so "Technical, not billing" is ``technical``. An output
+naming no label is predicted as ``unparsed``, a reserved name: it counts as wrong, belongs to no class in
+the per-class and macro figures, and cannot itself be a label.
+
+Every aggregate comes from ``sklearn.metrics`` (imported only when aggregates are computed).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+from evalkit.errors import SuiteError
+from evalkit.records import Case, Score
+from evalkit.scorers.base import Aggregate, Scorer, binary, collapse_whitespace, is_punctuation
+from evalkit.scorers.options import ClassifyOptions
+
+UNPARSED = "unparsed"
+"""The prediction for an output that names no label."""
+
+_EDGE_SYMBOLS = "`*_~"
+"""Markdown emphasis and code marks stripped from the ends along with punctuation (``**Billing**``)."""
+
+
+class ClassifyScorer(Scorer):
+    """1.0 when the label read from the output is the case's reference label; ``answer`` is that label."""
+
+    kind = "classify"
+
+    def __init__(
+        self,
+        labels: Sequence[str],
+        *,
+        name: str | None = None,
+        match: Literal["exact", "first"] = "first",
+        casefold: bool = True,
+    ) -> None:
+        super().__init__(name=name)
+        self.labels: tuple[str, ...] = tuple(labels)
+        """The allowed labels, as spelled in the suite."""
+        self.match = match
+        """``exact``: the output must be a label; ``first``: the first label mentioned in it."""
+        self.casefold = casefold
+        """Ignore case when matching labels."""
+        self._by_key = _index_labels(self.labels, self.normalise, casefold=casefold)
+        self._mention = _mention_pattern(self._by_key)
+
+    def normalise(self, text: str) -> str:
+        """``text`` as it is compared with labels."""
+        text = collapse_whitespace(text).strip()
+        text = _strip_edges(text)
+        return text.casefold() if self.casefold else text
+
+    def label_of(self, text: str) -> str | None:
+        """The label ``text`` names (per ``match``), as spelled in ``labels``; None when it names none."""
+        key = self.normalise(text)
+        exact = self._by_key.get(key)
+        if exact is not None or self.match == "exact":
+            return exact
+        found = self._mention.search(key)
+        return None if found is None else self._by_key[found.group(0)]
+
+    async def score(self, output: str, case: Case) -> Score:
+        predicted = self.label_of(output)
+        if predicted is None:
+            return binary(False, answer=UNPARSED, explanation="no label found in the output")
+        return binary(predicted == self._true_label(case.reference), answer=predicted)
+
+    def check_reference(self, reference: str) -> str | None:
+        if self._true_label(reference) is not None:
+            return None
+        return f"reference {reference!r} is not one of the labels ({', '.join(self.labels)})"
+
+    def aggregate(self, cases: Sequence[Case], scores: Sequence[Score | None]) -> Aggregate:
+        """sklearn's classification metrics over the scored cases whose reference is a label."""
+        pairs = [
+            (self._by_key[key], score.answer or UNPARSED)
+            for case, score in zip(cases, scores, strict=True)
+            if score is not None and (key := self.normalise(case.reference)) in self._by_key
+        ]
+        if not pairs:
+            return Aggregate(metrics=dict.fromkeys(self._metric_names()), n=0)
+        y_true, y_pred = [t for t, _ in pairs], [p for _, p in pairs]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return self._aggregate(y_true, y_pred)
+
+    def _true_label(self, reference: str) -> str | None:
+        """The label a reference names (normalised alike); None for a reference that is no label."""
+        return self._by_key.get(self.normalise(reference))
+
+    def _metric_names(self) -> list[str]:
+        names = ["accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall", "kappa"]
+        names += [f"{kind}.{label}" for kind in ("precision", "recall", "f1") for label in self.labels]
+        return [*names, "unparsed_rate"]
+
+    def _aggregate(self, y_true: list[str], y_pred: list[str]) -> Aggregate:
+        from sklearn.metrics import (
+            accuracy_score,
+            cohen_kappa_score,
+            confusion_matrix,
+            precision_recall_fscore_support,
+        )
+
+        labels = list(self.labels)
+        macro = precision_recall_fscore_support(
+            y_true, y_pred, labels=labels, average="macro", zero_division=0
+        )
+        weighted = precision_recall_fscore_support(
+            y_true, y_pred, labels=labels, average="weighted", zero_division=0
+        )
+        per_class = precision_recall_fscore_support(
+            y_true, y_pred, labels=labels, average=None, zero_division=0
+        )
+        metrics: dict[str, float | None] = {
+            "accuracy": _number(accuracy_score(y_true, y_pred)),
+            "macro_f1": _number(macro[2]),
+            "weighted_f1": _number(weighted[2]),
+            "macro_precision": _number(macro[0]),
+            "macro_recall": _number(macro[1]),
+            "kappa": _number(cohen_kappa_score(y_true, y_pred, labels=[*labels, UNPARSED])),
+        }
+        for kind, values in zip(("precision", "recall", "f1"), per_class[:3], strict=True):
+            metrics.update({f"{kind}.{label}": _number(v) for label, v in zip(labels, values, strict=True)})
+        metrics["unparsed_rate"] = y_pred.count(UNPARSED) / len(y_pred)
+        shown = [*labels, UNPARSED] if UNPARSED in y_pred else labels
+        details: dict[str, Any] = {
+            "labels": shown,
+            "confusion_matrix": confusion_matrix(y_true, y_pred, labels=shown).tolist(),
+            "support": {label: int(n) for label, n in zip(labels, per_class[3], strict=True)},
+        }
+        return Aggregate(metrics=metrics, details=details, n=len(y_true))
+
+
+def _strip_edges(text: str) -> str:
+    """``text`` without the quotes, punctuation, Markdown marks and whitespace around it."""
+    start, end = 0, len(text)
+    while start < end and _is_edge(text[start]):
+        start += 1
+    while end > start and _is_edge(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def _is_edge(char: str) -> bool:
+    return char.isspace() or char in _EDGE_SYMBOLS or is_punctuation(char)
+
+
+def _number(value: Any) -> float | None:
+    """A plain Python float, or None for NaN (a figure sklearn finds undefined, e.g. kappa of one class)."""
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _index_labels(
+    labels: Sequence[str], normalise: Callable[[str], str], *, casefold: bool
+) -> dict[str, str]:
+    """Each label by its normalised form; two labels that normalise alike are a suite error."""
+    by_key: dict[str, str] = {}
+    for label in labels:
+        key = normalise(label)
+        if not key:
+            raise SuiteError(
+                f"label {label!r} is only punctuation or whitespace, which is ignored when matching",
+                field="scorers.classify.labels",
+            )
+        if key == normalise(UNPARSED):
+            raise SuiteError(
+                f"label {label!r} is reserved: {UNPARSED!r} is what an output naming no label is counted as",
+                field="scorers.classify.labels",
+            )
+        if key in by_key:
+            why = " when case is ignored (set casefold: false to tell them apart)" if casefold else ""
+            raise SuiteError(
+                f"labels {by_key[key]!r} and {label!r} are the same after normalisation{why}",
+                field="scorers.classify.labels",
+            )
+        by_key[key] = label
+    return by_key
+
+
+def _mention_pattern(by_key: dict[str, str]) -> re.Pattern[str]:
+    """Finds the earliest whole-word mention of any label; at one position the longest label wins."""
+    keys = sorted(by_key, key=len, reverse=True)
+    alternatives = "|".join(re.escape(key) for key in keys)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
+def build_classify(options: ClassifyOptions) -> ClassifyScorer:
+    """The ``classify`` scorer a suite entry describes; rejects labels that cannot be told apart."""
+    return ClassifyScorer(options.labels, name=options.name, match=options.match, casefold=options.casefold)

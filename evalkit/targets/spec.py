@@ -1,0 +1,84 @@
+"""Targets named by the user: the suite's ``targets:`` block and ``--model NAME=ID[@ENDPOINT]`` flags.
+
+Both become ``Target`` records, each with the endpoint its model is served on (the override if one is
+given, else the one its lineage implies, see ``evalkit.targets.routing``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from evalkit.errors import InputError
+from evalkit.records import ENDPOINTS, Endpoint, Target
+from evalkit.suite.model import TargetSpec
+from evalkit.targets.routing import endpoint_for
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]*")
+_NAME_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit"
+_FLAG_FORM = "expected NAME=MODEL_ID[@chat|@completions], e.g. prod=ft:gpt-4o-mini:org::abc@chat"
+
+
+def parse_model_flag(flag: str) -> tuple[str, str, Endpoint | None]:
+    """Split a ``--model`` value into (name, model id, endpoint override or None); InputError if bad."""
+    name, sep, rest = flag.partition("=")
+    name, rest = name.strip(), rest.strip()
+    if not sep or not name or not rest:
+        raise InputError(f"{flag!r}: {_FLAG_FORM}", field="--model")
+    _check_name(name, field="--model")
+    model, endpoint = _split_endpoint(rest, flag=flag)
+    if not model:
+        raise InputError(f"{flag!r}: the model id is empty; {_FLAG_FORM}", field="--model")
+    return name, model, endpoint
+
+
+def resolve_targets(specs: Mapping[str, TargetSpec], model_flags: Sequence[str]) -> list[Target]:
+    """The targets to evaluate: the suite's, in suite order, then the flags' (a flag replaces a suite
+    target of the same name in place). InputError when a name is bad or repeated, or when none is given."""
+    targets: dict[str, Target] = {}
+    for name, spec in specs.items():
+        _check_name(name, field=f"targets.{name}")
+        targets[name] = _target(name, spec.model, spec.endpoint)
+    flagged: set[str] = set()
+    for flag in model_flags:
+        name, model, endpoint = parse_model_flag(flag)
+        if name in flagged:
+            raise InputError(
+                f"target {name!r} is given twice; each --model needs its own name", field="--model"
+            )
+        flagged.add(name)
+        targets[name] = _target(name, model, endpoint)
+    if not targets:
+        raise InputError(
+            "no models to evaluate: add a 'targets:' block to the suite (NAME: {model: ID}) "
+            "or pass --model NAME=ID (or --job ID for a fine-tuning job)"
+        )
+    return list(targets.values())
+
+
+def _target(name: str, model: str, endpoint: Endpoint | None) -> Target:
+    return Target(
+        name=name,
+        model=model,
+        endpoint=endpoint or endpoint_for(model),
+        role="base" if name == "base" else "model",
+    )
+
+
+def _split_endpoint(text: str, *, flag: str) -> tuple[str, Endpoint | None]:
+    """``ID@chat`` → (ID, "chat"). A suffix that is not a word (``claude@20240229``) stays in the id."""
+    model, sep, suffix = text.rpartition("@")
+    if not sep:
+        return text, None
+    for endpoint in ENDPOINTS:
+        if suffix == endpoint:
+            return model.strip(), endpoint
+    if re.fullmatch(r"[A-Za-z_\-]+", suffix):
+        allowed = ", ".join(f"@{e}" for e in ENDPOINTS)
+        raise InputError(f"{flag!r}: unknown endpoint '@{suffix}' (allowed: {allowed})", field="--model")
+    return text, None
+
+
+def _check_name(name: str, *, field: str) -> None:
+    if not _NAME.fullmatch(name):
+        raise InputError(f"target name {name!r} is not allowed: use {_NAME_RULE}", field=field)

@@ -1,0 +1,77 @@
+"""``evalkit validate``: load a suite and its data the way a run would, and describe what was found."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from evalkit.records import CaseSet
+from evalkit.scorers.options import ClassifyOptions
+from evalkit.suite.model import Suite
+
+
+def find_problems(suite: Suite, case_set: CaseSet) -> list[str]:
+    """Things that are legal but probably not what the author meant."""
+    problems: list[str] = []
+    references = Counter(case.reference for case in case_set.cases)
+    for config in suite.scorers:
+        if isinstance(config.options, ClassifyOptions):
+            fold = str.casefold if config.options.casefold else str
+            seen = {fold(ref.strip()) for ref in references}
+            missing = [label for label in config.options.labels if fold(label) not in seen]
+            if missing:
+                problems.append(f"scorer {config.name}: no case has the label(s) {', '.join(missing)}")
+    empty = [case.id for case in case_set.cases if not case.reference.strip()]
+    if empty:
+        problems.append(f"{len(empty)} case(s) have an empty reference (first: {empty[0]})")
+    if not suite.targets:
+        problems.append("no targets: name them at run time with --model NAME=ID")
+    gate_targets = {rule.target for rule in suite.gate} - set(suite.targets)
+    if suite.targets and gate_targets:
+        problems.append(f"gate names target(s) not in targets: {', '.join(sorted(gate_targets))}")
+    if suite.generation.temperature > 0:
+        problems.append(
+            f"temperature {suite.generation.temperature} > 0: answers vary between runs, "
+            "and a cached re-run repeats the first sample"
+        )
+    return problems
+
+
+def label_distribution(suite: Suite, case_set: CaseSet) -> dict[str, Counter[str]]:
+    """Per classify scorer: how many cases carry each label."""
+    out: dict[str, Counter[str]] = {}
+    for config in suite.scorers:
+        if isinstance(config.options, ClassifyOptions):
+            fold = str.casefold if config.options.casefold else str
+            by_key = {fold(label): label for label in config.options.labels}
+            counts: Counter[str] = Counter({label: 0 for label in config.options.labels})
+            for case in case_set.cases:
+                counts[by_key.get(fold(case.reference.strip()), case.reference)] += 1
+            out[config.name] = counts
+    return out
+
+
+def describe_suite(path: str | Path) -> str:
+    """The text ``evalkit validate`` prints; raises an ``EvalkitError`` for anything invalid."""
+    from evalkit.data import load_cases
+    from evalkit.scorers import build_scorers
+    from evalkit.suite import load_suite
+
+    suite = load_suite(path)
+    case_set = load_cases(suite)
+    build_scorers(suite.scorers)
+    lines = [
+        f"{suite.path}: valid suite {suite.name!r}",
+        f"  cases: {len(case_set.cases)} from {case_set.source}",
+        f"  scorers: {', '.join(s.name for s in suite.scorers)}",
+        f"  targets: {', '.join(f'{n}={t.model}' for n, t in suite.targets.items()) or '(none)'}",
+        f"  gate rules: {len(suite.gate)}",
+    ]
+    for name, counts in label_distribution(suite, case_set).items():
+        total = sum(counts.values()) or 1
+        lines.append(f"  labels ({name}):")
+        lines.extend(f"    {label:<24} {n:>6}  {n / total:6.1%}" for label, n in counts.items())
+    problems = find_problems(suite, case_set)
+    lines.append(f"  problems: {len(problems) or 'none'}")
+    lines.extend(f"    - {problem}" for problem in problems)
+    return "\n".join(lines)

@@ -1,0 +1,104 @@
+"""Check JSON bodies against OpenAI's official OpenAPI spec (``<repo>/../shared/openai-openapi.yaml``).
+
+``OpenAPISpec.check(instance, "CreateChatCompletionResponse")`` validates with JSON Schema 2020-12
+(OpenAPI 3.1) through a ``referencing`` registry, so ``#/components/schemas/...`` refs resolve. The
+spec's objects allow unknown keys, which would let a misspelt field pass; ``check`` also rejects keys
+a schema does not declare (following ``$ref``, ``properties``, ``items`` and the matching
+``anyOf``/``oneOf`` branch).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "openai-openapi.yaml"
+"""Where the spec is expected: beside the repository, in ``shared/`` (CI has it)."""
+
+_URI = "urn:openai-openapi"
+
+
+class OpenAPISpec:
+    """OpenAI's OpenAPI document, ready to validate instances of its component schemas."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT202012
+
+        self.document = document
+        """The parsed spec."""
+        resource = Resource.from_contents(document, default_specification=DRAFT202012)
+        self._registry: Registry[Any] = Registry().with_resource(_URI, resource)
+
+    def check(self, instance: object, schema: str) -> None:
+        """AssertionError listing every violation of ``components/schemas/<schema>`` (and unknown keys)."""
+        pointer = f"/components/schemas/{schema}"
+        if schema not in self.document["components"]["schemas"]:
+            raise KeyError(f"the OpenAPI spec has no schema {schema!r}")
+        problems = [
+            f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+            for e in self._validator(pointer).iter_errors(instance)
+        ]
+        if not problems:
+            problems = list(self._unknown_keys(instance, pointer, "<root>"))
+        if problems:
+            raise AssertionError(f"not a valid {schema}:\n  " + "\n  ".join(problems))
+
+    def _validator(self, pointer: str) -> Any:
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator({"$ref": f"{_URI}#{pointer}"}, registry=self._registry)
+
+    def _node(self, pointer: str) -> Any:
+        node: Any = self.document
+        for part in pointer.strip("/").split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        return node
+
+    def _unknown_keys(self, instance: object, pointer: str, where: str) -> list[str]:
+        schema = self._node(pointer)
+        if not isinstance(schema, dict):
+            return []
+        if "$ref" in schema:
+            return self._unknown_keys(instance, schema["$ref"].removeprefix("#"), where)
+        for combinator in ("anyOf", "oneOf"):
+            for i, _branch in enumerate(schema.get(combinator, [])):
+                branch = f"{pointer}/{combinator}/{i}"
+                if self._validator(branch).is_valid(instance):
+                    return self._unknown_keys(instance, branch, where)
+        if isinstance(instance, dict) and "properties" in schema and "allOf" not in schema:
+            return self._object_keys(instance, schema, pointer, where)
+        if isinstance(instance, list) and isinstance(schema.get("items"), dict):
+            found: list[str] = []
+            for i, item in enumerate(instance):
+                found += self._unknown_keys(item, f"{pointer}/items", f"{where}/{i}")
+            return found
+        return []
+
+    def _object_keys(
+        self, instance: dict[str, Any], schema: dict[str, Any], pointer: str, where: str
+    ) -> list[str]:
+        declared = schema["properties"]
+        found: list[str] = []
+        for key, value in instance.items():
+            if key not in declared:
+                if not schema.get("additionalProperties"):
+                    found.append(f"{where}: key {key!r} is not in the schema ({', '.join(sorted(declared))})")
+                continue
+            escaped = key.replace("~", "~0").replace("/", "~1")
+            found += self._unknown_keys(value, f"{pointer}/properties/{escaped}", f"{where}/{key}")
+        return found
+
+
+@functools.cache
+def load_spec(path: Path = SPEC_PATH) -> OpenAPISpec | None:
+    """The spec at ``path`` (parsed once per process), or None if the file is absent."""
+    import yaml
+
+    if not path.is_file():
+        return None
+    with path.open("rb") as stream:
+        document = yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return OpenAPISpec(document)

@@ -1,0 +1,100 @@
+"""What arrives and what goes back: request/outcome records and the route table.
+
+Generation: ``POST /v1/chat/completions``, ``POST /v1/completions`` and Azure's
+``POST /openai/deployments/{name}/{chat/completions|completions}``; lookups: ``GET /v1/models[/{id}]``.
+Anything else is OpenAI's 404 "Invalid URL".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import unquote
+
+from .bodies import JsonDict
+from .models import Kind
+
+_GENERATION_PATHS: dict[str, Kind] = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
+_AZURE_PATH = re.compile(r"^/openai/deployments/(?P<name>[^/]+)/(?P<op>chat/completions|completions)$")
+
+
+@dataclass
+class Outcome:
+    """What the HTTP layer sends back for one request."""
+
+    status: int | None
+    """HTTP status; None means hang (hold the request until released, then drop the connection)."""
+    body: JsonDict = field(default_factory=dict)
+    """The JSON body."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Extra response headers (``Retry-After``)."""
+    delay: float = 0.0
+    """Seconds to wait before answering."""
+    release: threading.Event = field(default_factory=threading.Event)
+    """Set when a delayed or hanging request must stop waiting (reset or shutdown)."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One parsed HTTP request, as the HTTP layer hands it over."""
+
+    method: str
+    """``GET``/``POST``/..."""
+    path: str
+    """URL path, without query."""
+    query: str
+    """Raw query string."""
+    headers: list[tuple[str, str]]
+    """Request headers in arrival order (including credentials: never store these)."""
+    raw_body: bytes
+    """The request body bytes."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """Which API operation a request is for."""
+
+    kind: Literal["generate", "models", "invalid"]
+    """A generation call, a models lookup, or a path the API does not have."""
+    endpoint: Kind | None = None
+    """For generation: ``chat`` or ``completions``."""
+    deployment: str | None = None
+    """Azure: the deployment named in the URL (it stands for the model)."""
+    model_path: str | None = None
+    """``GET /v1/models/{id}``: the id; None for the list."""
+
+
+def route_for(method: str, path: str) -> Route:
+    """The operation ``method path`` asks for."""
+    if method == "POST" and path in _GENERATION_PATHS:
+        return Route("generate", _GENERATION_PATHS[path])
+    azure = _AZURE_PATH.match(path)
+    if method == "POST" and azure:
+        endpoint: Kind = "chat" if azure["op"] == "chat/completions" else "completions"
+        return Route("generate", endpoint, deployment=unquote(azure["name"]))
+    if method == "GET" and path in ("/v1/models", "/v1/models/"):
+        return Route("models")
+    if method == "GET" and path.startswith("/v1/models/"):
+        return Route("models", model_path=unquote(path.removeprefix("/v1/models/")))
+    return Route("invalid")
+
+
+def parse_json(raw: bytes) -> object:
+    """The JSON body, or None if there is none or it does not parse (a 400 later)."""
+    if not raw:
+        return None
+    try:
+        parsed: object = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return parsed
+
+
+def with_deployment(body: object, deployment: str | None) -> object:
+    """Azure names the model in the URL; the body's ``model`` (if any) is ignored there, as Azure does."""
+    if deployment is None or not isinstance(body, dict):
+        return body
+    return {**body, "model": deployment}

@@ -1,0 +1,328 @@
+"""A fake OpenAI API on loopback: a real HTTP/1.1 server the official SDK talks to, errors included.
+
+    server = FakeOpenAI().start()          # or the ``fake_openai`` fixture from tests/conftest.py
+    server.add_model("ft:gpt-4o-mini:org::abc")          # kind inferred from the base
+    server.script("gpt-4o-mini", lambda req: "billing")  # what a model answers
+    server.fail_next(2, status=429)                      # the next two requests are rate-limited
+    client = openai.OpenAI(base_url=server.url, api_key=FAKE_API_KEY)
+
+Routes: ``POST /v1/chat/completions``, ``POST /v1/completions``, ``GET /v1/models[/{id}]`` and the
+Azure forms ``POST /openai/deployments/{name}/{chat/completions|completions}`` (``api-key`` header).
+Order of checks, like OpenAI: route → API key → body → injected fault → model → endpoint → script.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Callable, Sequence
+from typing import Self
+
+from . import bodies
+from .bodies import ApiError, JsonDict, Reply, ToolCall
+from .faults import Decision, Faults
+from .generate import FakeRequest, Script, chat_answer, check_body, completions_answer, default_script
+from .log import AuthScheme, RecordedRequest, RequestLog, scrub_headers
+from .models import Kind, ModelRegistry
+from .routes import Incoming, Outcome, Route, parse_json, route_for, with_deployment
+from .transport import serve
+
+FAKE_API_KEY = "sk-test-fakeopenai-000000001234"
+"""The key the ``fake_openai`` fixture puts in ``OPENAI_API_KEY``; grep outputs for it to find leaks."""
+
+DEFAULT_RETRY_AFTER = 0.01
+"""Seconds sent as ``Retry-After`` on injected faults by default, so SDK retries are near-instant."""
+
+
+class FakeOpenAI:
+    """The fake server: models, scripts, faults and a request log, all resettable per test."""
+
+    def __init__(self, *, hang_seconds: float = 60.0) -> None:
+        self.hang_seconds = hang_seconds
+        """Longest a hung request is held (it is released earlier by ``reset`` or ``stop``)."""
+        self.delay = 0.0
+        """Seconds every generation request waits before it is answered (faults included)."""
+        self.models = ModelRegistry()
+        """The served models and the endpoint each answers on."""
+        self.faults = Faults()
+        """The fault plan (prefer ``fail_next``/``hang_next``/``fault_rate``)."""
+        self.script_errors: list[BaseException] = []
+        """Exceptions raised by scripts (each also answered as HTTP 500)."""
+        self._log = RequestLog()
+        self._lock = threading.Lock()
+        self._scripts: dict[str, Script | str | Reply] = {}
+        self._rejected_keys: set[str] = set()
+        self._release = threading.Event()
+        self._in_flight = 0
+        self._max_in_flight = 0
+        self._shutdown: Callable[[], None] | None = None
+        self._port = 0
+
+    # ── lifecycle ─────────────────────────────────────────────────────────────────────────────────
+
+    def start(self) -> Self:
+        """Listen on 127.0.0.1 (ephemeral port) in a daemon thread; returns self."""
+        if self._shutdown is not None:
+            raise RuntimeError("the fake OpenAI server is already running")
+        self._release = threading.Event()
+        self._port, self._shutdown = serve(self)
+        return self
+
+    def stop(self) -> None:
+        """Release hung requests and stop listening."""
+        self._release.set()
+        if self._shutdown is not None:
+            self._shutdown()
+            self._shutdown = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The TCP port (0 until started)."""
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """What ``OPENAI_BASE_URL`` should be: ``http://127.0.0.1:<port>/v1``."""
+        return f"http://127.0.0.1:{self._port}/v1"
+
+    @property
+    def azure_endpoint(self) -> str:
+        """What ``AZURE_OPENAI_ENDPOINT`` should be: ``http://127.0.0.1:<port>``."""
+        return f"http://127.0.0.1:{self._port}"
+
+    # ── configuration ─────────────────────────────────────────────────────────────────────────────
+
+    def add_model(self, model_id: str, kind: Kind | None = None) -> Kind:
+        """Serve a model; a fine-tune/checkpoint/dated id without ``kind`` takes its base's kind."""
+        return self.models.add(model_id, kind)
+
+    def remove_model(self, model_id: str) -> None:
+        """Stop serving a model: it then gets 404 ``model_not_found``."""
+        self.models.remove(model_id)
+
+    def reject_key(self, key: str) -> None:
+        """Answer 401 ``invalid_api_key`` (key masked in the message) to requests with this key."""
+        with self._lock:
+            self._rejected_keys.add(key)
+
+    def script(self, model: str, answer: Script | str | Reply) -> None:
+        """What ``model`` answers (``"*"``: every model without its own script).
+
+        ``answer`` is ``fn(FakeRequest) -> str | Reply`` (called from server threads, once per choice)
+        or a constant text/Reply. Raise ``ApiError`` in ``fn`` to answer with an error.
+        """
+        with self._lock:
+            self._scripts[model] = answer
+
+    def script_tool_calls(self, model: str, calls: Sequence[ToolCall], *, content: str | None = None) -> None:
+        """Make ``model`` answer with these function calls (finish_reason ``tool_calls``)."""
+        self.script(model, Reply(content=content, tool_calls=tuple(calls)))
+
+    def fail_next(
+        self,
+        n: int,
+        *,
+        status: int = 429,
+        retry_after: float | None = DEFAULT_RETRY_AFTER,
+        model: str | None = None,
+        error: ApiError | None = None,
+    ) -> None:
+        """Fail the next ``n`` generation requests (for ``model`` only, if given) with ``status``.
+
+        The body is OpenAI's for that status (429 rate limit, 404 model_not_found, 5xx server_error),
+        or ``error``. ``Retry-After`` is sent unless ``retry_after`` is None.
+        """
+        self.faults.queue("fail", n, model=model, status=status, retry_after=retry_after, error=error)
+
+    def fail_model(
+        self, model: str, *, status: int = 500, retry_after: float | None = DEFAULT_RETRY_AFTER
+    ) -> None:
+        """Fail every request for ``model`` with ``status`` until ``reset``."""
+        self.faults.queue("fail", None, model=model, status=status, retry_after=retry_after)
+
+    def hang_next(self, n: int, *, model: str | None = None) -> None:
+        """Never answer the next ``n`` generation requests: held until reset/stop, then dropped."""
+        self.faults.queue("hang", n, model=model)
+
+    def fault_rate(
+        self,
+        rate: float,
+        *,
+        statuses: tuple[int, ...] = (429, 500, 503),
+        seed: int = 0,
+        model: str | None = None,
+        retry_after: float | None = DEFAULT_RETRY_AFTER,
+    ) -> None:
+        """Fail a fraction ``rate`` of requests, reproducibly: decided per (seed, body, attempt number)."""
+        self.faults.set_rate(rate, statuses=statuses, seed=seed, model=model, retry_after=retry_after)
+
+    def reset(self) -> None:
+        """Forget the log, scripts, faults, added models and rejected keys; release hung requests."""
+        with self._lock:
+            self._release.set()
+            self._release = threading.Event()
+            self._scripts.clear()
+            self._rejected_keys.clear()
+            self._max_in_flight = self._in_flight
+        self.delay = 0.0
+        self.models.reset()
+        self.faults.reset()
+        self.script_errors.clear()
+        self._log.clear()
+
+    # ── the log ───────────────────────────────────────────────────────────────────────────────────
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request since the last reset, oldest first, credentials removed."""
+        return self._log.snapshot()
+
+    def count(
+        self,
+        path: str | None = None,
+        *,
+        model: str | None = None,
+        endpoint: Kind | None = None,
+        status: int | None = None,
+    ) -> int:
+        """How many logged requests match every filter given (``path`` is the exact URL path)."""
+        return sum(
+            1
+            for r in self._log.snapshot()
+            if (path is None or r.path == path)
+            and (model is None or r.model == model)
+            and (endpoint is None or r.endpoint == endpoint)
+            and (status is None or r.status == status)
+        )
+
+    @property
+    def max_in_flight(self) -> int:
+        """Most generation requests handled at the same time since the last reset."""
+        return self._max_in_flight
+
+    # ── request handling (called by the HTTP layer, from server threads) ──────────────────────────
+
+    def begin(self) -> None:
+        """Count one more request in flight."""
+        with self._lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+
+    def end(self) -> None:
+        """Count one request less in flight."""
+        with self._lock:
+            self._in_flight -= 1
+
+    def handle(self, incoming: Incoming) -> Outcome:
+        """Decide the answer to one request and log it."""
+        with self._lock:
+            release = self._release
+        route = route_for(incoming.method, incoming.path)
+        body = parse_json(incoming.raw_body)
+        model = route.deployment or (body.get("model") if isinstance(body, dict) else None)
+        auth, outcome = self._answer(route, incoming, body)
+        outcome.release = release
+        if route.endpoint is not None and outcome.status is not None:
+            outcome.delay = self.delay
+        self._log.add(
+            RecordedRequest(
+                method=incoming.method,
+                path=incoming.path,
+                query=incoming.query,
+                endpoint=route.endpoint,
+                model=model if isinstance(model, str) else None,
+                body=body if isinstance(body, dict) else None,
+                status=outcome.status,
+                headers=scrub_headers(incoming.headers),
+                auth=auth,
+            )
+        )
+        return outcome
+
+    def _answer(self, route: Route, incoming: Incoming, body: object) -> tuple[AuthScheme | None, Outcome]:
+        auth: AuthScheme | None = None
+        try:
+            if route.kind == "invalid":
+                raise bodies.invalid_url(incoming.method, incoming.path)
+            auth = self._authenticate(incoming.headers)
+            if route.kind == "models":
+                return auth, Outcome(200, self._models_answer(route.model_path))
+            return auth, self._generate(route, body)
+        except ApiError as error:
+            return auth, Outcome(error.status, error.body(), dict(error.headers))
+
+    def _authenticate(self, headers: list[tuple[str, str]]) -> AuthScheme:
+        values = {name.lower(): value for name, value in headers}
+        authorization = values.get("authorization", "")
+        scheme: AuthScheme
+        if authorization.lower().startswith("bearer ") and authorization[7:].strip():
+            key, scheme = authorization[7:].strip(), "bearer"
+        elif values.get("api-key", "").strip():
+            key, scheme = values["api-key"].strip(), "api-key"
+        else:
+            raise bodies.missing_key()
+        with self._lock:
+            rejected = key in self._rejected_keys
+        if rejected:
+            raise bodies.invalid_key(key)
+        return scheme
+
+    def _models_answer(self, model_id: str | None) -> JsonDict:
+        if model_id is None:
+            return bodies.model_list(self.models.ids())
+        if self.models.kind(model_id) is None:
+            raise bodies.model_not_found(model_id)
+        return bodies.model_object(model_id)
+
+    def _generate(self, route: Route, body: object) -> Outcome:
+        assert route.endpoint is not None
+        checked = check_body(route.endpoint, with_deployment(body, route.deployment))
+        model: str = checked["model"]
+        decision = self.faults.decide(model, json.dumps(checked, sort_keys=True))
+        if decision is not None:
+            return _fault_outcome(decision)
+        self._check_model(model, route)
+        answer = chat_answer if route.endpoint == "chat" else completions_answer
+        return Outcome(200, answer(model, checked, self._script_for(model)))
+
+    def _check_model(self, model: str, route: Route) -> None:
+        kind = self.models.kind(model)
+        if kind is None:
+            raise bodies.deployment_not_found() if route.deployment else bodies.model_not_found(model)
+        if kind != route.endpoint:
+            raise bodies.chat_model_on_completions() if kind == "chat" else bodies.completions_model_on_chat()
+
+    def _script_for(self, model: str) -> Script | str | Reply:
+        with self._lock:
+            chosen = self._scripts.get(model, self._scripts.get("*", default_script))
+        if not callable(chosen):
+            return chosen
+        return functools.partial(self._run_guarded, chosen, model)
+
+    def _run_guarded(self, script: Script, model: str, request: FakeRequest) -> str | Reply:
+        """Run a test's script; its bugs become a 500 naming the exception (kept in ``script_errors``)."""
+        try:
+            return script(request)
+        except ApiError:
+            raise
+        except Exception as exc:
+            self.script_errors.append(exc)
+            raise ApiError(
+                500, f"fakeopenai: the script for {model!r} raised {exc!r}", type="server_error"
+            ) from exc
+
+
+# ── helpers ───────────────────────────────────────────────────────────────────────────────────────
+
+
+def _fault_outcome(decision: Decision) -> Outcome:
+    if decision.action == "hang" or decision.error is None:
+        return Outcome(None)
+    return Outcome(decision.error.status, decision.error.body(), dict(decision.error.headers))

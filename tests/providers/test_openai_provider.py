@@ -1,0 +1,208 @@
+"""The OpenAI provider: client set-up from the environment, answers, and what failures mean."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import httpx2
+import pytest
+
+from evalkit.errors import ServiceError
+from evalkit.providers.base import CallError, Reply
+from evalkit.providers.openai import OpenAIProvider, service_identity
+from evalkit.providers.request import Request
+from evalkit.records import Usage
+
+SECRET = "sk-test-provider-0000000000abcd"
+CHAT = Request(target="prod", model="ft:davinci-002:org::abc", endpoint="chat", payload={"model": "m"})
+LEGACY = Request(
+    target="old", model="davinci-002", endpoint="completions", payload={"model": "m", "prompt": "p"}
+)
+Handler = Callable[[httpx2.Request], Coroutine[None, None, httpx2.Response]]
+
+
+@pytest.fixture(autouse=True)
+def openai_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "OPENAI_API_VERSION", "OPENAI_ORG_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://fake.test/v1")
+
+
+def replying(body: Any, *, status: int = 200, seen: list[httpx2.Request] | None = None) -> Handler:
+    async def handle(request: httpx2.Request) -> httpx2.Response:
+        if seen is not None:
+            seen.append(request)
+        return httpx2.Response(status, json=body)
+
+    return handle
+
+
+def call(handler: Handler, request: Request = CHAT, *, max_attempts: int = 1) -> Reply:
+    async def go() -> Reply:
+        client = httpx2.AsyncClient(transport=httpx2.MockTransport(handler))
+        async with OpenAIProvider.from_env(max_attempts=max_attempts, http_client=client) as provider:
+            return await provider.call(request)
+
+    return asyncio.run(go())
+
+
+def chat_body(message: dict[str, Any], finish_reason: str = "stop") -> dict[str, Any]:
+    return {"choices": [{"index": 0, "message": message, "finish_reason": finish_reason}]}
+
+
+def test_identity_is_the_base_url_without_credentials_or_query() -> None:
+    assert service_identity("https://user:pw@Example.com:8443/v1/?key=abc#x") == "https://example.com:8443/v1"
+    assert service_identity("http://[::1]:8000/v1/") == "http://[::1]:8000/v1"
+
+
+def test_identity_follows_openai_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://localhost:8000/v1")
+    assert OpenAIProvider.from_env().identity == "http://localhost:8000/v1"
+
+
+def test_missing_key_says_which_variable_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")
+    with pytest.raises(ServiceError, match=r"^no OpenAI API key: set OPENAI_API_KEY"):
+        OpenAIProvider.from_env()
+
+
+def test_azure_calls_the_deployment_and_is_identified_by_its_endpoint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://myres.openai.azure.com")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "0123456789abcdef0123456789abcdef")
+    monkeypatch.setenv("OPENAI_API_VERSION", "2024-10-21")
+    seen: list[httpx2.Request] = []
+    request = Request(target="t", model="triage-ft", endpoint="chat", payload={"model": "triage-ft"})
+    reply = call(replying(chat_body({"role": "assistant", "content": "billing"}), seen=seen), request)
+    assert reply.output == "billing"
+    assert seen[0].url.path == "/openai/deployments/triage-ft/chat/completions"
+    client = httpx2.AsyncClient(transport=httpx2.MockTransport(replying({})))
+    assert OpenAIProvider.from_env(http_client=client).identity == "https://myres.openai.azure.com/openai"
+
+
+def test_azure_without_api_version_says_which_variable_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://myres.openai.azure.com")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "0123456789abcdef0123456789abcdef")
+    with pytest.raises(ServiceError, match="set OPENAI_API_VERSION"):
+        OpenAIProvider.from_env()
+
+
+def test_body_is_sent_as_given_with_unknown_fields() -> None:
+    seen: list[httpx2.Request] = []
+    payload = {"model": "m", "messages": [], "top_k": 5, "repetition_penalty": 1.1}
+    request = Request(target="t", model="m", endpoint="chat", payload=payload)
+    call(replying(chat_body({"role": "assistant", "content": "ok"}), seen=seen), request)
+    assert json.loads(seen[0].content) == payload
+    assert seen[0].url.path == "/v1/chat/completions"
+
+
+def test_chat_answer_with_usage() -> None:
+    body = chat_body({"role": "assistant", "content": "billing"}, "length")
+    body["usage"] = {"prompt_tokens": 11, "completion_tokens": 1, "total_tokens": 12}
+    assert call(replying(body)) == Reply("billing", Usage(11, 1), "length")
+
+
+def test_tool_calls_without_content_are_rendered_as_json() -> None:
+    calls = [
+        {"id": "1", "type": "function", "function": {"name": "route", "arguments": '{"queue": "billing"}'}},
+        {"id": "2", "type": "function", "function": {"name": "note", "arguments": "not json"}},
+    ]
+    reply = call(
+        replying(chat_body({"role": "assistant", "content": None, "tool_calls": calls}, "tool_calls"))
+    )
+    assert json.loads(reply.output) == [
+        {"name": "route", "arguments": {"queue": "billing"}},
+        {"name": "note", "arguments": "not json"},
+    ]
+    assert reply.output == json.dumps(json.loads(reply.output), sort_keys=True)
+    assert reply.finish_reason == "tool_calls" and reply.usage == Usage()
+
+
+def test_refusal_is_the_output_when_there_is_no_content() -> None:
+    reply = call(replying(chat_body({"role": "assistant", "content": None, "refusal": "I can't help"})))
+    assert reply.output == "I can't help"
+
+
+def test_completions_answer_is_the_first_choice_text() -> None:
+    seen: list[httpx2.Request] = []
+    body = {"choices": [{"index": 0, "text": " billing", "finish_reason": "stop"}]}
+    assert call(replying(body, seen=seen), LEGACY).output == " billing"
+    assert seen[0].url.path == "/v1/completions"
+
+
+def test_unexpected_answer_shape_is_a_case_error() -> None:
+    with pytest.raises(CallError, match="answered in an unexpected shape") as caught:
+        call(replying({"choices": []}))
+    assert not caught.value.whole_target
+
+
+def test_not_a_chat_model_names_the_completions_fix() -> None:
+    text = (
+        "This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
+        "Did you mean to use v1/completions?"
+    )
+    body = {"error": {"message": text, "type": "invalid_request_error", "code": None}}
+    with pytest.raises(CallError) as caught:
+        call(replying(body, status=404))
+    assert caught.value.whole_target
+    assert "--model prod=ft:davinci-002:org::abc@completions" in caught.value.message
+
+
+def test_other_404_is_a_case_error() -> None:
+    body = {"error": {"message": "Not found", "type": "invalid_request_error", "code": None}}
+    with pytest.raises(CallError) as caught:
+        call(replying(body, status=404))
+    assert not caught.value.whole_target
+    assert caught.value.message == "HTTP 404 from http://fake.test/v1: Not found"
+
+
+def test_forbidden_stops_with_a_key_message_only() -> None:
+    body = {"error": {"message": f"key {SECRET} may not use this", "code": "forbidden"}}
+    with pytest.raises(ServiceError) as caught:
+        call(replying(body, status=403))
+    assert "(403)" in str(caught.value) and SECRET not in str(caught.value)
+
+
+def test_closed_port_on_loopback_is_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
+
+    async def go() -> None:
+        async with OpenAIProvider.from_env(max_attempts=1) as provider:
+            await provider.call(CHAT)
+
+    with pytest.raises(
+        ServiceError, match=rf"^cannot reach http://127.0.0.1:{port}/v1 .*check OPENAI_BASE_URL$"
+    ):
+        asyncio.run(go())
+
+
+def test_server_that_never_answers_times_out_as_a_case_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def go() -> None:
+        async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await asyncio.sleep(5)
+
+        server = await asyncio.start_server(hang, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
+        try:
+            async with OpenAIProvider.from_env(max_attempts=1, timeout_s=0.1) as provider:
+                await provider.call(CHAT)
+        finally:
+            server.close()
+
+    with pytest.raises(CallError, match="no answer from http://127.0.0.1:.* in time"):
+        asyncio.run(go())
+
+
+def test_max_attempts_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="max_attempts must be at least 1"):
+        OpenAIProvider.from_env(max_attempts=0)

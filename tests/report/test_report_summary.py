@@ -1,0 +1,70 @@
+"""summary.md: verdict, rule reasons and a headline table — names and figures only, safely escaped."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from evalkit.report import headline_metrics, render_summary
+
+
+def _cells(row: str) -> list[str]:
+    """A Markdown table row split on its unescaped pipes, as a Markdown renderer would."""
+    return [cell.strip() for cell in re.split(r"(?<!\\)\|", row.strip())[1:-1]]
+
+
+def test_verdict_line_and_one_line_per_rule(results: dict[str, Any]) -> None:
+    lines = render_summary(results).splitlines()
+    assert lines[0] == "## ❌ NO-GO — triage"
+    assert "1 of 3 gate rules passed · 4 cases · 3 targets" in lines[2]
+    rule_lines = [line for line in lines if line.startswith("- ")]
+    assert rule_lines == [
+        "- ✅ final classify.macro\\_f1 = 1.000 ≥ 0.800 (min)",
+        "- ❌ base exact = 0.333 \\< 0.500 (min)",
+        "- ❌ base classify.macro\\_f1: no scored cases",
+    ]
+
+
+def test_table_of_targets_by_headline_metrics(results: dict[str, Any]) -> None:
+    assert headline_metrics(results) == [
+        "exact",
+        "classify",
+        "classify.accuracy",
+        "classify.macro_f1",
+        "error_rate",
+    ]
+    rows = [line for line in render_summary(results).splitlines() if line.startswith("|")]
+    header, rule, *body = rows
+    assert _cells(header) == [
+        "target",
+        "model",
+        "exact",
+        "classify",
+        "classify.accuracy",
+        "classify.macro\\_f1",
+        "error\\_rate",
+    ]
+    assert len(_cells(rule)) == 7
+    assert _cells(body[0]) == ["base", "gpt-4o-mini", "0.333", "0.333", "0.333", "—", "0.250"]
+    assert _cells(body[1])[2:] == ["1.000"] * 4 + ["0.000"]
+
+
+def test_names_are_escaped_so_they_cannot_break_the_table(results: dict[str, Any]) -> None:
+    rows = [line for line in render_summary(results).splitlines() if line.startswith("| odd")]
+    assert len(rows) == 1
+    cells = _cells(rows[0])
+    assert len(cells) == 7
+    assert cells[0] == "odd\\|\\<i\\>name\\</i\\>"
+
+
+def test_untrusted_text_never_reaches_it(results: dict[str, Any], payloads: tuple[str, ...]) -> None:
+    summary = render_summary(results)
+    assert not [payload for payload in payloads if payload in summary]
+    assert "alert" not in summary and "<" not in summary.replace("\\<", "")
+    assert "1 warning: see report.html." in summary  # the warning's own text stays out
+
+
+def test_without_rules_the_verdict_is_go(results_without_rules: dict[str, Any]) -> None:
+    summary = render_summary(results_without_rules)
+    assert summary.startswith("## ✅ GO — triage")
+    assert "- No gate rules: the verdict is go." in summary

@@ -1,0 +1,92 @@
+"""The response cache on disk: keys, round trips, batching, location, a broken file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from evalkit.cache import FILE_NAME, Cache, CachedReply, cache_key
+from evalkit.errors import InputError
+from evalkit.records import Usage
+
+REPLY = CachedReply(output="billing ✓", usage=Usage(12, 3), finish_reason="stop", latency_s=0.25)
+
+
+def committed_rows(directory: Path) -> int:
+    """What another process would see in the cache file right now."""
+    with sqlite3.connect(directory / FILE_NAME) as other:
+        return int(other.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+
+
+def test_key_is_canonical_and_covers_everything_that_changes_the_answer() -> None:
+    payload = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0}
+    reordered = {"temperature": 0, "messages": [{"content": "hi", "role": "user"}], "model": "m"}
+    key = cache_key("http://a/v1", "chat", "m", payload)
+    assert key == cache_key("http://a/v1", "chat", "m", reordered)
+    assert (
+        len(
+            {
+                key,
+                cache_key("http://b/v1", "chat", "m", payload),
+                cache_key("http://a/v1", "completions", "m", payload),
+                cache_key("http://a/v1", "chat", "m2", payload),
+                cache_key("http://a/v1", "chat", "m", {**payload, "temperature": 0.5}),
+            }
+        )
+        == 5
+    )
+
+
+def test_reply_round_trips_across_reopening(tmp_path: Path) -> None:
+    with Cache.open(tmp_path) as cache:
+        assert cache.get("k") is None
+        cache.put("k", REPLY)
+        assert cache.get("k") == REPLY
+    with Cache.open(tmp_path) as cache:
+        assert cache.get("k") == REPLY
+        assert len(cache) == 1
+
+
+def test_writes_are_committed_in_batches(tmp_path: Path) -> None:
+    cache = Cache.open(tmp_path, batch=3)
+    cache.put("a", REPLY)
+    cache.put("b", REPLY)
+    assert committed_rows(tmp_path) == 0
+    assert cache.get("a") == REPLY
+    cache.put("c", REPLY)
+    assert committed_rows(tmp_path) == 3
+    cache.put("d", REPLY)
+    cache.flush()
+    assert committed_rows(tmp_path) == 4
+    cache.close()
+
+
+def test_a_killed_process_loses_only_its_last_batch(tmp_path: Path) -> None:
+    cache = Cache.open(tmp_path, batch=2)
+    for key in "abc":
+        cache.put(key, REPLY)
+    del cache  # no close: the uncommitted third put is lost, the file stays usable
+    with Cache.open(tmp_path) as reopened:
+        assert reopened.get("a") == REPLY and reopened.get("b") == REPLY
+
+
+def test_default_dir_honours_evalkit_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVALKIT_CACHE_DIR", str(tmp_path / "here"))
+    assert Cache.default_dir() == tmp_path / "here"
+    with Cache.open() as cache:
+        assert cache.path == tmp_path / "here" / FILE_NAME
+
+
+def test_default_dir_without_override_is_the_user_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EVALKIT_CACHE_DIR", raising=False)
+    assert Cache.default_dir().name == "evalkit"
+
+
+def test_a_file_that_is_not_a_cache_says_how_to_go_on(tmp_path: Path) -> None:
+    (tmp_path / FILE_NAME).write_text("not a database, just text" * 100)
+    with pytest.raises(InputError) as caught:
+        Cache.open(tmp_path)
+    assert str(caught.value).startswith(str(tmp_path / FILE_NAME))
+    assert "--no-cache" in str(caught.value)
