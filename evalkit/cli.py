@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,7 @@ from evalkit import __version__
 from evalkit.errors import EvalkitError
 
 EXIT_GO, EXIT_NO_GO, EXIT_ERROR = 0, 1, 2
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")  # untrusted text never drives the terminal
 
 _DESCRIPTION = """\
 Decide whether a (fine-tuned) model is ready to ship: run a suite of test conversations through every
@@ -67,26 +69,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("suite", metavar="SUITE", help="the suite file (YAML)")
     run.add_argument(
-        "--model", action="append", default=[], metavar="NAME=ID[@chat|@completions]",
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME=ID[@chat|@completions]",
         help="a target to evaluate (repeatable); the endpoint follows the model's lineage unless given. "
         "The name 'base' marks the reference model.",
     )
     run.add_argument(
-        "--out", type=Path, metavar="DIR",
+        "--out",
+        type=Path,
+        metavar="DIR",
         help="output folder (default: reports/<suite name>/<UTC timestamp>/)",
     )
     run.add_argument(
-        "--concurrency", type=_positive_int, default=8, metavar="N",
+        "--concurrency",
+        type=_positive_int,
+        default=8,
+        metavar="N",
         help="requests in flight at once, across all targets (default: 8)",
     )
     run.add_argument("--no-cache", action="store_true", help="neither read nor write cached responses")
     run.add_argument(
-        "--max-attempts", type=_positive_int, default=6, metavar="N",
+        "--max-attempts",
+        type=_positive_int,
+        default=6,
+        metavar="N",
         help="attempts per request before the case is recorded as an error; 429 (honouring "
         "Retry-After), 5xx, timeouts and dropped connections are retried (default: 6)",
     )
     run.add_argument(
-        "--timeout", type=_positive_float, default=60.0, metavar="SECONDS",
+        "--timeout",
+        type=_positive_float,
+        default=60.0,
+        metavar="SECONDS",
         help="timeout of one attempt (default: 60)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -123,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except EvalkitError as error:
-        print(f"evalkit: error: {error}", file=sys.stderr)
+        print(f"evalkit: error: {_CONTROL.sub(' ', str(error))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("evalkit: interrupted", file=sys.stderr)
@@ -148,6 +164,8 @@ def _run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     result = run_suite(args.suite, options)
+    for warning in result.results["warnings"]:
+        print(f"evalkit: warning: {_CONTROL.sub(' ', warning)}", file=sys.stderr)
     print_summary(result.results)
     print(f"outputs: {result.out_dir}/ (results.json, report.html, junit.xml, summary.md)")
     return _exit_code(result.results)
@@ -161,35 +179,30 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _gate(args: argparse.Namespace) -> int:
-    from evalkit.gate import apply_gate
+    from evalkit.console import print_summary
+    from evalkit.gate import apply_gate, rules_from_results
     from evalkit.results import read_results
-    from evalkit.suite.model import GateRule
 
     results = read_results(args.results)
     if args.suite is not None:
         from evalkit.suite import load_suite
 
-        rules = load_suite(args.suite).gate
+        rules, where = load_suite(args.suite).gate, args.suite
     else:
-        rules = [
-            GateRule(target=r["target"], metric=r["metric"], min=r.get("min"), max=r.get("max"))
-            for r in results["gate"]["rules"]
-        ]
-    gate = apply_gate(rules, results["metrics"])
-    for rule in gate["rules"]:
-        print(("PASS " if rule["passed"] else "FAIL ") + rule["reason"])
-    print(f"verdict: {gate['verdict']}")
-    return EXIT_GO if gate["verdict"] == "go" else EXIT_NO_GO
+        rules, where = rules_from_results(results), args.results
+    results["gate"] = apply_gate(rules, results["metrics"], file=where)
+    print_summary(results)
+    return _exit_code(results)
 
 
 def _report(args: argparse.Namespace) -> int:
-    from evalkit.outputs import write_outputs
+    from evalkit.outputs import write_reports
     from evalkit.results import read_results
 
     results = read_results(args.results)
-    out_dir = args.out or args.results.parent
-    write_outputs(results, out_dir)
-    print(f"outputs: {out_dir}/ (results.json, report.html, junit.xml, summary.md)")
+    out_dir = args.out or (args.results if args.results.is_dir() else args.results.parent)
+    write_reports(results, out_dir)
+    print(f"reports: {out_dir}/ (report.html, junit.xml, summary.md)")
     return _exit_code(results)
 
 

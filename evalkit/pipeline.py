@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import InputError
-from evalkit.records import RunRecord, Target
+from evalkit.records import Outcome, RunRecord, Target
 from evalkit.suite.model import Suite
 
 
@@ -128,6 +128,7 @@ async def _evaluate(
         if cache is not None:
             cache.close()
         await provider.aclose()
+    warnings = [w for t in targets if (w := _error_warning(t.name, outcomes[t.name])) is not None]
     scores = await score_run(case_set.cases, outcomes, scorers)
     metrics, details = compute_metrics(case_set.cases, outcomes, scores, scorers)
     return RunRecord(
@@ -145,7 +146,16 @@ async def _evaluate(
         details=details,
         started_at=started.isoformat(timespec="seconds"),
         finished_at=_utc_now().isoformat(timespec="seconds"),
+        warnings=warnings,
     )
+
+
+def _error_warning(name: str, outcomes: list[Outcome]) -> str | None:
+    """One line for a target some of whose cases failed after every retry."""
+    errors = [o.error for o in outcomes if o.error is not None]
+    if not errors:
+        return None
+    return f"target {name}: {len(errors)} of {len(outcomes)} cases failed (first: {errors[0]})"
 
 
 def _finish(suite: Suite, record: RunRecord, options: RunOptions, started: datetime) -> RunResult:

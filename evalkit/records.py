@@ -5,6 +5,8 @@ Every stage takes these and returns these; none of them holds a client, a file h
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -147,3 +149,27 @@ class RunRecord:
     """UTC ISO-8601 time the run finished."""
     warnings: list[str] = field(default_factory=list)
     """Things the user should know that did not stop the run."""
+
+
+def render_tool_calls(tool_calls: Iterable[Any]) -> str:
+    """Tool calls as one JSON text: ``[{"arguments": {...}, "name": "..."}]``, keys sorted.
+
+    Takes OpenAI tool calls as dicts (``{"function": {"name", "arguments"}}``), SDK objects (anything with
+    ``model_dump()``) or bare ``{"name", "arguments"}`` function calls. Arguments are parsed from their
+    JSON text so that spacing and key order don't matter; arguments that are not JSON are kept as text.
+    """
+    return json.dumps([_tool_call(call) for call in tool_calls], sort_keys=True)
+
+
+def _tool_call(call: Any) -> dict[str, Any]:
+    data = call.model_dump() if hasattr(call, "model_dump") else call
+    if not isinstance(data, Mapping):
+        return {"name": None, "arguments": None}
+    spec = data.get("function") or data.get("custom") or data
+    arguments = spec.get("arguments", spec.get("input"))
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments)
+        except ValueError:
+            pass
+    return {"name": spec.get("name"), "arguments": arguments}

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from evalkit.records import CaseSet
+from evalkit.scorers.base import Scorer
 from evalkit.scorers.options import ClassifyOptions
 from evalkit.suite.model import Suite
 
 
-def find_problems(suite: Suite, case_set: CaseSet) -> list[str]:
+def find_problems(suite: Suite, case_set: CaseSet, scorers: Sequence[Scorer]) -> list[str]:
     """Things that are legal but probably not what the author meant."""
     problems: list[str] = []
     references = Counter(case.reference for case in case_set.cases)
@@ -21,6 +23,17 @@ def find_problems(suite: Suite, case_set: CaseSet) -> list[str]:
             missing = [label for label in config.options.labels if fold(label) not in seen]
             if missing:
                 problems.append(f"scorer {config.name}: no case has the label(s) {', '.join(missing)}")
+    for scorer in scorers:
+        flagged = [
+            (case.id, problem)
+            for case in case_set.cases
+            if (problem := scorer.check_reference(case.reference)) is not None
+        ]
+        if flagged:
+            first_id, first = flagged[0]
+            problems.append(
+                f"scorer {scorer.name}: {len(flagged)} case(s) it cannot use (first: {first_id}: {first})"
+            )
     empty = [case.id for case in case_set.cases if not case.reference.strip()]
     if empty:
         problems.append(f"{len(empty)} case(s) have an empty reference (first: {empty[0]})")
@@ -55,13 +68,13 @@ def describe_suite(path: str | Path) -> str:
     """The text ``evalkit validate`` prints; raises an ``EvalkitError`` for anything invalid."""
     from evalkit.data import load_cases
     from evalkit.scorers import build_scorers
-    from evalkit.suite import load_suite
+    from evalkit.suite import display_path, load_suite
 
     suite = load_suite(path)
     case_set = load_cases(suite)
-    build_scorers(suite.scorers)
+    scorers = build_scorers(suite.scorers)
     lines = [
-        f"{suite.path}: valid suite {suite.name!r}",
+        f"{display_path(suite.path)}: valid suite {suite.name!r}",
         f"  cases: {len(case_set.cases)} from {case_set.source}",
         f"  scorers: {', '.join(s.name for s in suite.scorers)}",
         f"  targets: {', '.join(f'{n}={t.model}' for n, t in suite.targets.items()) or '(none)'}",
@@ -71,7 +84,7 @@ def describe_suite(path: str | Path) -> str:
         total = sum(counts.values()) or 1
         lines.append(f"  labels ({name}):")
         lines.extend(f"    {label:<24} {n:>6}  {n / total:6.1%}" for label, n in counts.items())
-    problems = find_problems(suite, case_set)
+    problems = find_problems(suite, case_set, scorers)
     lines.append(f"  problems: {len(problems) or 'none'}")
     lines.extend(f"    - {problem}" for problem in problems)
     return "\n".join(lines)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -86,3 +87,21 @@ def openai_spec() -> OpenAPISpec:
     if spec is None:
         pytest.skip(f"OpenAI's OpenAPI spec is expected at {SPEC_PATH} (CI provides it)")
     return spec
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "writes_invalid_results: the test writes a broken results.json on purpose (not schema-checked)"
+    )
+
+
+@pytest.fixture(autouse=True)
+def results_follow_the_schema(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[None]:
+    """Every results.json a test produces is validated against evalkit's published JSON Schema."""
+    yield
+    if request.node.get_closest_marker("writes_invalid_results"):
+        return
+    from evalkit.results import validate_results
+
+    for path in tmp_path.rglob("results.json"):
+        validate_results(json.loads(path.read_text()), file=path)

@@ -79,7 +79,7 @@ def _script(server: FakeOpenAI, *, candidate_good: bool = True) -> None:
 def _evalkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "evalkit", *args], cwd=cwd, env=dict(os.environ),
-        capture_output=True, text=True, timeout=240,
+        capture_output=True, text=True, timeout=240, check=False,
     )
 
 

@@ -217,6 +217,7 @@ def test_read_results_missing_file(tmp_path: Path) -> None:
     assert "no such file" in _one_line_error(tmp_path / "nope.json")
 
 
+@pytest.mark.writes_invalid_results
 def test_read_results_not_json(tmp_path: Path) -> None:
     path = tmp_path / "results.json"
     path.write_text('{\n  "schema_version": 1,\n  oops\n}\n', encoding="utf-8")
@@ -224,6 +225,7 @@ def test_read_results_not_json(tmp_path: Path) -> None:
     assert message.startswith(f"{path}:3: not valid JSON")
 
 
+@pytest.mark.writes_invalid_results
 @pytest.mark.parametrize(
     ("mutate", "field", "says"),
     [
@@ -264,6 +266,7 @@ def test_read_results_names_the_broken_field(
     assert len(message) < 300
 
 
+@pytest.mark.writes_invalid_results
 def test_read_results_not_an_object(tmp_path: Path) -> None:
     path = tmp_path / "results.json"
     path.write_text(json.dumps([{"big": "x" * 10_000}]), encoding="utf-8")

@@ -10,41 +10,16 @@ model's own tool calls, so the two compare as text.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 from evalkit.data.rows import Draft, RowError
-from evalkit.records import Message
+from evalkit.records import Message, render_tool_calls
 from evalkit.suite.messages import show
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 """The message roles OpenAI's chat format allows."""
 
 NO_REFERENCE = 'no assistant message to use as the reference (messages with "weight": 0 are context only)'
-
-
-def render_tool_calls(tool_calls: Iterable[Any]) -> str:
-    """Tool calls as one JSON text: ``[{"arguments": {...}, "name": "..."}]``, keys sorted.
-
-    Takes OpenAI tool calls as dicts (``{"function": {"name", "arguments"}}``), SDK objects (anything with
-    ``model_dump()``) or bare ``{"name", "arguments"}`` function calls. Arguments are parsed from their
-    JSON text so that spacing and key order don't matter; arguments that are not JSON are kept as text.
-    """
-    return json.dumps([_tool_call(call) for call in tool_calls], sort_keys=True)
-
-
-def _tool_call(call: Any) -> dict[str, Any]:
-    data = call.model_dump() if hasattr(call, "model_dump") else call
-    if not isinstance(data, Mapping):
-        return {"name": None, "arguments": None}
-    spec = data.get("function") or data.get("custom") or data
-    arguments = spec.get("arguments", spec.get("input"))
-    if isinstance(arguments, str):
-        try:
-            arguments = json.loads(arguments)
-        except ValueError:
-            pass
-    return {"name": spec.get("name"), "arguments": arguments}
 
 
 def chat_drafts(row: dict[str, Any], *, expand_turns: bool) -> list[Draft]:

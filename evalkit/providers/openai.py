@@ -15,7 +15,6 @@ The API key never appears in a message: 401/403 texts are our own, and server te
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from types import TracebackType
@@ -27,7 +26,7 @@ import openai
 from evalkit.errors import ServiceError
 from evalkit.providers.base import CallError, Reply
 from evalkit.providers.request import Request
-from evalkit.records import Endpoint, Usage
+from evalkit.records import Endpoint, Usage, render_tool_calls
 
 if TYPE_CHECKING:
     import httpx2
@@ -206,7 +205,7 @@ def _chat_reply(body: Any) -> Reply:
     message = choice["message"]
     output = message.get("content")
     if output is None and message.get("tool_calls"):
-        output = _render_tool_calls(message["tool_calls"])
+        output = render_tool_calls(message["tool_calls"])
     if output is None:
         output = message.get("refusal") or ""
     return Reply(output=str(output), usage=_usage(body), finish_reason=choice.get("finish_reason"))
@@ -227,20 +226,3 @@ def _usage(body: dict[str, Any]) -> Usage:
     )
 
 
-def _render_tool_calls(calls: list[dict[str, Any]]) -> str:
-    """Tool calls as ``[{"name", "arguments"}]`` JSON (arguments parsed when they are JSON)."""
-    rendered = []
-    for call in calls:
-        function = call.get("function") or call.get("custom") or {}
-        arguments = function.get("arguments", function.get("input"))
-        rendered.append({"name": function.get("name"), "arguments": _parsed(arguments)})
-    return json.dumps(rendered, sort_keys=True)
-
-
-def _parsed(arguments: Any) -> Any:
-    if not isinstance(arguments, str):
-        return arguments
-    try:
-        return json.loads(arguments)
-    except ValueError:
-        return arguments
