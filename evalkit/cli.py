@@ -53,6 +53,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evalkit", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -75,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=ID[@chat|@completions]",
         help="a target to evaluate (repeatable); the endpoint follows the model's lineage unless given. "
         "The name 'base' marks the reference model.",
+    )
+    run.add_argument(
+        "--job",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a fine-tuning job (repeatable): evaluates its base model as 'base', every checkpoint as "
+        "'step-N' and its final model as 'final', each on the endpoint it serves",
     )
     run.add_argument(
         "--out",
@@ -105,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="timeout of one attempt (default: 60)",
     )
+    run.add_argument(
+        "--wait-for-model",
+        type=_non_negative_float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for a fine-tune that answers 'model not found' while it loads after "
+        "the job finished (default: 300; 0 fails at once)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
     validate = commands.add_parser(
@@ -113,6 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check SUITE and its data; print the case count, label distribution and problems.",
     )
     validate.add_argument("suite", metavar="SUITE", help="the suite file (YAML)")
+
+    targets = commands.add_parser(
+        "targets",
+        help="list the targets a fine-tuning job resolves to, with their endpoints and losses",
+        description="Print each target of the job(s) — name, model id, endpoint, step, train and valid "
+        "loss at that step — without calling any model.",
+    )
+    targets.add_argument("--job", action="append", required=True, metavar="ID", help="a fine-tuning job id")
 
     gate = commands.add_parser(
         "gate",
@@ -135,7 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``evalkit`` console script."""
     args = build_parser().parse_args(argv)
-    handler = {"run": _run, "validate": _validate, "gate": _gate, "report": _report}[args.command]
+    handler = {"run": _run, "validate": _validate, "targets": _targets, "gate": _gate, "report": _report}[
+        args.command
+    ]
     try:
         return handler(args)
     except EvalkitError as error:
@@ -156,11 +192,13 @@ def _run(args: argparse.Namespace) -> int:
 
     options = RunOptions(
         model_flags=tuple(args.model),
+        job_ids=tuple(args.job),
         out_dir=args.out,
         concurrency=args.concurrency,
         use_cache=not args.no_cache,
         max_attempts=args.max_attempts,
         timeout_s=args.timeout,
+        model_wait_s=args.wait_for_model,
         progress=not args.quiet,
     )
     result = run_suite(args.suite, options)
@@ -175,6 +213,15 @@ def _validate(args: argparse.Namespace) -> int:
     from evalkit.validate import describe_suite
 
     print(describe_suite(args.suite))
+    return EXIT_GO
+
+
+def _targets(args: argparse.Namespace) -> int:
+    from evalkit.console import print_job_targets
+    from evalkit.pipeline import list_job_targets
+
+    for job, targets in list_job_targets(args.job):
+        print_job_targets(job, targets)
     return EXIT_GO
 
 

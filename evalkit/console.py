@@ -6,7 +6,7 @@ Only names and figures are printed, as plain text (never rich markup), with cont
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from evalkit.report.summary import format_number, headline_metrics, headline_value
@@ -14,7 +14,10 @@ from evalkit.report.summary import format_number, headline_metrics, headline_val
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["print_summary"]
+    from evalkit.records import Target
+    from evalkit.targets.jobs import JobInfo
+
+__all__ = ["print_job_targets", "print_summary"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
@@ -78,3 +81,34 @@ def _verdict(results: Mapping[str, Any]) -> Any:
 
 def _plain(text: Any) -> str:
     return _CONTROL.sub(" ", str(text))
+
+
+def print_job_targets(job: JobInfo, targets: Sequence[Target], console: Console | None = None) -> None:
+    """``evalkit targets``: one row per target with its endpoint, step and the losses at that step."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = console if console is not None else Console()
+    losses = {record["step"]: record for record in job.training}
+    last_step = max(losses, default=None)
+    title = f"{job.id} · {job.status} · base {job.base_model}"
+    table = Table(title=Text(_plain(title)), title_justify="left")
+    for column in ("target", "model", "endpoint", "step"):
+        table.add_column(column, overflow="fold")
+    table.add_column("train loss", justify="right")
+    table.add_column("valid loss", justify="right")
+    for target in targets:
+        step = target.step if target.role != "final" else (target.step or last_step)
+        record = losses.get(step, {}) if step is not None else {}
+        table.add_row(
+            Text(_plain(target.name)),
+            Text(_plain(target.model)),
+            target.endpoint,
+            "" if target.step is None else str(target.step),
+            format_number(record.get("train_loss")),
+            format_number(record.get("valid_loss")),
+        )
+    console.print(table)
+    for warning in job.warnings:
+        console.print(Text(f"warning: {_plain(warning)}", style="yellow"))

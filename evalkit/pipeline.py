@@ -7,14 +7,22 @@ plain values from the one before. The CLI calls ``run_suite`` and turns its verd
 from __future__ import annotations
 
 import asyncio
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import InputError
-from evalkit.records import Outcome, RunRecord, Target
+from evalkit.records import CaseSet, Outcome, RunRecord, Target
 from evalkit.suite.model import Suite
+
+if TYPE_CHECKING:
+    from evalkit.preflight import Findings
+    from evalkit.providers.openai import OpenAIProvider
+    from evalkit.scorers.base import Scorer
+    from evalkit.targets.jobs import JobInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +31,8 @@ class RunOptions:
 
     model_flags: tuple[str, ...] = ()
     """``NAME=ID[@chat|@completions]`` values, added to (or replacing) the suite's targets."""
+    job_ids: tuple[str, ...] = ()
+    """Fine-tuning jobs whose base model, checkpoints and final model are evaluated."""
     out_dir: Path | None = None
     """Where the outputs go; default ``reports/<suite name>/<UTC timestamp>/``."""
     concurrency: int = 8
@@ -33,6 +43,8 @@ class RunOptions:
     """Attempts per request, first try included, before a case is recorded as an error."""
     timeout_s: float = 60.0
     """Per-attempt request timeout in seconds."""
+    model_wait_s: float = 300.0
+    """How long to wait for a fine-tune that answers "model not found" while it loads."""
     progress: bool = True
     """Show progress bars on stderr."""
 
@@ -90,47 +102,145 @@ def run_suite(suite_path: str | Path, options: RunOptions) -> RunResult:
 
     started = _utc_now()
     suite = load_suite(suite_path)
-    case_set = load_cases(suite)
-    targets = resolve_targets(suite.targets, list(options.model_flags))
+    case_set = load_cases(suite)  # bad input fails here, before any network call
     scorers = build_scorers(suite.scorers)
-    check_gate_names(suite, targets)
-
-    record = asyncio.run(_evaluate(suite, case_set, targets, scorers, options, started))
+    named = resolve_targets(suite.targets, list(options.model_flags), allow_empty=bool(options.job_ids))
+    if not options.job_ids:
+        check_gate_names(suite, named)
+    record = asyncio.run(_evaluate(suite, case_set, named, scorers, options, started))
     return _finish(suite, record, options, started)
 
 
 async def _evaluate(
     suite: Suite,
-    case_set: Any,
-    targets: list[Target],
-    scorers: list[Any],
+    case_set: CaseSet,
+    named: list[Target],
+    scorers: list[Scorer],
     options: RunOptions,
     started: datetime,
 ) -> RunRecord:
-    from evalkit.cache import Cache
-    from evalkit.metrics import compute_metrics, score_run
     from evalkit.providers.openai import OpenAIProvider
+
+    provider = OpenAIProvider.from_env(
+        max_attempts=options.max_attempts,
+        timeout_s=options.timeout_s,
+        model_wait_s=options.model_wait_s,
+        on_model_wait=lambda wait: print(f"evalkit: {wait.describe()}", file=sys.stderr),
+    )
+    try:
+        jobs, targets_by_job = await _fetch_jobs(provider, options.job_ids)
+        targets = _all_targets(named, targets_by_job)
+        check_gate_names(suite, targets)
+        case_set, findings = _examine(suite, case_set, jobs, targets_by_job)
+        outcomes = await _call_targets(suite, case_set, targets, provider, options, findings)
+    finally:
+        await provider.aclose()
+    return await _score(suite, case_set, targets, scorers, outcomes, jobs, findings, started)
+
+
+async def _fetch_jobs(
+    provider: OpenAIProvider, job_ids: Sequence[str]
+) -> tuple[list[JobInfo], dict[str, list[Target]]]:
+    """The jobs named by ``--job`` and their targets (names prefixed by the job id when several)."""
+    if not job_ids:
+        return [], {}
+    from evalkit.targets.jobs import fetch_job, job_targets
+
+    if len(set(job_ids)) != len(job_ids):
+        raise InputError("the same job is given twice", field="--job")
+    jobs = list(await asyncio.gather(*(fetch_job(provider.client, job_id) for job_id in job_ids)))
+    prefix = len(jobs) > 1
+    return jobs, {job.id: job_targets(job, prefix=job.id if prefix else None) for job in jobs}
+
+
+def _all_targets(named: list[Target], targets_by_job: dict[str, list[Target]]) -> list[Target]:
+    """Jobs' targets first, then the suite's and the ``--model`` ones; every name once."""
+    from_jobs = [target for targets in targets_by_job.values() for target in targets]
+    taken = {t.name for t in from_jobs}
+    for target in named:
+        if target.name in taken:
+            raise InputError(
+                f"target name {target.name!r} is already used by the job's targets "
+                f"({', '.join(sorted(taken))}); give the model another name",
+                field="--model",
+            )
+    return from_jobs + named
+
+
+def _examine(
+    suite: Suite, case_set: CaseSet, jobs: list[JobInfo], targets_by_job: dict[str, list[Target]]
+) -> tuple[CaseSet, Findings]:
+    """Inferred prompting, parity and contamination from the jobs' files, announced on stderr."""
+    from evalkit.preflight import Findings, examine_jobs
+
+    if not jobs:
+        return case_set, Findings()
+    findings = examine_jobs(jobs, targets_by_job, case_set.cases, suite_completions=suite.completions)
+    inferred_stops = {tuple(r["stop"]) for r in findings.inferred.values() if "stop" in r}
+    if len(inferred_stops) == 1 and any(case.prompt is not None for case in case_set.cases):
+        # Legacy references lose the stop sequence the job was trained with, as the suite's would.
+        from evalkit.data import load_cases
+
+        (stop,) = inferred_stops
+        completions = suite.completions.model_copy(update={"stop": list(stop)})
+        case_set = load_cases(suite.model_copy(update={"completions": completions}))
+    for note in findings.notes:
+        print(f"evalkit: {note}", file=sys.stderr)
+    return case_set, findings
+
+
+async def _call_targets(
+    suite: Suite,
+    case_set: CaseSet,
+    targets: list[Target],
+    provider: OpenAIProvider,
+    options: RunOptions,
+    findings: Findings,
+) -> dict[str, list[Outcome]]:
+    from evalkit.cache import Cache
     from evalkit.runner import RunSettings, run_targets
 
-    provider = OpenAIProvider.from_env(max_attempts=options.max_attempts, timeout_s=options.timeout_s)
-    cache = Cache.open(Cache.default_dir()) if options.use_cache else None
     settings = RunSettings(
         generation=suite.generation,
         completions=suite.completions,
+        completions_by_target=findings.completions_by_target,
         concurrency=options.concurrency,
     )
+    cache = Cache.open(Cache.default_dir()) if options.use_cache else None
     try:
-        outcomes = await run_targets(
-            case_set.cases, targets, provider=provider, settings=settings, cache=cache,
+        return await run_targets(
+            case_set.cases,
+            targets,
+            provider=provider,
+            settings=settings,
+            cache=cache,
             progress=options.progress,
         )
     finally:
         if cache is not None:
             cache.close()
-        await provider.aclose()
-    warnings = [w for t in targets if (w := _error_warning(t.name, outcomes[t.name])) is not None]
+
+
+async def _score(
+    suite: Suite,
+    case_set: CaseSet,
+    targets: list[Target],
+    scorers: list[Scorer],
+    outcomes: dict[str, list[Outcome]],
+    jobs: list[JobInfo],
+    findings: Findings,
+    started: datetime,
+) -> RunRecord:
+    from evalkit.metrics import compute_metrics, score_run
+
+    warnings = findings.warnings + [
+        w for t in targets if (w := _error_warning(t.name, outcomes[t.name])) is not None
+    ]
     scores = await score_run(case_set.cases, outcomes, scorers)
     metrics, details = compute_metrics(case_set.cases, outcomes, scores, scorers)
+    completions = suite.completions.model_dump(exclude_none=True)
+    if findings.inferred:
+        completions["inferred"] = findings.inferred
     return RunRecord(
         suite_name=suite.name,
         suite_description=suite.description,
@@ -139,7 +249,7 @@ async def _evaluate(
         case_set=case_set,
         targets=targets,
         generation=suite.generation.model_dump(exclude_none=True),
-        completions=suite.completions.model_dump(exclude_none=True),
+        completions=completions,
         outcomes=outcomes,
         scores=scores,
         metrics=metrics,
@@ -147,7 +257,29 @@ async def _evaluate(
         started_at=started.isoformat(timespec="seconds"),
         finished_at=_utc_now().isoformat(timespec="seconds"),
         warnings=warnings,
+        jobs=[job.to_json() for job in jobs],
+        training=[{"job": job.id, **step} for job in jobs for step in job.training],
+        checks=findings.checks,
     )
+
+
+def list_job_targets(job_ids: Sequence[str]) -> list[tuple[JobInfo, list[Target]]]:
+    """``evalkit targets --job``: each job with the targets it resolves to (no model calls, no files)."""
+    from evalkit.providers.openai import OpenAIProvider
+    from evalkit.targets.jobs import fetch_job, job_targets
+
+    async def fetch() -> list[tuple[JobInfo, list[Target]]]:
+        provider = OpenAIProvider.from_env()
+        try:
+            jobs = await asyncio.gather(
+                *(fetch_job(provider.client, job_id, with_files=False) for job_id in job_ids)
+            )
+        finally:
+            await provider.aclose()
+        prefix = len(jobs) > 1
+        return [(job, job_targets(job, prefix=job.id if prefix else None)) for job in jobs]
+
+    return asyncio.run(fetch())
 
 
 def _error_warning(name: str, outcomes: list[Outcome]) -> str | None:

@@ -121,6 +121,18 @@ class CaseSet:
     """Where: the data file's path, ``hf:NAME[/CONFIG]:SPLIT`` or ``inline``."""
 
 
+@dataclass(frozen=True, slots=True)
+class TrainingExample:
+    """One line of a fine-tuning file (training or validation), as uploaded to OpenAI."""
+
+    messages: tuple[Message, ...] | None = None
+    """Chat format: the whole conversation, assistant answers included (``weight`` keys kept)."""
+    prompt: str | None = None
+    """Legacy format: the prompt."""
+    completion: str | None = None
+    """Legacy format: the completion."""
+
+
 @dataclass(slots=True)
 class RunRecord:
     """Everything one ``evalkit run`` produced, before it is written out as results.json."""
@@ -149,6 +161,12 @@ class RunRecord:
     """UTC ISO-8601 time the run finished."""
     warnings: list[str] = field(default_factory=list)
     """Things the user should know that did not stop the run."""
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    """The fine-tuning jobs the targets came from (plain facts: id, status, base model, files, …)."""
+    training: list[dict[str, Any]] = field(default_factory=list)
+    """Per-step training metrics of those jobs, OpenAI's metric names, each with its ``job`` id."""
+    checks: dict[str, Any] = field(default_factory=dict)
+    """What the jobs' training files said about the suite: ``parity`` warnings, ``contamination``."""
 
 
 def render_tool_calls(tool_calls: Iterable[Any]) -> str:

@@ -74,7 +74,9 @@ def build_results(record: RunRecord, gate: Mapping[str, Any]) -> dict[str, Any]:
         "details": jsonable(record.details),
         "usage": {t.name: usage_summary(record.outcomes.get(t.name, [])) for t in record.targets},
         "comparisons": [],
-        "training": [],
+        "training": jsonable(record.training),
+        "jobs": jsonable(record.jobs),
+        "checks": jsonable(record.checks),
         "gate": jsonable(gate),
         "warnings": [scrub(w) for w in record.warnings],
     }

@@ -2,10 +2,12 @@
 
 A fixed pool of ``concurrency`` workers pulls (target, case) jobs from one schedule that takes the
 targets in turn, so a slow target does not hold the others back. Each target's first uncached call is
-made alone: if it shows that every call to the target would fail (wrong endpoint, unknown model), its
-other cases are recorded with the same error and never sent. Per job: cache lookup → provider call
-(retries inside the provider) → latency and usage recorded → cache put. Errors are recorded per case
-(never dropped, never cached); a ``ServiceError`` stops the run at once (workers cancelled, cache flushed).
+made alone, as the provider's ``probe`` (which may wait for a fine-tune to load while the other targets
+go on): if it shows that every call to the target would fail (wrong endpoint, unknown model), its other
+cases are recorded with the same error and never sent. Per job: cache lookup → provider call (retries
+inside the provider) → latency (time spent waiting for the model to load excluded) and usage recorded →
+cache put. Errors are recorded per case (never dropped, never cached); a ``ServiceError`` stops the run at
+once (workers cancelled, cache flushed).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -39,6 +41,9 @@ class RunSettings:
     """Sampling settings sent with every request."""
     completions: Completions = field(default_factory=Completions)
     """How chat cases become prompts for completions targets."""
+    completions_by_target: Mapping[str, Completions] = field(default_factory=dict)
+    """Per target name, completions settings that replace ``completions`` for that target (e.g. the
+    separator and stop inferred from a fine-tuning job's training file)."""
     concurrency: int = DEFAULT_CONCURRENCY
     """Calls in flight at once, over all targets (at least 1)."""
 
@@ -55,8 +60,12 @@ async def run_targets(
     """Ask every target to answer every case; per target name, one ``Outcome`` per case, in case order."""
     if settings.concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {settings.concurrency}")
-    if len({t.name for t in targets}) != len(targets):
+    names = {t.name for t in targets}
+    if len(names) != len(targets):
         raise ValueError(f"target names must be unique: {[t.name for t in targets]}")
+    strangers = sorted(set(settings.completions_by_target) - names)
+    if strangers:
+        raise ValueError(f"completions_by_target names targets this run does not have: {strangers}")
     run = _Run(cases, targets, provider=provider, settings=settings, cache=cache)
     with _progress_bars(targets, len(cases), enabled=progress) as bars:
         run.bars = bars
@@ -138,12 +147,19 @@ class _Run:
         self.settings = settings
         self.cache = cache
         self.bars: _Bars | None = None
-        self.requests = {
-            t.name: [build_request(c, t, settings.generation, settings.completions) for c in cases]
-            for t in targets
-        }
+        self.requests = {t.name: [self._request(c, t) for c in cases] for t in targets}
         self.keys: dict[str, list[str]] = {}
         self.outcomes: dict[str, list[Outcome | None]] = {t.name: [None] * len(cases) for t in targets}
+
+    def _request(self, case: Case, target: Target) -> Request:
+        settings = self.settings
+        return build_request(
+            case,
+            target,
+            settings.generation,
+            settings.completions,
+            completions_by_target=settings.completions_by_target,
+        )
 
     def serve_from_cache(self) -> None:
         """Fill in every outcome the cache already holds."""
@@ -181,7 +197,7 @@ class _Run:
         while (job := await schedule.next()) is not None:
             name, index, first = job
             try:
-                outcome = await self._call(name, index)
+                outcome = await self._call(name, index, probe=first)
             except CallError as exc:
                 self._record(name, index, Outcome(output=None, error=exc.message))
                 if exc.whole_target:
@@ -195,11 +211,11 @@ class _Run:
             if first:
                 await schedule.probed(name, usable=True)
 
-    async def _call(self, name: str, index: int) -> Outcome:
+    async def _call(self, name: str, index: int, *, probe: bool) -> Outcome:
         request: Request = self.requests[name][index]
         start = time.perf_counter()
-        reply = await self.provider.call(request)
-        latency = time.perf_counter() - start
+        reply = await self.provider.call(request, probe=probe)
+        latency = time.perf_counter() - start - reply.load_wait_s
         if self.cache is not None:
             stored = CachedReply(reply.output, reply.usage, reply.finish_reason, latency)
             self.cache.put(self.keys[name][index], stored)

@@ -66,15 +66,36 @@ def test_run_writes_outputs_and_default_out_dir(
     assert "GO" in capsys.readouterr().out
 
 
-def test_concurrency_bound_and_timeouts_retried(fake_openai: FakeOpenAI, tiny: Path) -> None:
+def test_concurrency_bound(fake_openai: FakeOpenAI, tiny: Path) -> None:
+    fake_openai.script("gpt-4o-mini", _first_word)
+    fake_openai.delay = 0.05
+    code = main(
+        [
+            "run",
+            str(tiny),
+            "--model",
+            "m=gpt-4o-mini",
+            "--model",
+            "n=gpt-4o",
+            "--concurrency",
+            "2",
+            "--quiet",
+            "--out",
+            "out",
+        ]
+    )
+    assert code == 0
+    assert fake_openai.max_in_flight == 2
+
+
+def test_a_call_that_times_out_is_retried(fake_openai: FakeOpenAI, tiny: Path) -> None:
     fake_openai.script("gpt-4o-mini", _first_word)
     fake_openai.hang_next(1)
-    code = main(["run", str(tiny), "--model", "m=gpt-4o-mini", "--model", "n=gpt-4o", "--concurrency", "2",
-                 "--timeout", "0.5", "--quiet", "--out", "out"])
+    code = main(["run", str(tiny), "--model", "m=gpt-4o-mini", "--timeout", "0.5", "--quiet", "--out", "out"])
     assert code == 0
     results = json.loads(Path("out/results.json").read_text())
-    assert all(c["results"]["m"]["error"] is None for c in results["cases"])  # the hung call was retried
-    assert fake_openai.max_in_flight <= 2
+    assert all(c["results"]["m"]["error"] is None for c in results["cases"])
+    assert fake_openai.count(model="gpt-4o-mini") == 4  # three cases, one of them asked twice
 
 
 def test_unreachable_service_is_exit_2_with_one_line(
@@ -110,8 +131,19 @@ def test_wrong_endpoint_override_errors_the_target_with_the_fix(
     fake_openai: FakeOpenAI, tiny: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake_openai.script("gpt-4o-mini", _first_word)
-    code = main(["run", str(tiny), "--model", "good=gpt-4o-mini", "--model", "old=davinci-002@chat",
-                 "--quiet", "--out", "out"])
+    code = main(
+        [
+            "run",
+            str(tiny),
+            "--model",
+            "good=gpt-4o-mini",
+            "--model",
+            "old=davinci-002@chat",
+            "--quiet",
+            "--out",
+            "out",
+        ]
+    )
     assert code == 0  # no gate rules: the verdict is go, but the failure is loud
     err = capsys.readouterr().err
     assert "target old: 3 of 3 cases failed" in err and "@completions" in err

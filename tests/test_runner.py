@@ -11,10 +11,11 @@ from typing import Any
 
 import httpx2
 import pytest
+from fakeopenai import FakeOpenAI
 
 from evalkit.cache import FILE_NAME, Cache
 from evalkit.errors import ServiceError
-from evalkit.providers.openai import OpenAIProvider
+from evalkit.providers.openai import ModelWait, OpenAIProvider
 from evalkit.records import Case, Outcome, Target
 from evalkit.runner import RunSettings, run_targets
 from evalkit.suite.model import Completions, Generation
@@ -320,3 +321,101 @@ def test_progress_shows_one_bar_per_target(capsys: pytest.CaptureFixture[str]) -
     asyncio.run(run_targets(cases(2), [CHAT, LEGACY], provider=provider, progress=True))
     err = capsys.readouterr().err
     assert "chatty" in err and "legacy" in err and "2/2" in err
+
+
+# ── fine-tunes that load late, Responses-only models, per-target prompting (against the fake server) ─
+
+FINE_TUNE = Target(name="final", model="ft:gpt-4o-mini:org::abc", endpoint="chat", role="final")
+
+
+def run_on(
+    server: FakeOpenAI,
+    targets: list[Target],
+    n: int = 4,
+    *,
+    wait_schedule: tuple[float, ...] = (0.1,),
+    model_wait_s: float = 1.0,
+    waits: list[ModelWait] | None = None,
+) -> dict[str, list[Outcome]]:
+    provider = OpenAIProvider.from_env(
+        max_attempts=1,
+        model_wait_s=model_wait_s,
+        wait_schedule=wait_schedule,
+        on_model_wait=None if waits is None else waits.append,
+    )
+    settings = RunSettings(generation=Generation(max_tokens=4), concurrency=4)
+
+    async def go() -> dict[str, list[Outcome]]:
+        async with provider:
+            return await run_targets(cases(n), targets, provider=provider, settings=settings, progress=False)
+
+    return asyncio.run(go())
+
+
+def test_fine_tune_that_is_still_loading_is_waited_for_then_evaluated(fake_openai: FakeOpenAI) -> None:
+    fake_openai.add_model(FINE_TUNE.model)
+    fake_openai.script("*", lambda request: "billing")
+    fake_openai.fail_next(2, status=404, model=FINE_TUNE.model)
+    waits: list[ModelWait] = []
+    outcomes = run_on(fake_openai, [FINE_TUNE, CHAT], n=4, waits=waits)
+    assert [o.output for o in outcomes["final"]] == ["billing"] * 4
+    assert [o.output for o in outcomes["chatty"]] == ["billing"] * 4
+    assert [w.waited_s for w in waits] == [0.0, 0.1]
+    log = [(r.model, r.status) for r in fake_openai.requests]
+    assert log.count((FINE_TUNE.model, 404)) == 2 and log.count((FINE_TUNE.model, 200)) == 4
+    first_answer = log.index((FINE_TUNE.model, 200))
+    assert log[:first_answer].count(("gpt-4o-mini", 200)) == 4  # the other target did not wait
+    latency = outcomes["final"][0].latency_s
+    assert latency is not None and latency < 0.2  # the 0.2 s spent waiting for it to load is not latency
+
+
+def test_fine_tune_never_found_fails_the_whole_target_with_the_access_hint(fake_openai: FakeOpenAI) -> None:
+    outcomes = run_on(fake_openai, [FINE_TUNE, CHAT], n=5, wait_schedule=(0.02,), model_wait_s=0.1)
+    errors = {o.error for o in outcomes["final"]}
+    assert len(errors) == 1 and all(o.output is None for o in outcomes["final"])
+    message = errors.pop()
+    assert message is not None and "after waiting 0.1 s" in message and "may lack access" in message
+    assert "OPENAI_ORG_ID" in message
+    assert fake_openai.count(model=FINE_TUNE.model) == 1 + 5  # the probe, then one try after each 0.02 s
+    assert all(o.error is None for o in outcomes["chatty"])
+
+
+def test_chat_model_that_is_not_a_chat_model_may_be_responses_only(fake_openai: FakeOpenAI) -> None:
+    fake_openai.add_model("o1-pro", kind="completions")  # answers as OpenAI does for a Responses-only model
+    pro = Target(name="pro", model="o1-pro", endpoint="chat")
+    outcomes = run_on(fake_openai, [pro], n=3)
+    assert fake_openai.count(model="o1-pro") == 1
+    assert fake_openai.count(path="/v1/completions") == 0  # never re-routed
+    message = outcomes["pro"][0].error
+    assert message is not None and "Responses API" in message and "--model pro=o1-pro@completions" in message
+    assert all(o.error == message for o in outcomes["pro"])
+
+
+def test_each_completions_target_gets_its_own_separator_and_stop() -> None:
+    service = FakeService()
+    job = Target(name="job-final", model="ft:davinci-002:org::x", endpoint="completions")
+    settings = RunSettings(
+        completions=Completions(separator="|", stop=["\n"]),
+        completions_by_target={"job-final": Completions(separator="\n\n###\n\n", stop=[" END"])},
+    )
+    asyncio.run(
+        run_targets(
+            cases(2), [LEGACY, job], provider=provider_for(service), settings=settings, progress=False
+        )
+    )
+    sent = {(body["model"], body["prompt"], tuple(body["stop"])) for _, body in service.calls}
+    assert sent == {
+        ("davinci-002", "q0|", ("\n",)),
+        ("davinci-002", "q1|", ("\n",)),
+        ("ft:davinci-002:org::x", "q0\n\n###\n\n", (" END",)),
+        ("ft:davinci-002:org::x", "q1\n\n###\n\n", (" END",)),
+    }
+
+
+def test_per_target_settings_for_an_unknown_target_are_refused() -> None:
+    settings = RunSettings(completions_by_target={"fnial": Completions(separator="|")})
+    provider = provider_for(FakeService())
+    with pytest.raises(
+        ValueError, match=r"completions_by_target names targets this run does not have: \['fnial'\]"
+    ):
+        asyncio.run(run_targets(cases(1), [LEGACY], provider=provider, settings=settings, progress=False))

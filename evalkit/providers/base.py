@@ -7,6 +7,10 @@ A provider retries what is worth retrying itself, then either returns a ``Reply`
   model), so the runner records the message for the target's remaining cases without calling again.
 - ``evalkit.errors.ServiceError`` — the service cannot be used at all (key rejected, unreachable); the
   run stops.
+
+The runner marks each target's first call, made alone, as its ``probe``: only a probe may wait for a
+model that is not available yet (a fine-tune that just finished loads for a few minutes); the time spent
+waiting is reported in ``Reply.load_wait_s`` and is not part of the call's latency.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ class Reply:
     """Tokens the call consumed, as reported."""
     finish_reason: str | None = None
     """Why generation stopped (``stop``, ``length``, ``tool_calls``, …)."""
+    load_wait_s: float = 0.0
+    """Seconds spent waiting for the model to become available before the attempt that answered."""
 
 
 class CallError(Exception):
@@ -48,6 +54,8 @@ class Provider(Protocol):
         """Which service answers (its base URL without credentials): part of every cache key."""
         ...
 
-    async def call(self, request: Request) -> Reply:
-        """Make one call, retries included; raise ``CallError`` or ``ServiceError`` on failure."""
+    async def call(self, request: Request, *, probe: bool = False) -> Reply:
+        """Make one call, retries included; raise ``CallError`` or ``ServiceError`` on failure.
+
+        ``probe``: this is the target's first call, made alone; it may wait for the model to load."""
         ...

@@ -7,7 +7,13 @@ this module only decides what a failure that survived them means:
 
 - 401/403 → ``ServiceError``: the key was rejected, the run cannot go on;
 - cannot connect → ``ServiceError``: the server is unreachable;
-- 404 "This is (not) a chat model…" or ``model_not_found`` → ``CallError(whole_target=True)``;
+- 404 ``model_not_found`` for a fine-tune (``ft:…``) on a target's probe call → wait and try again, with
+  backoff (``wait_schedule``), until ``model_wait_s`` seconds of waiting are spent: a fine-tune that just
+  finished answers so for a few minutes while it loads. Each wait is logged at INFO on this module's
+  logger and passed to ``on_model_wait``; printing is left to the caller;
+- 404 "This is (not) a chat model…" or ``model_not_found`` → ``CallError(whole_target=True)``; "not a
+  chat model" from a model whose lineage is a chat model says it may be served only on the Responses API
+  (never re-routed);
 - anything else → ``CallError`` for that case.
 
 The API key never appears in a message: 401/403 texts are our own, and server texts are redacted.
@@ -15,8 +21,13 @@ The API key never appears in a message: 401/403 texts are our own, and server te
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
@@ -27,6 +38,7 @@ from evalkit.errors import ServiceError
 from evalkit.providers.base import CallError, Reply
 from evalkit.providers.request import Request
 from evalkit.records import Endpoint, Usage, render_tool_calls
+from evalkit.targets.routing import endpoint_for
 
 if TYPE_CHECKING:
     import httpx2
@@ -35,22 +47,69 @@ DEFAULT_MAX_ATTEMPTS = 6
 """Attempts per request, the first included (the SDK makes ``max_attempts - 1`` retries)."""
 DEFAULT_TIMEOUT_S = 60.0
 """Seconds one attempt may take."""
+DEFAULT_MODEL_WAIT_S = 300.0
+"""Seconds a target's probe call may spend waiting for a fine-tune to load."""
+DEFAULT_WAIT_SCHEDULE: tuple[float, ...] = (5.0, 10.0, 20.0, 30.0)
+"""Seconds between tries while a fine-tune loads; the last value repeats until the wait budget is spent."""
+
+logger = logging.getLogger(__name__)
+"""Logs each wait for a loading fine-tune at INFO (fields ``target``, ``model``, ``waited_s``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelWait:
+    """A probe call found its fine-tune not loaded yet and is about to wait before trying again."""
+
+    target: str
+    """The target's name."""
+    model: str
+    """The model id that answered ``model_not_found``."""
+    waited_s: float
+    """Seconds waited so far for this model."""
+    next_wait_s: float
+    """Seconds about to be waited."""
+    budget_s: float
+    """Most seconds that will be waited in all."""
+
+    def describe(self) -> str:
+        """One line for a terminal: ``waiting for ft:… to load (60 s so far, up to 300 s)``."""
+        return f"waiting for {self.model} to load ({self.waited_s:g} s so far, up to {self.budget_s:g} s)"
+
+
+ModelWaitCallback = Callable[[ModelWait], None]
+"""Told before each wait for a loading fine-tune (called on the event loop: keep it quick)."""
 
 _PATHS: dict[Endpoint, str] = {"chat": "/chat/completions", "completions": "/completions"}
 _RETRIED_STATUSES = frozenset({408, 409, 429})
 _KEY_PATTERN = re.compile(r"sk-[A-Za-z0-9_\-*.]{3,}")
 _MAX_MESSAGE = 400
+_NEGLIGIBLE_S = 1e-6
+"""A wait budget left over this small (float rounding) is spent."""
 
 
 class OpenAIProvider:
     """Calls models on an OpenAI-compatible service, one shared SDK client for all requests."""
 
-    def __init__(self, client: openai.AsyncOpenAI) -> None:
+    def __init__(
+        self,
+        client: openai.AsyncOpenAI,
+        *,
+        model_wait_s: float = DEFAULT_MODEL_WAIT_S,
+        wait_schedule: Sequence[float] = DEFAULT_WAIT_SCHEDULE,
+        on_model_wait: ModelWaitCallback | None = None,
+    ) -> None:
+        if model_wait_s < 0:
+            raise ValueError(f"model_wait_s must be at least 0, got {model_wait_s}")
+        if not wait_schedule or min(wait_schedule) <= 0:
+            raise ValueError(f"wait_schedule must be positive seconds, got {list(wait_schedule)}")
         self._client = client
         self._azure = isinstance(client, openai.AsyncAzureOpenAI)
         self._identity = service_identity(str(client.base_url))
         self._attempts = client.max_retries + 1
         self._secret = client.api_key if isinstance(client.api_key, str) else ""
+        self._model_wait_s = model_wait_s
+        self._wait_schedule = tuple(wait_schedule)
+        self._on_model_wait = on_model_wait
 
     @classmethod
     def from_env(
@@ -58,11 +117,17 @@ class OpenAIProvider:
         *,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        model_wait_s: float = DEFAULT_MODEL_WAIT_S,
+        wait_schedule: Sequence[float] = DEFAULT_WAIT_SCHEDULE,
+        on_model_wait: ModelWaitCallback | None = None,
         http_client: httpx2.AsyncClient | None = None,
     ) -> OpenAIProvider:
         """A provider for the service the environment names (``OPENAI_*``, or Azure's variables).
 
-        ``http_client`` replaces the SDK's HTTP client (tests pass one with a mock transport)."""
+        ``model_wait_s``: most seconds a target's probe call waits for a fine-tune (``ft:…``) that
+        answers ``model_not_found`` to load, trying again after each delay of ``wait_schedule`` (its last
+        value repeats); ``on_model_wait`` is told before each wait. ``http_client`` replaces the SDK's
+        HTTP client (tests pass one with a mock transport)."""
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
         azure = bool(os.environ.get("AZURE_OPENAI_ENDPOINT"))
@@ -73,26 +138,28 @@ class OpenAIProvider:
             client = openai.AsyncAzureOpenAI(**options) if azure else openai.AsyncOpenAI(**options)
         except (openai.OpenAIError, ValueError) as exc:
             raise ServiceError(_setup_message(str(exc), azure=azure)) from None
-        return cls(client)
+        return cls(
+            client, model_wait_s=model_wait_s, wait_schedule=wait_schedule, on_model_wait=on_model_wait
+        )
 
     @property
     def identity(self) -> str:
         """The service's base URL without credentials or query: part of every cache key."""
         return self._identity
 
-    async def call(self, request: Request) -> Reply:
-        """Send ``request`` (retrying as the SDK does) and return the answer, or raise why not."""
-        try:
-            body = await self._client.post(_PATHS[request.endpoint], body=request.payload, cast_to=object)
-        except openai.APIStatusError as exc:
-            raise self._status_error(exc, request) from None
-        except openai.APIConnectionError as exc:
-            raise self._connection_error(exc) from None
-        try:
-            return _chat_reply(body) if request.endpoint == "chat" else _completion_reply(body)
-        except (AttributeError, IndexError, KeyError, TypeError, ValueError):
-            shown = self._redact(repr(body)[:200])
-            raise CallError(f"{self._identity} answered in an unexpected shape: {shown}") from None
+    @property
+    def client(self) -> openai.AsyncOpenAI:
+        """The SDK client every call goes through (``AsyncAzureOpenAI`` for Azure), for other API calls
+        (``fine_tuning.jobs``, ``files``) with the same settings. Closed by ``aclose``."""
+        return self._client
+
+    async def call(self, request: Request, *, probe: bool = False) -> Reply:
+        """Send ``request`` (retrying as the SDK does) and return the answer, or raise why not.
+
+        ``probe``: the target's first call, which may wait for a fine-tune to load."""
+        body, load_wait_s = await self._post(request, probe=probe)
+        reply = self._reply(body, request.endpoint)
+        return replace(reply, load_wait_s=load_wait_s) if load_wait_s else reply
 
     async def aclose(self) -> None:
         """Close the SDK client and its connections."""
@@ -106,7 +173,50 @@ class OpenAIProvider:
     ) -> None:
         await self.aclose()
 
-    def _status_error(self, exc: openai.APIStatusError, request: Request) -> Exception:
+    async def _post(self, request: Request, *, probe: bool) -> tuple[Any, float]:
+        """The answer's body, and the seconds spent before the attempt that got it if the model had to
+        load (0 otherwise)."""
+        started = time.perf_counter()
+        waits = self._load_waits(request) if probe else iter(())
+        waited = 0.0
+        while True:
+            attempt_started = time.perf_counter()
+            try:
+                body = await self._client.post(_PATHS[request.endpoint], body=request.payload, cast_to=object)
+                return body, (attempt_started - started if waited else 0.0)
+            except openai.APIStatusError as exc:
+                delay = next(waits, None) if _model_not_found(exc) else None
+                if delay is None:
+                    raise self._status_error(exc, request, waited_s=waited) from None
+            except openai.APIConnectionError as exc:
+                raise self._connection_error(exc) from None
+            self._announce_wait(ModelWait(request.target, request.model, waited, delay, self._model_wait_s))
+            await asyncio.sleep(delay)
+            waited += delay
+
+    def _load_waits(self, request: Request) -> Iterator[float]:
+        """The delays to wait for ``request``'s model to load: none unless it is a fine-tune."""
+        if not request.model.startswith("ft:"):
+            return iter(())
+        return _delays(self._wait_schedule, budget_s=self._model_wait_s)
+
+    def _announce_wait(self, wait: ModelWait) -> None:
+        logger.info(
+            "%s",
+            wait.describe(),
+            extra={"target": wait.target, "model": wait.model, "waited_s": wait.waited_s},
+        )
+        if self._on_model_wait is not None:
+            self._on_model_wait(wait)
+
+    def _reply(self, body: Any, endpoint: Endpoint) -> Reply:
+        try:
+            return _chat_reply(body) if endpoint == "chat" else _completion_reply(body)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+            shown = self._redact(repr(body)[:200])
+            raise CallError(f"{self._identity} answered in an unexpected shape: {shown}") from None
+
+    def _status_error(self, exc: openai.APIStatusError, request: Request, *, waited_s: float) -> Exception:
         status = exc.status_code
         if status in (401, 403):
             key_variable = "AZURE_OPENAI_API_KEY" if self._azure else "OPENAI_API_KEY"
@@ -116,7 +226,7 @@ class OpenAIProvider:
             )
         message = self._server_message(exc)
         if status == 404:
-            whole = _whole_target_error(exc, message, request, identity=self._identity)
+            whole = _whole_target_error(exc, message, request, identity=self._identity, waited_s=waited_s)
             if whole is not None:
                 return whole
         retried = status in _RETRIED_STATUSES or status >= 500
@@ -158,10 +268,27 @@ def service_identity(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
 
 
+def _delays(schedule: tuple[float, ...], *, budget_s: float) -> Iterator[float]:
+    """``schedule``'s delays, its last one repeated, the final one cut so that they add up to ``budget_s``."""
+    waited = 0.0
+    index = 0
+    while budget_s - waited > _NEGLIGIBLE_S:
+        delay = min(schedule[min(index, len(schedule) - 1)], budget_s - waited)
+        yield delay
+        waited += delay
+        index += 1
+
+
+def _model_not_found(exc: openai.APIStatusError) -> bool:
+    return exc.status_code == 404 and exc.code == "model_not_found"
+
+
 def _whole_target_error(
-    exc: openai.APIStatusError, message: str, request: Request, *, identity: str
+    exc: openai.APIStatusError, message: str, request: Request, *, identity: str, waited_s: float
 ) -> CallError | None:
     needed = _endpoint_needed(message)
+    if needed == "completions" and request.endpoint == "chat" and endpoint_for(request.model) == "chat":
+        return CallError(_responses_only_message(request, message, identity=identity), whole_target=True)
     if needed is not None and needed != request.endpoint:
         return CallError(
             f"model '{request.model}' is served on the {needed} endpoint, not {request.endpoint} "
@@ -171,11 +298,40 @@ def _whole_target_error(
         )
     if exc.code in ("model_not_found", "DeploymentNotFound"):
         return CallError(
-            f"model '{request.model}' was not found by {identity} ({exc.code}: {message}); check the id and "
-            "that this API key may use it (a fine-tune that just finished can take a few minutes to load)",
-            whole_target=True,
+            _not_found_message(exc, message, request, identity=identity, waited_s=waited_s), whole_target=True
         )
     return None
+
+
+def _responses_only_message(request: Request, message: str, *, identity: str) -> str:
+    return (
+        f"model '{request.model}' is not served on the chat endpoint ({identity} said: {message}); it may "
+        "be a model served only on the Responses API (e.g. o1-pro, codex models), which evalkit does not "
+        "call. If it really is a legacy completions model, call it with "
+        f"--model {request.target}={request.model}@completions or set 'endpoint: completions' on target "
+        f"'{request.target}' in the suite"
+    )
+
+
+def _not_found_message(
+    exc: openai.APIStatusError, message: str, request: Request, *, identity: str, waited_s: float
+) -> str:
+    said = f"({exc.code}: {message})"
+    if not request.model.startswith("ft:"):
+        return f"model '{request.model}' was not found by {identity} {said}; check the id and that this API key may use it"
+    access = (
+        "a fine-tune can be used only with a key of the organisation and project that trained it "
+        "(set OPENAI_ORG_ID / OPENAI_PROJECT_ID, or use a project key of that project)"
+    )
+    if waited_s > 0:
+        return (
+            f"model '{request.model}' was still not found by {identity} after waiting {waited_s:g} s for "
+            f"it to load {said}; the API key may lack access to it: {access}"
+        )
+    return (
+        f"model '{request.model}' was not found by {identity} {said}; check the id and that this API key "
+        f"may use it: {access}; a fine-tune that just finished can take a few minutes to load"
+    )
 
 
 def _endpoint_needed(message: str) -> Endpoint | None:
@@ -224,5 +380,3 @@ def _usage(body: dict[str, Any]) -> Usage:
         prompt_tokens=int(usage.get("prompt_tokens") or 0),
         completion_tokens=int(usage.get("completion_tokens") or 0),
     )
-
-

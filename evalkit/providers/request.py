@@ -2,12 +2,15 @@
 
 A chat target gets ``messages`` (a prompt case becomes one user message) plus the case's request-level
 extras (``tools``, …); a completions target gets ``prompt`` (a chat case rendered by
-``evalkit.targets.prompts.to_prompt``) and ``completions.stop``, never tools. Generation settings follow;
-``None`` values are left out, ``generation.params`` are sent as they are.
+``evalkit.targets.prompts.to_prompt``) and ``completions.stop``, never tools. The completions settings
+are the target's own when ``completions_by_target`` has them (a fine-tuning job's training file may imply
+its own separator and stop), else the suite's. Generation settings follow; ``None`` values are left out,
+``generation.params`` are sent as they are.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,12 +33,22 @@ class Request:
     """The JSON body, exactly as sent."""
 
 
-def build_request(case: Case, target: Target, generation: Generation, completions: Completions) -> Request:
-    """The request that asks ``target`` to answer ``case``."""
+def build_request(
+    case: Case,
+    target: Target,
+    generation: Generation,
+    completions: Completions,
+    *,
+    completions_by_target: Mapping[str, Completions] | None = None,
+) -> Request:
+    """The request that asks ``target`` to answer ``case``.
+
+    ``completions_by_target``: per target name, completions settings that replace ``completions``."""
     if target.endpoint == "chat":
         body = _chat_body(case, target, generation)
     else:
-        body = _completions_body(case, target, generation, completions)
+        own = (completions_by_target or {}).get(target.name, completions)
+        body = _completions_body(case, target, generation, own)
     body.update(generation.params)
     return Request(target=target.name, model=target.model, endpoint=target.endpoint, payload=body)
 

@@ -32,9 +32,12 @@ def parse_model_flag(flag: str) -> tuple[str, str, Endpoint | None]:
     return name, model, endpoint
 
 
-def resolve_targets(specs: Mapping[str, TargetSpec], model_flags: Sequence[str]) -> list[Target]:
+def resolve_targets(
+    specs: Mapping[str, TargetSpec], model_flags: Sequence[str], *, allow_empty: bool = False
+) -> list[Target]:
     """The targets to evaluate: the suite's, in suite order, then the flags' (a flag replaces a suite
-    target of the same name in place). InputError when a name is bad or repeated, or when none is given."""
+    target of the same name in place). InputError when a name is bad or repeated, or when none is given
+    (unless ``allow_empty``: a ``--job`` brings its own)."""
     targets: dict[str, Target] = {}
     for name, spec in specs.items():
         _check_name(name, field=f"targets.{name}")
@@ -48,7 +51,7 @@ def resolve_targets(specs: Mapping[str, TargetSpec], model_flags: Sequence[str])
             )
         flagged.add(name)
         targets[name] = _target(name, model, endpoint)
-    if not targets:
+    if not targets and not allow_empty:
         raise InputError(
             "no models to evaluate: add a 'targets:' block to the suite (NAME: {model: ID}) "
             "or pass --model NAME=ID (or --job ID for a fine-tuning job)"

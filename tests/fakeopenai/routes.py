@@ -1,7 +1,8 @@
 """What arrives and what goes back: request/outcome records and the route table.
 
 Generation: ``POST /v1/chat/completions``, ``POST /v1/completions`` and Azure's
-``POST /openai/deployments/{name}/{chat/completions|completions}``; lookups: ``GET /v1/models[/{id}]``.
+``POST /openai/deployments/{name}/{chat/completions|completions}``; lookups: ``GET /v1/models[/{id}]``,
+``GET /v1/fine_tuning/jobs/{id}[/checkpoints|/events]``, ``GET /v1/files/{id}[/content]``.
 Anything else is OpenAI's 404 "Invalid URL".
 """
 
@@ -19,6 +20,13 @@ from .models import Kind
 
 _GENERATION_PATHS: dict[str, Kind] = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
 _AZURE_PATH = re.compile(r"^/openai/deployments/(?P<name>[^/]+)/(?P<op>chat/completions|completions)$")
+_JOB_PATH = re.compile(r"^/v1/fine_tuning/jobs/(?P<id>[^/]+)(?:/(?P<part>checkpoints|events))?/?$")
+_FILE_PATH = re.compile(r"^/v1/files/(?P<id>[^/]+)(?P<content>/content)?/?$")
+
+RouteKind = Literal["generate", "models", "job", "checkpoints", "events", "file", "file_content", "invalid"]
+"""The API operations the fake knows (``invalid``: a path the API does not have)."""
+
+_JOB_PARTS: dict[str | None, RouteKind] = {None: "job", "checkpoints": "checkpoints", "events": "events"}
 
 
 @dataclass
@@ -31,6 +39,8 @@ class Outcome:
     """The JSON body."""
     headers: dict[str, str] = field(default_factory=dict)
     """Extra response headers (``Retry-After``)."""
+    content: bytes | None = None
+    """Raw bytes sent as ``application/octet-stream`` instead of ``body`` (file downloads)."""
     delay: float = 0.0
     """Seconds to wait before answering."""
     release: threading.Event = field(default_factory=threading.Event)
@@ -57,14 +67,16 @@ class Incoming:
 class Route:
     """Which API operation a request is for."""
 
-    kind: Literal["generate", "models", "invalid"]
-    """A generation call, a models lookup, or a path the API does not have."""
+    kind: RouteKind
+    """Which operation."""
     endpoint: Kind | None = None
     """For generation: ``chat`` or ``completions``."""
     deployment: str | None = None
     """Azure: the deployment named in the URL (it stands for the model)."""
     model_path: str | None = None
     """``GET /v1/models/{id}``: the id; None for the list."""
+    resource: str | None = None
+    """The job or file id named in the URL."""
 
 
 def route_for(method: str, path: str) -> Route:
@@ -79,6 +91,15 @@ def route_for(method: str, path: str) -> Route:
         return Route("models")
     if method == "GET" and path.startswith("/v1/models/"):
         return Route("models", model_path=unquote(path.removeprefix("/v1/models/")))
+    return _lookup_route(method, path)
+
+
+def _lookup_route(method: str, path: str) -> Route:
+    job, file = _JOB_PATH.match(path), _FILE_PATH.match(path)
+    if method == "GET" and job:
+        return Route(_JOB_PARTS[job["part"]], resource=unquote(job["id"]))
+    if method == "GET" and file:
+        return Route("file_content" if file["content"] else "file", resource=unquote(file["id"]))
     return Route("invalid")
 
 

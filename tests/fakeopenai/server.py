@@ -6,26 +6,36 @@
     server.fail_next(2, status=429)                      # the next two requests are rate-limited
     client = openai.OpenAI(base_url=server.url, api_key=FAKE_API_KEY)
 
-Routes: ``POST /v1/chat/completions``, ``POST /v1/completions``, ``GET /v1/models[/{id}]`` and the
+Fine-tuning jobs (their checkpoint and final models become served models):
+
+    server.add_file("file-train", jsonl_text)
+    server.add_job("ftjob-abc", model="gpt-4o-mini-2024-07-18", checkpoint_steps=(10, 20, 30),
+                   training_file="file-train", result_csv="step,train_loss\n10,0.91\n")
+
+Routes: ``POST /v1/chat/completions``, ``POST /v1/completions``, ``GET /v1/models[/{id}]``,
+``GET /v1/fine_tuning/jobs/{id}[/checkpoints|/events]``, ``GET /v1/files/{id}[/content]`` and the
 Azure forms ``POST /openai/deployments/{name}/{chat/completions|completions}`` (``api-key`` header).
 Order of checks, like OpenAI: route → API key → body → injected fault → model → endpoint → script.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import threading
-from collections.abc import Callable, Sequence
-from typing import Self
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Self
 
 from . import bodies
 from .bodies import ApiError, JsonDict, Reply, ToolCall
 from .faults import Decision, Faults
 from .generate import FakeRequest, Script, chat_answer, check_body, completions_answer, default_script
+from .jobs import AUTO, Auto, JobSpec, build_job
 from .log import AuthScheme, RecordedRequest, RequestLog, scrub_headers
 from .models import Kind, ModelRegistry
 from .routes import Incoming, Outcome, Route, parse_json, route_for, with_deployment
+from .store import JobStore, StoredFile
 from .transport import serve
 
 FAKE_API_KEY = "sk-test-fakeopenai-000000001234"
@@ -47,6 +57,8 @@ class FakeOpenAI:
         """The served models and the endpoint each answers on."""
         self.faults = Faults()
         """The fault plan (prefer ``fail_next``/``hang_next``/``fault_rate``)."""
+        self.jobs = JobStore()
+        """Fine-tuning jobs and files (prefer ``add_job``/``add_file``)."""
         self.script_errors: list[BaseException] = []
         """Exceptions raised by scripts (each also answered as HTTP 500)."""
         self._log = RequestLog()
@@ -163,6 +175,81 @@ class FakeOpenAI:
         """Fail a fraction ``rate`` of requests, reproducibly: decided per (seed, body, attempt number)."""
         self.faults.set_rate(rate, statuses=statuses, seed=seed, model=model, retry_after=retry_after)
 
+    def add_file(
+        self,
+        file_id: str,
+        content: bytes | str,
+        *,
+        filename: str = "training.jsonl",
+        purpose: str = "fine-tune",
+    ) -> None:
+        """Store a file: ``GET /v1/files/{file_id}/content`` returns ``content`` (str is sent as UTF-8)."""
+        data = content.encode() if isinstance(content, str) else bytes(content)
+        self.jobs.add_file(StoredFile(file_id, data, filename, purpose))
+
+    def add_job(
+        self,
+        job_id: str,
+        *,
+        model: str,
+        status: str = "succeeded",
+        fine_tuned_model: str | None | Auto = AUTO,
+        training_file: str | None = None,
+        validation_file: str | None = None,
+        checkpoint_steps: Sequence[int] = (),
+        checkpoint_metrics: Mapping[int, Mapping[str, float]] | None = None,
+        result_csv: str | None = None,
+        result_base64: bool = True,
+        metrics_events: bool = True,
+        error: Mapping[str, Any] | None = None,
+        hyperparameters: Mapping[str, Any] | None = None,
+        method: Mapping[str, Any] | None = None,
+        trained_tokens: int | None = None,
+    ) -> dict[str, Any]:
+        """Add a fine-tuning job of base ``model``; returns the job body as ``GET`` returns it.
+
+        ``fine_tuned_model`` defaults to ``ft:{model}:acme::{job_id[-8:]}`` when succeeded, else None.
+        Each of ``checkpoint_steps`` gets a checkpoint ``{final or that default}:ckpt-step-{N}`` with
+        ``checkpoint_metrics[N]`` (default: made up, loss falling with the step) and, if
+        ``metrics_events``, a ``type="metrics"`` event with the same data. ``result_csv`` becomes the
+        job's result file (base64 of it if ``result_base64``). ``training_file``/``validation_file`` are
+        ids given to ``add_file``; without ``training_file`` the job names one that does not exist (404,
+        as for a deleted file). A failed job without ``error`` gets an ``invalid_training_file`` error.
+        Checkpoint and final models are served on the endpoint their base answers on.
+        """
+        spec = JobSpec(
+            job_id=job_id,
+            model=model,
+            status=status,
+            fine_tuned_model=fine_tuned_model,
+            training_file=training_file,
+            validation_file=validation_file,
+            checkpoint_steps=tuple(checkpoint_steps),
+            checkpoint_metrics=checkpoint_metrics,
+            result_csv=result_csv,
+            result_base64=result_base64,
+            metrics_events=metrics_events,
+            error=error,
+            hyperparameters=hyperparameters,
+            method=method,
+            trained_tokens=trained_tokens,
+        )
+        job = build_job(spec)
+        self._serve_job_models(model, job.models)
+        self.jobs.add_job(job)
+        return copy.deepcopy(job.body)
+
+    def _serve_job_models(self, base: str, model_ids: list[str]) -> None:
+        try:
+            kind = self.models.kind_of_base(base)
+        except ValueError:
+            raise ValueError(
+                f"the base model {base!r} is not served, so its fine-tunes' endpoint is unknown; "
+                f"call add_model({base!r}, 'chat' or 'completions') first"
+            ) from None
+        for model_id in model_ids:
+            self.models.add(model_id, kind)
+
     def reset(self) -> None:
         """Forget the log, scripts, faults, added models and rejected keys; release hung requests."""
         with self._lock:
@@ -174,6 +261,7 @@ class FakeOpenAI:
         self.delay = 0.0
         self.models.reset()
         self.faults.reset()
+        self.jobs.reset()
         self.script_errors.clear()
         self._log.clear()
 
@@ -254,7 +342,9 @@ class FakeOpenAI:
             auth = self._authenticate(incoming.headers)
             if route.kind == "models":
                 return auth, Outcome(200, self._models_answer(route.model_path))
-            return auth, self._generate(route, body)
+            if route.kind == "generate":
+                return auth, self._generate(route, body)
+            return auth, self.jobs.answer(route, incoming.query)
         except ApiError as error:
             return auth, Outcome(error.status, error.body(), dict(error.headers))
 

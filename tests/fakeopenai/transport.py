@@ -108,9 +108,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, outcome: Outcome) -> None:
         assert outcome.status is not None
-        data = json.dumps(outcome.body).encode()
+        if outcome.content is None:
+            data, content_type = json.dumps(outcome.body).encode(), "application/json"
+        else:
+            data, content_type = outcome.content, "application/octet-stream"
         self.send_response(outcome.status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("openai-version", "2020-10-01")
         self.send_header("openai-organization", "org-fakeopenai")

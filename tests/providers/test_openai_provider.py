@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -206,3 +207,182 @@ def test_server_that_never_answers_times_out_as_a_case_error(monkeypatch: pytest
 def test_max_attempts_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_attempts must be at least 1"):
         OpenAIProvider.from_env(max_attempts=0)
+
+
+# ── a fine-tune that is still loading; models served elsewhere ──────────────────────────────────────
+
+FINE_TUNE = Request(
+    target="final",
+    model="ft:gpt-4o-mini:org::abc",
+    endpoint="chat",
+    payload={"model": "ft:gpt-4o-mini:org::abc"},
+)
+NOT_FOUND = {
+    "error": {
+        "message": "The model `ft:gpt-4o-mini:org::abc` does not exist or you do not have access to it.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "model_not_found",
+    }
+}
+NOT_CHAT = {
+    "error": {
+        "message": "This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
+        "Did you mean to use v1/completions?",
+        "type": "invalid_request_error",
+        "param": "model",
+        "code": None,
+    }
+}
+
+
+def loading(not_found_times: int, seen: list[httpx2.Request]) -> Handler:
+    """Answers model_not_found ``not_found_times`` times, then answers."""
+
+    async def handle(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        if len(seen) <= not_found_times:
+            return httpx2.Response(404, json=NOT_FOUND)
+        return httpx2.Response(200, json=chat_body({"role": "assistant", "content": "billing"}))
+
+    return handle
+
+
+def call_waiting(
+    handler: Handler,
+    request: Request = FINE_TUNE,
+    *,
+    probe: bool = True,
+    model_wait_s: float = 0.05,
+    wait_schedule: tuple[float, ...] = (0.01,),
+    waits: list[Any] | None = None,
+) -> Reply:
+    async def go() -> Reply:
+        client = httpx2.AsyncClient(transport=httpx2.MockTransport(handler))
+        async with OpenAIProvider.from_env(
+            max_attempts=1,
+            model_wait_s=model_wait_s,
+            wait_schedule=wait_schedule,
+            on_model_wait=None if waits is None else waits.append,
+            http_client=client,
+        ) as provider:
+            return await provider.call(request, probe=probe)
+
+    return asyncio.run(go())
+
+
+def test_probe_waits_for_a_loading_fine_tune_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[httpx2.Request] = []
+    waits: list[Any] = []
+    with caplog.at_level(logging.INFO, logger="evalkit.providers.openai"):
+        reply = call_waiting(loading(2, seen), wait_schedule=(0.01, 0.02), waits=waits)
+    assert reply.output == "billing"
+    assert len(seen) == 3
+    assert reply.load_wait_s >= 0.03
+    assert [(w.model, w.waited_s, w.next_wait_s) for w in waits] == [
+        ("ft:gpt-4o-mini:org::abc", 0.0, 0.01),
+        ("ft:gpt-4o-mini:org::abc", 0.01, 0.02),
+    ]
+    assert waits[1].describe() == "waiting for ft:gpt-4o-mini:org::abc to load (0.01 s so far, up to 0.05 s)"
+    assert [r.getMessage() for r in caplog.records] == [w.describe() for w in waits]
+
+
+def test_answer_without_waiting_reports_no_load_wait() -> None:
+    seen: list[httpx2.Request] = []
+    assert call_waiting(loading(0, seen)).load_wait_s == 0.0
+
+
+def test_fine_tune_still_missing_after_the_budget_names_access_as_the_cause() -> None:
+    seen: list[httpx2.Request] = []
+    waits: list[Any] = []
+    with pytest.raises(CallError) as caught:
+        call_waiting(loading(1000, seen), model_wait_s=0.05, wait_schedule=(0.01, 0.02), waits=waits)
+    assert [w.next_wait_s for w in waits] == [0.01, 0.02, 0.02]  # the last one cut to the budget
+    assert len(seen) == 4
+    error = caught.value
+    assert error.whole_target
+    assert error.message.startswith(
+        "model 'ft:gpt-4o-mini:org::abc' was still not found by http://fake.test/v1 after waiting 0.05 s"
+    )
+    assert "may lack access" in error.message
+    assert "OPENAI_ORG_ID" in error.message and "OPENAI_PROJECT_ID" in error.message
+
+
+def test_default_schedule_backs_off_to_30_s_and_stops_at_300_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+
+    async def instant(delay: float) -> None:
+        slept.append(delay)
+
+    monkeypatch.setattr(asyncio, "sleep", instant)
+    seen: list[httpx2.Request] = []
+
+    async def go() -> None:
+        client = httpx2.AsyncClient(transport=httpx2.MockTransport(loading(1000, seen)))
+        async with OpenAIProvider.from_env(max_attempts=1, http_client=client) as provider:
+            await provider.call(FINE_TUNE, probe=True)
+
+    with pytest.raises(CallError, match="after waiting 300 s"):
+        asyncio.run(go())
+    assert slept[:5] == [5.0, 10.0, 20.0, 30.0, 30.0]
+    assert sum(slept) == 300.0 and max(slept) == 30.0
+    assert len(seen) == len(slept) + 1
+
+
+def test_only_the_probe_waits() -> None:
+    seen: list[httpx2.Request] = []
+    with pytest.raises(CallError) as caught:
+        call_waiting(loading(1000, seen), probe=False)
+    assert len(seen) == 1 and caught.value.whole_target
+    assert "a fine-tune that just finished can take a few minutes to load" in caught.value.message
+    assert "OPENAI_ORG_ID" in caught.value.message
+
+
+def test_unknown_base_model_fails_at_once_even_on_the_probe() -> None:
+    seen: list[httpx2.Request] = []
+    request = Request(target="t", model="gpt-4o-minii", endpoint="chat", payload={"model": "gpt-4o-minii"})
+    with pytest.raises(CallError) as caught:
+        call_waiting(loading(1000, seen), request)
+    assert len(seen) == 1 and caught.value.whole_target
+    assert caught.value.message.startswith("model 'gpt-4o-minii' was not found by http://fake.test/v1")
+    assert "fine-tune" not in caught.value.message
+
+
+def test_no_wait_budget_means_no_waiting() -> None:
+    seen: list[httpx2.Request] = []
+    with pytest.raises(CallError, match="was not found"):
+        call_waiting(loading(1000, seen), model_wait_s=0)
+    assert len(seen) == 1
+
+
+def test_wait_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="model_wait_s must be at least 0"):
+        OpenAIProvider.from_env(model_wait_s=-1)
+    with pytest.raises(ValueError, match="wait_schedule must be positive seconds"):
+        OpenAIProvider.from_env(wait_schedule=())
+
+
+def test_not_a_chat_model_from_a_chat_lineage_model_may_be_responses_only() -> None:
+    request = Request(target="pro", model="o1-pro", endpoint="chat", payload={"model": "o1-pro"})
+    with pytest.raises(CallError) as caught:
+        call(replying(NOT_CHAT, status=404), request)
+    message = caught.value.message
+    assert caught.value.whole_target
+    assert "served only on the Responses API" in message and "evalkit does not call" in message
+    assert "--model pro=o1-pro@completions" in message
+    assert "is served on the completions endpoint" not in message
+
+
+def test_client_is_shared_for_other_api_calls() -> None:
+    seen: list[httpx2.Request] = []
+    job = {"id": "ftjob-abc", "object": "fine_tuning.job", "model": "gpt-4o-mini", "status": "running"}
+
+    async def go() -> str:
+        client = httpx2.AsyncClient(transport=httpx2.MockTransport(replying(job, seen=seen)))
+        async with OpenAIProvider.from_env(http_client=client) as provider:
+            retrieved = await provider.client.fine_tuning.jobs.retrieve("ftjob-abc")
+            return retrieved.model
+
+    assert asyncio.run(go()) == "gpt-4o-mini"
+    assert seen[0].url.path == "/v1/fine_tuning/jobs/ftjob-abc"
+    assert seen[0].headers["authorization"] == f"Bearer {SECRET}"
