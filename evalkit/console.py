@@ -24,12 +24,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 def print_summary(results: Mapping[str, Any], console: Console | None = None) -> None:
     """Print the headline table and the verdict line (with each rule's reason) to ``console`` (stdout)."""
-    from rich.console import Console
 
-    if console is None:
-        console = Console()
-        if not console.is_terminal:  # CI logs: don't wrap the table at 80 columns
-            console = Console(width=200)
+    console = console if console is not None else _stdout()
     console.print(_table(results))
     for rule in results["gate"]["rules"]:
         console.print(_rule_line(rule))
@@ -79,17 +75,24 @@ def _verdict(results: Mapping[str, Any]) -> Any:
     return line
 
 
+def _stdout() -> Console:
+    """The terminal, or a wide console when stdout is a file or CI log (no wrapping at 80 columns)."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
+
+
 def _plain(text: Any) -> str:
     return _CONTROL.sub(" ", str(text))
 
 
 def print_job_targets(job: JobInfo, targets: Sequence[Target], console: Console | None = None) -> None:
     """``evalkit targets``: one row per target with its endpoint, step and the losses at that step."""
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = console if console is not None else Console()
+    console = console if console is not None else _stdout()
     losses = {record["step"]: record for record in job.training}
     last_step = max(losses, default=None)
     title = f"{job.id} · {job.status} · base {job.base_model}"

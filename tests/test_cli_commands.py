@@ -50,7 +50,7 @@ def test_validate_lists_problems(tiny: Path, capsys: pytest.CaptureFixture[str])
     assert main(["validate", str(tiny)]) == 0
     out = capsys.readouterr().out
     assert "no case has the label(s) account" in out
-    assert "no targets: name them at run time with --model" in out
+    assert "no targets: name them at run time with --model NAME=ID or --job ID" in out
 
 
 def test_run_writes_outputs_and_default_out_dir(

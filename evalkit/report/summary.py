@@ -14,7 +14,7 @@ __all__ = ["format_number", "headline_metrics", "headline_value", "markdown_text
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
-_AGGREGATES = ("accuracy", "macro_f1")
+_AGGREGATES = ("macro_f1",)  # "<scorer>.accuracy" equals the mean "<scorer>" already shown
 ERROR_RATE = "error_rate"
 
 
@@ -33,7 +33,7 @@ def render_summary(results: Mapping[str, Any]) -> str:
 
 
 def headline_metrics(results: Mapping[str, Any]) -> list[str]:
-    """The metrics worth a column: every scorer's mean, ``<scorer>.accuracy``/``.macro_f1``, error_rate."""
+    """The metrics worth a column: every scorer's mean, ``<scorer>.macro_f1``, error_rate."""
     means: list[str] = []
     aggregates: list[str] = []
     for metrics in results["metrics"].values():

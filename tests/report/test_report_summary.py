@@ -29,7 +29,6 @@ def test_table_of_targets_by_headline_metrics(results: dict[str, Any]) -> None:
     assert headline_metrics(results) == [
         "exact",
         "classify",
-        "classify.accuracy",
         "classify.macro_f1",
         "error_rate",
     ]
@@ -40,20 +39,19 @@ def test_table_of_targets_by_headline_metrics(results: dict[str, Any]) -> None:
         "model",
         "exact",
         "classify",
-        "classify.accuracy",
         "classify.macro\\_f1",
         "error\\_rate",
     ]
-    assert len(_cells(rule)) == 7
-    assert _cells(body[0]) == ["base", "gpt-4o-mini", "0.333", "0.333", "0.333", "—", "0.250"]
-    assert _cells(body[1])[2:] == ["1.000"] * 4 + ["0.000"]
+    assert len(_cells(rule)) == 6
+    assert _cells(body[0]) == ["base", "gpt-4o-mini", "0.333", "0.333", "—", "0.250"]
+    assert _cells(body[1])[2:] == ["1.000"] * 3 + ["0.000"]
 
 
 def test_names_are_escaped_so_they_cannot_break_the_table(results: dict[str, Any]) -> None:
     rows = [line for line in render_summary(results).splitlines() if line.startswith("| odd")]
     assert len(rows) == 1
     cells = _cells(rows[0])
-    assert len(cells) == 7
+    assert len(cells) == 6
     assert cells[0] == "odd\\|\\<i\\>name\\</i\\>"
 
 

@@ -48,3 +48,22 @@ def test_endpoint_follows_lineage(model_id: str, endpoint: str) -> None:
 )
 def test_base_model_of_fine_tunes_and_checkpoints(model_id: str, base: str) -> None:
     assert base_model(model_id) == base
+
+
+@pytest.mark.parametrize(
+    ("flag_model", "endpoint"),
+    [
+        ("my-local-llama@completions", "completions"),  # unknown id, told where it is served
+        ("Qwen/Qwen2.5-0.5B@completions", "completions"),
+        ("my-local-llama@chat", "chat"),
+        ("ft:davinci-002:org::abc@chat", "chat"),  # an override beats the lineage
+        ("gpt-4o-mini-2024-07-18@completions", "completions"),
+        ("ft:babbage-002:org::abc:ckpt-step-8", "completions"),
+    ],
+)
+def test_an_override_beats_the_lineage(flag_model: str, endpoint: str) -> None:
+    from evalkit.targets.spec import resolve_targets
+
+    (target,) = resolve_targets({}, [f"t={flag_model}"])
+    assert target.endpoint == endpoint
+    assert "@" not in target.model
