@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -36,6 +35,7 @@ import openai
 
 from evalkit.errors import ServiceError
 from evalkit.providers.base import CallError, Reply
+from evalkit.providers.redact import Redactor
 from evalkit.providers.request import Request
 from evalkit.records import Endpoint, Usage, render_tool_calls
 from evalkit.targets.routing import endpoint_for
@@ -81,8 +81,6 @@ ModelWaitCallback = Callable[[ModelWait], None]
 
 _PATHS: dict[Endpoint, str] = {"chat": "/chat/completions", "completions": "/completions"}
 _RETRIED_STATUSES = frozenset({408, 409, 429})
-_KEY_PATTERN = re.compile(r"sk-[A-Za-z0-9_\-*.]{3,}")
-_MAX_MESSAGE = 400
 _NEGLIGIBLE_S = 1e-6
 """A wait budget left over this small (float rounding) is spent."""
 
@@ -106,7 +104,7 @@ class OpenAIProvider:
         self._azure = isinstance(client, openai.AsyncAzureOpenAI)
         self._identity = service_identity(str(client.base_url))
         self._attempts = client.max_retries + 1
-        self._secret = client.api_key if isinstance(client.api_key, str) else ""
+        self._redact = Redactor(client.api_key)
         self._model_wait_s = model_wait_s
         self._wait_schedule = tuple(wait_schedule)
         self._on_model_wait = on_model_wait
@@ -224,7 +222,7 @@ class OpenAIProvider:
                 f"the API key was rejected ({status}) by {self._identity}: "
                 f"set {key_variable} to a valid key for this service"
             )
-        message = self._server_message(exc)
+        message = self._redact.server_message(exc)
         if status == 404:
             whole = _whole_target_error(exc, message, request, identity=self._identity, waited_s=waited_s)
             if whole is not None:
@@ -244,18 +242,7 @@ class OpenAIProvider:
             return CallError(f"no answer from {self._identity} in time {tries} ({reason})")
         return CallError(f"the connection to {self._identity} failed {tries}: {reason}")
 
-    def _server_message(self, exc: openai.APIStatusError) -> str:
-        body = exc.body
-        text = body.get("message") if isinstance(body, dict) else body
-        if not isinstance(text, str) or not text:
-            text = exc.response.reason_phrase or "no details"
-        text = self._redact(text)
-        return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
-    def _redact(self, text: str) -> str:
-        if len(self._secret) >= 8:
-            text = text.replace(self._secret, "[key]")
-        return _KEY_PATTERN.sub("sk-[key]", text)
 
 
 def service_identity(url: str) -> str:

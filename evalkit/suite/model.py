@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -42,10 +43,20 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 _WORD = re.compile(r"[A-Za-z_\-]+")
 
 
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
 def _non_empty_strings(values: list[str] | None) -> list[str] | None:
     if values is not None and any(value == "" for value in values):
         raise ValueError("stop sequences must not be empty strings")
     return values
+
+
+StopSequences = Annotated[
+    list[str] | None, BeforeValidator(_one_or_many), AfterValidator(_non_empty_strings)
+]
+"""Stop sequences: one string or a list of them, none empty."""
 
 
 class _Strict(BaseModel):
@@ -63,20 +74,10 @@ class Generation(_Strict):
     """Nucleus sampling mass."""
     seed: int | None = None
     """Sampling seed, for services that honour it."""
-    stop: list[str] | None = None
+    stop: StopSequences = None
     """Stop sequences for chat targets (completions targets use ``completions.stop``)."""
     params: dict[str, Any] = Field(default_factory=dict)
     """Any other request fields, sent as they are (e.g. ``{logprobs: true}``)."""
-
-    @field_validator("stop", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("stop")
-    @classmethod
-    def _not_empty(cls, value: list[str] | None) -> list[str] | None:
-        return _non_empty_strings(value)
 
 
 class Completions(_Strict):
@@ -84,21 +85,11 @@ class Completions(_Strict):
 
     separator: str | None = None
     """Appended after the conversation (e.g. ``"\\n\\n###\\n\\n"``), as in the model's training prompts."""
-    stop: list[str] | None = None
+    stop: StopSequences = None
     """Stop sequences sent with each request and cut from the end of references (e.g. ``[" END"]``)."""
     template: str | None = None
     """Python format string applied to each message, with ``{role}`` and ``{content}``; the results are
     joined. Default: a lone user message is sent as its content; otherwise ``"{role}: {content}\\n"``."""
-
-    @field_validator("stop", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("stop")
-    @classmethod
-    def _not_empty(cls, value: list[str] | None) -> list[str] | None:
-        return _non_empty_strings(value)
 
     @field_validator("template")
     @classmethod

@@ -20,12 +20,12 @@ kept, since the final model is the one that ships.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from evalkit.errors import InputError, ServiceError
+from evalkit.providers.redact import Redactor
 from evalkit.records import Target, TrainingExample
 from evalkit.targets.routing import endpoint_for
 from evalkit.targets.training import (
@@ -45,8 +45,6 @@ USABLE_STATUSES = ("validating_files", "queued", "running", "paused", "succeeded
 
 _EVENTS_PAGE = 100
 """Events per page: a job logs one ``metrics`` event per step, so the default page of 20 is small."""
-_KEY_PATTERN = re.compile(r"sk-[A-Za-z0-9_\-*.]{3,}")
-_MAX_MESSAGE = 300
 _T = TypeVar("_T")
 
 
@@ -191,7 +189,7 @@ class _Calls:
         self.client = client
         self.job_id = job_id
         self.identity = service_identity(str(client.base_url))
-        self.secret = client.api_key if isinstance(client.api_key, str) else ""
+        self._redact = Redactor(client.api_key)
         self.azure = type(client).__name__ == "AsyncAzureOpenAI"
         self.warnings: list[str] = []
 
@@ -203,7 +201,7 @@ class _Calls:
         except openai.NotFoundError as exc:
             raise InputError(
                 f"no fine-tuning job {self.job_id!r} is visible to this key ({self.identity} answered 404: "
-                f"{self._message(exc)}); check the id, and that the key belongs to the organization and "
+                f"{self._redact.server_message(exc)}); check the id, and that the key belongs to the organization and "
                 "project that ran the job",
                 field="--job",
             ) from None
@@ -272,7 +270,7 @@ class _Calls:
             raise self._fatal(exc, what=what) from None
         except openai.APIStatusError as exc:
             self.warnings.append(
-                f"could not read {what}: HTTP {exc.status_code} from {self.identity}: {self._message(exc)}"
+                f"could not read {what}: HTTP {exc.status_code} from {self.identity}: {self._redact.server_message(exc)}"
             )
             return default
 
@@ -292,22 +290,11 @@ class _Calls:
             return ServiceError(f"cannot reach {self.identity} to read {what}: check {variable}")
         if isinstance(exc, openai.APIStatusError):
             return ServiceError(
-                f"could not read {what}: HTTP {exc.status_code} from {self.identity}: {self._message(exc)}"
+                f"could not read {what}: HTTP {exc.status_code} from {self.identity}: {self._redact.server_message(exc)}"
             )
         return ServiceError(f"could not read {what} from {self.identity}: {self._redact(str(exc))}")
 
-    def _message(self, exc: openai.APIStatusError) -> str:
-        body = exc.body
-        text = body.get("message") if isinstance(body, dict) else body
-        if not isinstance(text, str) or not text:
-            text = exc.response.reason_phrase or "no details"
-        text = self._redact(text)
-        return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
-    def _redact(self, text: str) -> str:
-        if len(self.secret) >= 8:
-            text = text.replace(self.secret, "[key]")
-        return _KEY_PATTERN.sub("sk-[key]", text)
 
 
 def _job_info(raw: Mapping[str, Any]) -> JobInfo:
