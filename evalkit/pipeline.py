@@ -260,6 +260,10 @@ async def _score(
         jobs=[job.to_json() for job in jobs],
         training=[{"job": job.id, **step} for job in jobs for step in job.training],
         checks=findings.checks,
+        scorers=[
+            {"kind": c.kind, "name": c.name, "options": c.options.model_dump(by_alias=True, exclude_none=True)}
+            for c in suite.scorers
+        ],
     )
 
 

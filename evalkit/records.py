@@ -165,6 +165,11 @@ class RunRecord:
     """The fine-tuning jobs the targets came from (plain facts: id, status, base model, files, …)."""
     training: list[dict[str, Any]] = field(default_factory=list)
     """Per-step training metrics of those jobs, OpenAI's metric names, each with its ``job`` id."""
+    judge_usage: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per judge scorer: calls, cached, prompt_tokens, completion_tokens — kept apart from the targets'."""
+    scorers: list[dict[str, Any]] = field(default_factory=list)
+    """The suite's scorers as configured: ``{"kind", "name", "options"}`` each, so a saved run can be
+    re-analysed (bootstrapped aggregates, comparisons) without its suite file."""
     checks: dict[str, Any] = field(default_factory=dict)
     """What the jobs' training files said about the suite: ``parity`` warnings, ``contamination``."""
 

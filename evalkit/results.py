@@ -65,6 +65,7 @@ def build_results(record: RunRecord, gate: Mapping[str, Any]) -> dict[str, Any]:
         "finished_at": record.finished_at,
         "generation": _settings(record.generation),
         "completions": _settings(record.completions),
+        "scorers": jsonable(record.scorers),
         "targets": [_target(t.name, t.model, t.endpoint, t.role, t.step) for t in record.targets],
         "cases": [_case(i, case, record, scrub) for i, case in enumerate(record.case_set.cases)],
         "metrics": {
