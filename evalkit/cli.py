@@ -156,6 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("results", type=Path, metavar="RESULTS", help="a results.json")
     gate.add_argument("--suite", type=Path, metavar="SUITE", help="take the gate rules from this suite")
 
+    compare = commands.add_parser(
+        "compare",
+        help="pair two runs by case id: deltas with CIs and p-values, flips, regressed cases",
+        description="Compare run B (the candidate) with run A (the baseline), paired by case id, for "
+        "every target they share. Exits 1 when a metric got significantly worse, else 0.",
+    )
+    compare.add_argument("baseline", type=Path, metavar="A", help="the baseline run's results.json")
+    compare.add_argument("candidate", type=Path, metavar="B", help="the new run's results.json")
+
     report = commands.add_parser(
         "report",
         help="re-render report.html, junit.xml and summary.md from a results.json (no model calls)",
@@ -169,9 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``evalkit`` console script."""
     args = build_parser().parse_args(argv)
-    handler = {"run": _run, "validate": _validate, "targets": _targets, "gate": _gate, "report": _report}[
-        args.command
-    ]
+    handler = {
+        "run": _run,
+        "validate": _validate,
+        "targets": _targets,
+        "gate": _gate,
+        "compare": _compare,
+        "report": _report,
+    }[args.command]
     try:
         return handler(args)
     except EvalkitError as error:
@@ -234,12 +248,22 @@ def _gate(args: argparse.Namespace) -> int:
     if args.suite is not None:
         from evalkit.suite import load_suite
 
-        rules, where = load_suite(args.suite).gate, args.suite
+        suite = load_suite(args.suite)
+        rules, where, base_dir = suite.gate, args.suite, suite.path.parent
     else:
-        rules, where = rules_from_results(results), args.results
-    results["gate"] = apply_gate(rules, results["metrics"], file=where)
+        rules, where, base_dir = rules_from_results(results, file=args.results), args.results, None
+    results["gate"] = apply_gate(rules, results, file=where, base_dir=base_dir)
     print_summary(results)
     return _exit_code(results)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from evalkit.compare import compare_results, regressions, render_comparison
+    from evalkit.results import read_results
+
+    comparison = compare_results(read_results(args.baseline), read_results(args.candidate))
+    print(render_comparison(comparison))
+    return EXIT_NO_GO if regressions(comparison) else EXIT_GO
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""The run's verdict on the terminal: a table of targets × headline metrics, then the verdict and rules.
+"""The run's verdict on the terminal: a table of targets × headline metrics, the paired comparisons (Δ with
+a significance marker), the recommended checkpoint, then each rule's reason and the verdict.
 
 Only names and figures are printed, as plain text (never rich markup), with control characters removed.
 """
@@ -9,7 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from evalkit.report.summary import format_number, headline_metrics, headline_value
+from evalkit.report.summary import ERROR_RATE, format_number, headline_metrics, headline_value
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -17,16 +18,26 @@ if TYPE_CHECKING:
     from evalkit.records import Target
     from evalkit.targets.jobs import JobInfo
 
-__all__ = ["print_job_targets", "print_summary"]
+__all__ = ["print_job_targets", "print_summary", "significance"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_LEGEND = "  (95% CI of Δ; p Holm-adjusted per reference and metric: * < 0.05, ** < 0.01, *** < 0.001)"
 
 
 def print_summary(results: Mapping[str, Any], console: Console | None = None) -> None:
-    """Print the headline table and the verdict line (with each rule's reason) to ``console`` (stdout)."""
+    """Print the headline table, the comparisons and recommendation (when analysed), each rule's reason and
+    the verdict line to ``console`` (stdout)."""
+    from rich.text import Text
 
     console = console if console is not None else _stdout()
     console.print(_table(results))
+    comparisons = _comparisons(results)
+    if comparisons is not None:
+        console.print(comparisons)
+        console.print(Text(_LEGEND))
+    recommendation = results.get("recommendation")
+    if recommendation:
+        console.print(_recommendation(recommendation))
     for rule in results["gate"]["rules"]:
         console.print(_rule_line(rule))
     console.print(_verdict(results))
@@ -50,6 +61,58 @@ def _table(results: Mapping[str, Any]) -> Any:
         figures = (Text(format_number(headline_value(results, name, m))) for m in metrics)
         table.add_row(Text(_plain(name)), Text(_plain(target["model"])), *figures)
     return table
+
+
+def significance(p: float | None) -> str:
+    """``***`` p < 0.001, ``**`` p < 0.01, ``*`` p < 0.05, else nothing."""
+    if p is None:
+        return ""
+    return next((mark for bar, mark in ((0.001, "***"), (0.01, "**"), (0.05, "*")) if p < bar), "")
+
+
+def _comparisons(results: Mapping[str, Any]) -> Any:
+    """Δ of each headline metric against each target's reference, or None when nothing was compared."""
+    from rich.table import Table
+    from rich.text import Text
+
+    shown = [m for m in headline_metrics(results) if m != ERROR_RATE]
+    entries = [c for c in results.get("comparisons", []) if c["metric"] in shown]
+    if not entries:
+        return None
+    table = Table(title=Text("Paired Δ against the reference"), title_justify="left", box=None)
+    for column in ("target", "versus", "metric"):
+        table.add_column(column)
+    for column in ("Δ", "95% CI", "p"):
+        table.add_column(column, justify="right")
+    table.add_column("")
+    for entry in entries:
+        p = entry.get("p_adjusted", entry.get("p_value"))
+        ci = entry.get("ci")
+        table.add_row(
+            Text(_plain(entry["target"])),
+            Text(_plain(entry["versus"])),
+            Text(_plain(entry["metric"])),
+            _signed(entry.get("delta")),
+            "—" if ci is None else f"[{_signed(ci[0])}, {_signed(ci[1])}]",
+            "—" if p is None else (f"{p:.3f}" if p >= 0.001 else "< 0.001"),
+            significance(p),
+        )
+    return table
+
+
+def _recommendation(recommendation: Mapping[str, Any]) -> Any:
+    from rich.text import Text
+
+    line = Text("Recommendation: ", style="bold")
+    line.append(_plain(recommendation["best"]), style="bold")
+    if recommendation.get("overfitting"):
+        line.append(" ⚠ possible overfitting", style="yellow")
+    line.append(f" — {_plain(recommendation['reason'])}")
+    return line
+
+
+def _signed(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.3f}".replace("-", "\u2212")
 
 
 def _rule_line(rule: Mapping[str, Any]) -> Any:

@@ -2,10 +2,13 @@
 
 ``results.json`` first (the record everything else can be rebuilt from), then the reports rendered from it:
 ``report.html``, ``junit.xml`` and ``summary.md``. ``evalkit report`` re-renders the reports alone.
+In a GitHub Actions job (``$GITHUB_STEP_SUMMARY`` set), the summary is also appended to the job's summary.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import astuple, dataclass
 from pathlib import Path
@@ -13,12 +16,14 @@ from typing import Any
 
 from evalkit.results import write_results, write_text_atomic
 
-__all__ = ["OutputPaths", "write_outputs", "write_reports"]
+__all__ = ["OutputPaths", "append_step_summary", "write_outputs", "write_reports"]
 
 RESULTS_FILE = "results.json"
 REPORT_FILE = "report.html"
 JUNIT_FILE = "junit.xml"
 SUMMARY_FILE = "summary.md"
+STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+"""The variable GitHub Actions sets to the file whose Markdown is shown as the job's summary."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +59,32 @@ class OutputPaths:
 
 
 def write_outputs(results: Mapping[str, Any], out_dir: str | Path) -> OutputPaths:
-    """Write results.json, report.html, junit.xml and summary.md into ``out_dir`` (created if needed)."""
+    """Write results.json, report.html, junit.xml and summary.md into ``out_dir`` (created if needed), and
+    append the summary to ``$GITHUB_STEP_SUMMARY`` when that is set."""
     out_dir = Path(out_dir)
     results_path = write_results(out_dir / RESULTS_FILE, results)
     reports = write_reports(results, out_dir)
+    append_step_summary(reports.summary.read_text(encoding="utf-8"))
     return OutputPaths(results_path, reports.report, reports.junit, reports.summary)
+
+
+def append_step_summary(markdown: str) -> Path | None:
+    """Append ``markdown`` to the file ``$GITHUB_STEP_SUMMARY`` names (None when unset); a file that cannot
+    be written is warned about on stderr, never fatal — the run's own outputs are already written."""
+    target = os.environ.get(STEP_SUMMARY_ENV)
+    if not target:
+        return None
+    path = Path(target)
+    try:
+        with path.open("a", encoding="utf-8") as summary:
+            summary.write(markdown if markdown.endswith("\n") else markdown + "\n")
+    except OSError as exc:
+        print(
+            f"evalkit: warning: cannot append to ${STEP_SUMMARY_ENV} ({path}): {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return None
+    return path
 
 
 def write_reports(results: Mapping[str, Any], out_dir: str | Path) -> ReportPaths:

@@ -19,9 +19,11 @@ from evalkit.records import CaseSet, Outcome, RunRecord, Target
 from evalkit.suite.model import Suite
 
 if TYPE_CHECKING:
+    from evalkit.cache import Cache
     from evalkit.preflight import Findings
     from evalkit.providers.openai import OpenAIProvider
     from evalkit.scorers.base import Scorer
+    from evalkit.scorers.judge import JudgeBackend
     from evalkit.targets.jobs import JobInfo
 
 
@@ -73,24 +75,19 @@ def default_out_dir(suite: Suite, started: datetime) -> Path:
     return Path("reports") / suite.name / started.strftime("%Y%m%dT%H%M%SZ")
 
 
-def check_gate_names(suite: Suite, targets: list[Target]) -> None:
-    """Refuse, before any call is made, gate rules that name a target or scorer the run won't have."""
-    names = [t.name for t in targets]
-    scorer_names = [s.name for s in suite.scorers] + ["error_rate"]
-    for i, rule in enumerate(suite.gate):
-        if rule.target not in names:
-            raise InputError(
-                f"no target named {rule.target!r} (targets of this run: {', '.join(names)})",
-                file=suite.path,
-                field=f"gate[{i}].target",
-            )
-        if rule.metric.split(".", 1)[0] not in scorer_names:
-            raise InputError(
-                f"metric {rule.metric!r} names no scorer of this suite "
-                f"(known: {', '.join(scorer_names)}; aggregates look like classify.macro_f1)",
-                file=suite.path,
-                field=f"gate[{i}].metric",
-            )
+def _check_rules(suite: Suite, case_set: CaseSet, targets: list[Target]) -> None:
+    """Refuse, before any call is made, gate rules the run could not apply."""
+    from evalkit.gate import check_rules
+
+    check_rules(
+        suite.gate,
+        targets=[t.name for t in targets],
+        scorers=[s.name for s in suite.scorers],
+        file=suite.path,
+        base_dir=suite.path.parent,
+        suite_sha256=suite.sha256,
+        data_sha256=case_set.sha256,
+    )
 
 
 def run_suite(suite_path: str | Path, options: RunOptions) -> RunResult:
@@ -106,7 +103,7 @@ def run_suite(suite_path: str | Path, options: RunOptions) -> RunResult:
     scorers = build_scorers(suite.scorers)
     named = resolve_targets(suite.targets, list(options.model_flags), allow_empty=bool(options.job_ids))
     if not options.job_ids:
-        check_gate_names(suite, named)
+        _check_rules(suite, case_set, named)
     record = asyncio.run(_evaluate(suite, case_set, named, scorers, options, started))
     return _finish(suite, record, options, started)
 
@@ -119,7 +116,12 @@ async def _evaluate(
     options: RunOptions,
     started: datetime,
 ) -> RunRecord:
+    """Resolve the jobs, call every target, score — with one client and one cache for it all."""
+    from evalkit.cache import Cache
+    from evalkit.metrics import check_pairwise
     from evalkit.providers.openai import OpenAIProvider
+    from evalkit.scorers import build_scorers
+    from evalkit.scorers.judge import JudgeBackend
 
     provider = OpenAIProvider.from_env(
         max_attempts=options.max_attempts,
@@ -127,15 +129,21 @@ async def _evaluate(
         model_wait_s=options.model_wait_s,
         on_model_wait=lambda wait: print(f"evalkit: {wait.describe()}", file=sys.stderr),
     )
+    cache = Cache.open(Cache.default_dir()) if options.use_cache else None
     try:
         jobs, targets_by_job = await _fetch_jobs(provider, options.job_ids)
         targets = _all_targets(named, targets_by_job)
-        check_gate_names(suite, targets)
+        _check_rules(suite, case_set, targets)
+        check_pairwise(scorers, targets)
         case_set, findings = _examine(suite, case_set, jobs, targets_by_job)
-        outcomes = await _call_targets(suite, case_set, targets, provider, options, findings)
+        outcomes = await _call_targets(suite, case_set, targets, provider, cache, options, findings)
+        judge = JudgeBackend(provider, cache=cache, concurrency=options.concurrency)
+        scorers = build_scorers(suite.scorers, judge=judge)
+        return await _score(suite, case_set, targets, scorers, outcomes, jobs, findings, judge, started)
     finally:
+        if cache is not None:
+            cache.close()
         await provider.aclose()
-    return await _score(suite, case_set, targets, scorers, outcomes, jobs, findings, started)
 
 
 async def _fetch_jobs(
@@ -194,10 +202,10 @@ async def _call_targets(
     case_set: CaseSet,
     targets: list[Target],
     provider: OpenAIProvider,
+    cache: Cache | None,
     options: RunOptions,
     findings: Findings,
 ) -> dict[str, list[Outcome]]:
-    from evalkit.cache import Cache
     from evalkit.runner import RunSettings, run_targets
 
     settings = RunSettings(
@@ -206,19 +214,9 @@ async def _call_targets(
         completions_by_target=findings.completions_by_target,
         concurrency=options.concurrency,
     )
-    cache = Cache.open(Cache.default_dir()) if options.use_cache else None
-    try:
-        return await run_targets(
-            case_set.cases,
-            targets,
-            provider=provider,
-            settings=settings,
-            cache=cache,
-            progress=options.progress,
-        )
-    finally:
-        if cache is not None:
-            cache.close()
+    return await run_targets(
+        case_set.cases, targets, provider=provider, settings=settings, cache=cache, progress=options.progress
+    )
 
 
 async def _score(
@@ -229,14 +227,16 @@ async def _score(
     outcomes: dict[str, list[Outcome]],
     jobs: list[JobInfo],
     findings: Findings,
+    judge: JudgeBackend,
     started: datetime,
 ) -> RunRecord:
-    from evalkit.metrics import compute_metrics, score_run
+    from evalkit.metrics import compute_metrics, score_run, score_warnings
 
+    scores = await score_run(case_set.cases, outcomes, scorers, targets=targets)
     warnings = findings.warnings + [
         w for t in targets if (w := _error_warning(t.name, outcomes[t.name])) is not None
     ]
-    scores = await score_run(case_set.cases, outcomes, scorers)
+    warnings += score_warnings(scores)
     metrics, details = compute_metrics(case_set.cases, outcomes, scores, scorers)
     completions = suite.completions.model_dump(exclude_none=True)
     if findings.inferred:
@@ -260,6 +260,7 @@ async def _score(
         jobs=[job.to_json() for job in jobs],
         training=[{"job": job.id, **step} for job in jobs for step in job.training],
         checks=findings.checks,
+        judge_usage=judge.usage(),
         scorers=[
             {"kind": c.kind, "name": c.name, "options": c.options.model_dump(by_alias=True, exclude_none=True)}
             for c in suite.scorers
@@ -295,12 +296,18 @@ def _error_warning(name: str, outcomes: list[Outcome]) -> str | None:
 
 
 def _finish(suite: Suite, record: RunRecord, options: RunOptions, started: datetime) -> RunResult:
-    from evalkit.gate import apply_gate
+    from evalkit.analysis import analyse
+    from evalkit.costs import apply_costs
+    from evalkit.gate import apply_gate, rule_targets
     from evalkit.outputs import write_outputs
     from evalkit.results import build_results
 
     results = build_results(record, {"verdict": "go", "rules": []})
-    results["gate"] = apply_gate(suite.gate, results["metrics"])
+    names = [t["name"] for t in results["targets"]]
+    pairs = [(t, rule.versus) for rule in suite.gate if rule.versus for t in rule_targets(rule, names)]
+    analyse(results, pairs=pairs)
+    apply_costs(results, suite.prices)
+    results["gate"] = apply_gate(suite.gate, results, file=suite.path, base_dir=suite.path.parent)
     out_dir = options.out_dir or default_out_dir(suite, started)
     write_outputs(results, out_dir)
     return RunResult(results=results, out_dir=out_dir)

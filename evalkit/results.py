@@ -74,6 +74,7 @@ def build_results(record: RunRecord, gate: Mapping[str, Any]) -> dict[str, Any]:
         },
         "details": jsonable(record.details),
         "usage": {t.name: usage_summary(record.outcomes.get(t.name, [])) for t in record.targets},
+        "judge_usage": jsonable(record.judge_usage),
         "comparisons": [],
         "training": jsonable(record.training),
         "jobs": jsonable(record.jobs),
@@ -245,13 +246,17 @@ def _input(case: Case) -> dict[str, Any]:
 
 
 def _case_result(outcome: Outcome, scores: Mapping[str, Score | None], scrub: _Scrub) -> dict[str, Any]:
-    scored = {name: score for name, score in scores.items() if score is not None}
+    from evalkit.scorers.base import FailedScore  # here: reading results must not import the scorers
+
+    failures = {name: score for name, score in scores.items() if isinstance(score, FailedScore)}
+    scored = {name: score for name, score in scores.items() if score is not None and name not in failures}
     return {
         "output": outcome.output,
         "error": scrub(outcome.error) if outcome.error is not None else None,
         "scores": {name: _number(score.value) for name, score in scored.items()},
         "answers": {name: s.answer for name, s in scored.items() if s.answer is not None},
         "explanations": {name: s.explanation for name, s in scored.items() if s.explanation is not None},
+        "score_errors": {name: scrub(s.error) for name, s in failures.items()},
         "usage": {
             "prompt_tokens": outcome.usage.prompt_tokens,
             "completion_tokens": outcome.usage.completion_tokens,

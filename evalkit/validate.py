@@ -39,7 +39,10 @@ def find_problems(suite: Suite, case_set: CaseSet, scorers: Sequence[Scorer]) ->
         problems.append(f"{len(empty)} case(s) have an empty reference (first: {empty[0]})")
     if not suite.targets:
         problems.append("no targets: name them at run time with --model NAME=ID or --job ID")
-    gate_targets = {rule.target for rule in suite.gate} - set(suite.targets)
+    from evalkit.suite.rules import is_glob
+
+    named = {p for rule in suite.gate for p in rule.target_patterns if not is_glob(p)}
+    gate_targets = named - set(suite.targets)
     if suite.targets and gate_targets:
         problems.append(f"gate names target(s) not in targets: {', '.join(sorted(gate_targets))}")
     if suite.generation.temperature > 0:

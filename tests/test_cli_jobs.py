@@ -209,7 +209,7 @@ def test_running_job_evaluates_the_checkpoints_that_exist(
     _chat_job(fake_openai, status="running", steps=[10, 20])
     proc = _evalkit("run", str(suite), "--job", CHAT_JOB, "--quiet", cwd=tmp_path)
     assert proc.returncode == 2
-    assert "no target named 'final'" in proc.stderr
+    assert "target 'final' is not in this run" in proc.stderr
     assert not [r for r in fake_openai.requests if r.endpoint in ("chat", "completions")]
 
 

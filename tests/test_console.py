@@ -1,4 +1,4 @@
-"""print_summary: the terminal table of targets × headline metrics, and the verdict."""
+"""print_summary: the terminal table of targets × headline metrics, comparisons, recommendation, verdict."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import io
 from typing import Any
 
 from rich.console import Console
+from test_gate import marks, run
 
-from evalkit.console import print_summary
+from evalkit.analysis import analyse
+from evalkit.console import print_summary, significance
 from evalkit.gate import apply_gate
 from evalkit.records import Case, CaseSet, Metric, Outcome, RunRecord, Score, Target
 from evalkit.results import build_results
@@ -44,8 +46,9 @@ def _results(rules: list[GateRule]) -> dict[str, Any]:
         started_at="2025-01-01T00:00:00+00:00",
         finished_at="2025-01-01T00:00:01+00:00",
     )
-    plain = build_results(record, {"verdict": "go", "rules": []})
-    return build_results(record, apply_gate(rules, plain["metrics"]))
+    results = build_results(record, {"verdict": "go", "rules": []})
+    results["gate"] = apply_gate(rules, results)
+    return results
 
 
 def _printed(results: dict[str, Any]) -> str:
@@ -79,3 +82,28 @@ def test_verdict_and_reasons() -> None:
     assert "✓ base error_rate = 0.500 ≤ 0.500 (max)" in text
     assert text.rstrip().endswith("NO-GO (1 of 2 rules passed)")
     assert _printed(_results([])).rstrip().endswith("GO (no gate rules)")
+
+
+def test_comparisons_against_the_base_show_delta_ci_and_a_significance_marker() -> None:
+    results = run({"base": marks(10, 30), "step-10": marks(12, 28), "final": marks(30, 10)})
+    results["targets"][1]["step"] = 10
+    analyse(results)
+    text = _printed(results)
+    assert "Paired Δ against the reference" in text and "p Holm-adjusted" in text
+    final = next(line for line in text.splitlines() if line.lstrip().startswith("final") and "base" in line)
+    assert "+0.500" in final and final.rstrip().endswith("< 0.001  ***")
+    step = next(line for line in text.splitlines() if line.lstrip().startswith("step-10") and "base" in line)
+    assert "+0.050" in step and not step.rstrip().endswith("*")
+    assert "error_rate" not in text.split("Paired Δ")[1]
+
+
+def test_the_recommendation_is_printed_with_an_overfitting_warning() -> None:
+    results = run({"base": marks(1, 9), "step-10": marks(5, 5), "step-20": marks(9, 1), "final": marks(6, 4)})
+    results["targets"][1]["step"], results["targets"][2]["step"], results["targets"][3]["step"] = 10, 20, 30
+    analyse(results)
+    line = next(line for line in _printed(results).splitlines() if line.startswith("Recommendation:"))
+    assert line.startswith("Recommendation: step-20 ⚠ possible overfitting — step-20 scores 0.900 exact")
+
+
+def test_significance_markers() -> None:
+    assert [significance(p) for p in (0.0004, 0.004, 0.04, 0.05, None)] == ["***", "**", "*", "", ""]

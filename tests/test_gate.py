@@ -1,60 +1,137 @@
-"""The gate: rules on a run's metrics → go/no-go, one readable reason per rule, mistakes named."""
+"""The gate: rules on a run's results → go/no-go, one readable reason per rule, mistakes named.
+
+``run(...)`` builds a results dict the way ``evalkit run`` does (``build_results``); the paired-rule
+tests in ``test_gate_paired.py`` use it too.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 
 from evalkit.errors import InputError
 from evalkit.gate import apply_gate, rule_label, rules_from_results
+from evalkit.records import Case, CaseSet, Metric, Outcome, RunRecord, Score, Target, Usage
+from evalkit.results import build_results
 from evalkit.suite.model import GateRule
 
-
-def _metric(value: float | None, n: int = 10) -> dict[str, Any]:
-    return {"value": value, "ci": None, "n": n}
+ROLES = {"base": "base", "final": "final"}
 
 
-METRICS: dict[str, dict[str, dict[str, Any]]] = {
-    "base": {"exact": _metric(0.2), "classify.macro_f1": _metric(0.4), "error_rate": _metric(0.0)},
-    "final": {
-        "exact": _metric(0.412),
-        "classify.macro_f1": _metric(0.8333),
-        "error_rate": _metric(0.1),
-        "judge": _metric(None, 0),
-    },
-}
+def run(
+    right: dict[str, Sequence[bool | None]],
+    *,
+    models: dict[str, str] | None = None,
+    latency: Callable[[int], float] = lambda i: 0.5,
+    tokens: tuple[int, int] = (100, 10),
+    ids: Sequence[str] | None = None,
+    suite_sha256: str = "a" * 64,
+    data_sha256: str = "b" * 64,
+    extra_metrics: dict[str, dict[str, Metric]] | None = None,
+) -> dict[str, Any]:
+    """A run scored by ``exact``: per target, per case, right (True), wrong (False) or a failed call (None)."""
+    n = len(next(iter(right.values())))
+    ids = list(ids) if ids is not None else [f"c{i}" for i in range(n)]
+    cases = [Case(id=ids[i], reference="yes", prompt=f"question {i}") for i in range(n)]
+    targets = [
+        Target(name, (models or {}).get(name, "gpt-4o-mini"), "chat", ROLES.get(name, "checkpoint"))  # type: ignore[arg-type]
+        for name in right
+    ]
+    outcomes = {
+        name: [
+            Outcome(None, error="500 boom")
+            if ok is None
+            else Outcome("yes" if ok else "no", usage=Usage(*tokens), latency_s=latency(i))
+            for i, ok in enumerate(marks)
+        ]
+        for name, marks in right.items()
+    }
+    scores: dict[str, dict[str, list[Score | None]]] = {
+        name: {"exact": [None if ok is None else Score(1.0 if ok else 0.0) for ok in marks]}
+        for name, marks in right.items()
+    }
+    metrics = {name: _metrics(marks) | (extra_metrics or {}).get(name, {}) for name, marks in right.items()}
+    record = RunRecord(
+        suite_name="triage",
+        suite_description="",
+        suite_file="suites/triage.yaml",
+        suite_sha256=suite_sha256,
+        case_set=CaseSet(cases, data_sha256, "inline"),
+        targets=targets,
+        generation={},
+        completions={},
+        outcomes=outcomes,
+        scores=scores,
+        metrics=metrics,
+        details={},
+        started_at="2025-01-01T00:00:00+00:00",
+        finished_at="2025-01-01T00:00:05+00:00",
+        scorers=[{"kind": "exact", "name": "exact", "options": {}}],
+    )
+    return build_results(record, {"verdict": "go", "rules": []})
 
 
-def test_no_rules_is_go() -> None:
-    assert apply_gate([], METRICS) == {"verdict": "go", "rules": []}
+def _metrics(marks: Sequence[bool | None]) -> dict[str, Metric]:
+    scored = [ok for ok in marks if ok is not None]
+    exact = sum(scored) / len(scored) if scored else None
+    return {
+        "exact": Metric(exact, len(scored)),
+        "error_rate": Metric(marks.count(None) / len(marks), len(marks)),
+    }
 
 
-def test_a_rule_that_holds() -> None:
-    gate = apply_gate([GateRule(target="final", metric="classify.macro_f1", min=0.8)], METRICS)
-    assert gate["verdict"] == "go"
-    assert gate["rules"] == [
+def marks(right: int, wrong: int, errors: int = 0) -> list[bool | None]:
+    """``right`` right answers, then ``wrong`` wrong ones, then ``errors`` failed calls."""
+    return [True] * right + [False] * wrong + [None] * errors
+
+
+@pytest.fixture
+def results() -> dict[str, Any]:
+    """base 2/10 right; final 4/10 right with one failed call (so 4/9 scored, error rate 0.1)."""
+    found = run({"base": marks(2, 8), "final": marks(4, 5, 1)})
+    found["metrics"]["final"]["classify.macro_f1"] = {"value": 0.8333, "ci": [0.61, 0.95], "n": 9}
+    found["metrics"]["final"]["judge"] = {"value": None, "ci": None, "n": 0}
+    return found
+
+
+def gate(rules: list[GateRule], results: dict[str, Any], **options: Any) -> dict[str, Any]:
+    return apply_gate(rules, results, **options)
+
+
+def test_no_rules_is_go(results: dict[str, Any]) -> None:
+    assert gate([], results) == {"verdict": "go", "rules": []}
+
+
+def test_a_rule_that_holds_is_recorded_with_its_figure_and_the_rule_as_written(
+    results: dict[str, Any],
+) -> None:
+    checked = gate([GateRule(target="final", metric="classify.macro_f1", min=0.8)], results)
+    assert checked["verdict"] == "go"
+    assert checked["rules"] == [
         {
+            "rule": {"target": "final", "metric": "classify.macro_f1", "min": 0.8},
+            "kind": "bound",
             "target": "final",
             "metric": "classify.macro_f1",
-            "min": 0.8,
-            "max": None,
             "value": 0.8333,
             "passed": True,
             "reason": "final classify.macro_f1 = 0.833 ≥ 0.800 (min)",
+            "checks": [{"target": "final", "value": 0.8333, "passed": True}],
         }
     ]
 
 
-def test_one_failing_rule_makes_no_go() -> None:
+def test_one_failing_rule_makes_no_go(results: dict[str, Any]) -> None:
     rules = [
         GateRule(target="final", metric="classify.macro_f1", min=0.8),
         GateRule(target="final", metric="exact", min=0.5),
     ]
-    gate = apply_gate(rules, METRICS)
-    assert gate["verdict"] == "no-go"
-    assert [r["passed"] for r in gate["rules"]] == [True, False]
-    assert gate["rules"][1]["reason"] == "final exact = 0.412 < 0.500 (min)"
+    checked = gate(rules, results)
+    assert checked["verdict"] == "no-go"
+    assert [r["passed"] for r in checked["rules"]] == [True, False]
+    assert checked["rules"][1]["reason"] == "final exact = 0.444 < 0.500 (min)"
 
 
 @pytest.mark.parametrize(
@@ -73,64 +150,235 @@ def test_one_failing_rule_makes_no_go() -> None:
         (
             GateRule(target="final", metric="exact", min=0.4, max=0.5),
             True,
-            "final exact = 0.412 within [0.400, 0.500]",
+            "final exact = 0.444 within [0.400, 0.500]",
         ),
         (
             GateRule(target="final", metric="exact", min=0.1, max=0.3),
             False,
-            "final exact = 0.412 > 0.300 (max)",
+            "final exact = 0.444 > 0.300 (max)",
         ),
-        (GateRule(target="final", metric="exact", min=0.412), True, "final exact = 0.412 ≥ 0.412 (min)"),
+        (GateRule(target="base", metric="exact", min=0.2), True, "base exact = 0.200 ≥ 0.200 (min)"),
     ],
 )
-def test_bounds_are_inclusive_and_explained(rule: GateRule, passed: bool, reason: str) -> None:
-    checked = apply_gate([rule], METRICS)["rules"][0]
+def test_bounds_are_inclusive_and_explained(
+    results: dict[str, Any], rule: GateRule, passed: bool, reason: str
+) -> None:
+    checked = gate([rule], results)["rules"][0]
     assert (checked["passed"], checked["reason"]) == (passed, reason)
 
 
-def test_a_near_miss_shows_enough_digits_to_see_it() -> None:
-    metrics = {"final": {"exact": _metric(0.7996)}}
-    checked = apply_gate([GateRule(target="final", metric="exact", min=0.8)], metrics)["rules"][0]
+def test_a_near_miss_shows_enough_digits_to_see_it(results: dict[str, Any]) -> None:
+    results["metrics"]["final"]["exact"]["value"] = 0.7996
+    checked = gate([GateRule(target="final", metric="exact", min=0.8)], results)["rules"][0]
     assert checked["passed"] is False
     assert checked["reason"] == "final exact = 0.7996 < 0.8000 (min)"
 
 
-def test_a_metric_with_no_scored_case_fails_its_rule() -> None:
-    gate = apply_gate([GateRule(target="final", metric="judge", min=0.5)], METRICS)
-    assert gate["verdict"] == "no-go"
-    assert gate["rules"][0]["value"] is None
-    assert "no scored cases" in gate["rules"][0]["reason"]
+@pytest.mark.parametrize(
+    ("on", "bound", "passed", "reason"),
+    [
+        (
+            "ci_low",
+            {"min": 0.6},
+            True,
+            "final classify.macro_f1 = 0.833, 95% CI [0.610, 0.950]: low 0.610 ≥ 0.600 (min)",
+        ),
+        (
+            "ci_low",
+            {"min": 0.7},
+            False,
+            "final classify.macro_f1 = 0.833, 95% CI [0.610, 0.950]: low 0.610 < 0.700 (min)",
+        ),
+        (
+            "ci_high",
+            {"max": 0.9},
+            False,
+            "final classify.macro_f1 = 0.833, 95% CI [0.610, 0.950]: high 0.950 > 0.900 (max)",
+        ),
+    ],
+)
+def test_a_bound_on_the_confidence_interval_uses_its_end(
+    results: dict[str, Any], on: str, bound: dict[str, float], passed: bool, reason: str
+) -> None:
+    rule = GateRule.model_validate({"target": "final", "metric": "classify.macro_f1", "on": on, **bound})
+    checked = gate([rule], results)["rules"][0]
+    assert (checked["passed"], checked["reason"]) == (passed, reason)
+    assert checked["value"] == (0.61 if on == "ci_low" else 0.95)
 
 
-def test_unknown_target_is_an_input_error_listing_the_targets() -> None:
+def test_a_ci_bound_without_an_interval_fails_saying_so(results: dict[str, Any]) -> None:
+    results["metrics"]["final"]["exact"]["ci"] = None
+    checked = gate([GateRule(target="final", metric="exact", min=0.1, on="ci_low")], results)["rules"][0]
+    assert checked["passed"] is False
+    assert checked["reason"] == "final exact = 0.444: no confidence interval to bound"
+
+
+def test_a_metric_with_no_scored_case_fails_its_rule(results: dict[str, Any]) -> None:
+    checked = gate([GateRule(target="final", metric="judge", min=0.5)], results)
+    assert checked["verdict"] == "no-go"
+    assert checked["rules"][0]["value"] is None
+    assert checked["rules"][0]["reason"] == "final judge: no scored cases"
+
+
+def test_a_rule_over_several_targets_holds_only_if_it_holds_for_each() -> None:
+    results = run({"base": marks(2, 8), "step-10": marks(6, 4), "step-20": marks(9, 1), "final": marks(8, 2)})
+    checked = gate([GateRule(target="step-*", metric="exact", min=0.7)], results)["rules"][0]
+    assert checked["passed"] is False
+    assert checked["value"] is None
+    assert checked["reason"] == ("step-* exact: step-10 = 0.600 < 0.700 (min); step-20 = 0.900 ≥ 0.700 (min)")
+    assert [(c["target"], c["passed"]) for c in checked["checks"]] == [("step-10", False), ("step-20", True)]
+    listed = gate([GateRule(target=["final", "step-20"], metric="exact", min=0.7)], results)["rules"][0]
+    assert listed["passed"] is True
+    assert [c["target"] for c in listed["checks"]] == ["step-20", "final"]  # in run order
+
+
+def test_unknown_target_is_an_input_error_listing_the_targets(results: dict[str, Any]) -> None:
     rules = [
         GateRule(target="final", metric="exact", min=0.1),
         GateRule(target="fnal", metric="exact", min=0.1),
     ]
     with pytest.raises(InputError) as caught:
-        apply_gate(rules, METRICS, file="suites/triage.yaml")
-    error = caught.value
-    assert error.field == "gate[1].target"
-    assert str(error).startswith("suites/triage.yaml: gate[1].target: target 'fnal' is not in this run")
-    assert "did you mean 'final'?" in str(error)
-    assert "(targets: base, final)" in str(error)
+        gate(rules, results, file="suites/triage.yaml")
+    assert str(caught.value) == (
+        "suites/triage.yaml: gate[1].target: target 'fnal' is not in this run; did you mean 'final'? "
+        "(targets: base, final)"
+    )
 
 
-def test_unknown_metric_is_an_input_error_listing_the_metrics() -> None:
+def test_a_glob_matching_no_target_is_an_input_error(results: dict[str, Any]) -> None:
+    with pytest.raises(InputError, match=r"gate\[0\]\.target: 'step-\*' matches no target of this run"):
+        gate([GateRule(target="step-*", metric="exact", min=0.1)], results)
+
+
+def test_unknown_metric_is_an_input_error_listing_the_metrics(results: dict[str, Any]) -> None:
     with pytest.raises(InputError) as caught:
-        apply_gate([GateRule(target="base", metric="classify.f1", min=0.5)], METRICS)
-    error = caught.value
-    assert error.field == "gate[0].metric"
-    assert "metric 'classify.f1' is not reported for target 'base'" in str(error)
-    assert "(metrics: classify.macro_f1, error_rate, exact)" in str(error)
+        gate([GateRule(target="base", metric="classify.f1", min=0.5)], results)
+    assert caught.value.field == "gate[0].metric"
+    assert "metric 'classify.f1' is not reported for target 'base'" in str(caught.value)
+    assert "(metrics: error_rate, exact)" in str(caught.value)
 
 
-def test_a_saved_gate_can_be_reapplied() -> None:
-    rules = [
-        GateRule(target="final", metric="exact", min=0.5),
-        GateRule(target="base", metric="error_rate", max=0.1),
+# --- budgets --------------------------------------------------------------------------------------
+
+
+def test_error_rate_budget(results: dict[str, Any]) -> None:
+    rules = [GateRule(target="final", max_error_rate=0.02), GateRule(target="base", max_error_rate=0.02)]
+    checked = gate(rules, results)["rules"]
+    assert [(r["passed"], r["reason"]) for r in checked] == [
+        (False, "final error_rate = 0.100 > 0.020 (max)"),
+        (True, "base error_rate = 0.000 ≤ 0.020 (max)"),
     ]
-    saved = {"gate": apply_gate(rules, METRICS)}
+    assert checked[0]["metric"] == "error_rate" and checked[0]["kind"] == "budget"
+
+
+def test_latency_budget_on_p95(results: dict[str, Any]) -> None:
+    results["usage"]["final"]["latency_p95_s"] = 2.4
+    checked = gate([GateRule(target="final", max_latency_p95_s=2.0)], results)["rules"][0]
+    assert (checked["passed"], checked["reason"]) == (False, "final latency p95 = 2.40 s > 2.00 s (max)")
+
+
+def test_latency_budget_on_a_cached_rerun_uses_the_recorded_latencies() -> None:
+    results = run({"final": marks(20, 0)}, latency=lambda i: 0.1 * (i + 1))
+    results["usage"]["final"]["latency_p95_s"] = None  # every answer came from the cache
+    checked = gate([GateRule(target="final", max_latency_p95_s=2.0)], results)["rules"][0]
+    assert checked["passed"] is True
+    assert checked["value"] == pytest.approx(1.905)
+
+
+def test_cost_budget_from_the_run_costs() -> None:
+    results = run(
+        {"final": marks(10, 0)}, models={"final": "ft:gpt-4o-mini-2024-07-18:acme::x1"}, tokens=(1000, 100)
+    )
+    from evalkit.costs import apply_costs
+
+    apply_costs(results)
+    # 10 cases × (1000 in × $0.30 + 100 out × $1.20) / 1M
+    assert results["usage"]["final"]["cost_usd"] == pytest.approx(0.0042)
+    checked = gate([GateRule(target="final", max_cost_usd=5)], results)["rules"][0]
+    assert (checked["passed"], checked["reason"]) == (True, "final cost = $0.0042 ≤ $5.00 (max)")
+    over = gate([GateRule(target="final", max_cost_usd=0.004)], results)["rules"][0]
+    assert (over["passed"], over["reason"]) == (False, "final cost = $0.0042 > $0.0040 (max)")
+
+
+def test_a_cost_budget_for_a_model_without_a_price_is_an_input_error() -> None:
+    results = run({"local": marks(3, 0)}, models={"local": "smollm2-135m"})
+    with pytest.raises(InputError) as caught:
+        gate([GateRule(target="local", max_cost_usd=1)], results, file="suites/triage.yaml")
+    assert caught.value.field == "gate[0].max_cost_usd"
+    assert "no price is known for model 'smollm2-135m' of target 'local'" in str(caught.value)
+    assert "prices:" in str(caught.value)
+
+
+# --- saved gates --------------------------------------------------------------------------------
+
+
+def test_a_saved_gate_can_be_reapplied(results: dict[str, Any]) -> None:
+    rules = [
+        GateRule(target="final", metric="exact", min=0.5, on="ci_low"),
+        GateRule(target=["base", "final"], max_error_rate=0.1),
+        GateRule(target="final", metric="exact", versus="base", margin=0.05),
+        GateRule(target="final", metric="exact", versus="base", superior=True, alpha=0.01),
+        GateRule(
+            target="final", metric="exact", baseline="runs/v1/results.json", margin=0.0, allow_changed=True
+        ),
+    ]
+    saved = {
+        "gate": {"rules": [{**_checked(rule), "value": None, "passed": True, "reason": ""} for rule in rules]}
+    }
     assert rules_from_results(saved) == rules
-    assert apply_gate(rules_from_results(saved), METRICS) == saved["gate"]
-    assert [rule_label(r) for r in saved["gate"]["rules"]] == ["final exact ≥ 0.5", "base error_rate ≤ 0.1"]
+    assert [rule_label(r) for r in saved["gate"]["rules"]] == [
+        "final exact CI low ≥ 0.5",
+        "base, final error_rate ≤ 0.1",
+        "final exact vs base non-inferior (margin 0.05)",
+        "final exact vs base superior (alpha 0.01)",
+        "final exact vs baseline runs/v1/results.json non-inferior (margin 0)",
+    ]
+    applied = gate(rules[:2], results)
+    assert rules_from_results({"gate": applied}) == rules[:2]
+    assert gate(rules_from_results({"gate": applied}), results) == applied
+
+
+def _checked(rule: GateRule) -> dict[str, Any]:
+    return {"rule": rule.to_json(), "target": rule.target, "metric": rule.figure}
+
+
+def test_a_gate_saved_by_an_older_evalkit_is_reapplied() -> None:
+    saved = {
+        "gate": {
+            "rules": [
+                {
+                    "target": "final",
+                    "metric": "exact",
+                    "min": 0.5,
+                    "max": None,
+                    "value": 0.4,
+                    "passed": False,
+                    "reason": "x",
+                }
+            ]
+        }
+    }
+    assert rules_from_results(saved) == [GateRule(target="final", metric="exact", min=0.5)]
+
+
+def test_a_broken_saved_rule_is_an_input_error() -> None:
+    saved = {
+        "gate": {
+            "rules": [{"rule": {"target": "final", "metric": "exact"}, "target": "final", "metric": "exact"}]
+        }
+    }
+    with pytest.raises(
+        InputError, match=r"results.json: gate.rules\[0\]: the saved rule cannot be re-applied"
+    ):
+        rules_from_results(saved, file="results.json")
+
+
+def test_rule_targets_resolves_names_and_globs_in_run_order() -> None:
+    from evalkit.gate import rule_targets
+
+    names = ["base", "step-10", "step-20", "final"]
+    rule = GateRule(target=["final", "step-*"], metric="exact", versus="base", superior=True)
+    assert rule_targets(rule, names) == ["step-10", "step-20", "final"]
+    assert rule_targets(GateRule(target="*", metric="exact", versus="base", margin=0), names) == names[1:]
+    with pytest.raises(InputError, match=r"s.yaml: gate\[3\].target: target 'fnal' is not in this run"):
+        rule_targets(GateRule(target="fnal", metric="exact", min=0), names, index=3, file="s.yaml")

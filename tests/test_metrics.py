@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 
 import pytest
 
-from evalkit.metrics import compute_metrics, score_run
-from evalkit.records import Case, Outcome
-from evalkit.scorers import ClassifyScorer, ExactScorer, RegexScorer, Scorer
+from evalkit.errors import InputError
+from evalkit.metrics import base_targets, check_pairwise, compute_metrics, score_run, score_warnings
+from evalkit.records import Case, Outcome, Score, Target
+from evalkit.scorers import (
+    Aggregate,
+    ClassifyScorer,
+    ExactScorer,
+    FailedScore,
+    RegexScorer,
+    Scorer,
+    ScoringError,
+)
 
 LABELS = ["billing", "technical"]
 
@@ -117,3 +127,148 @@ def test_scoring_a_large_run_is_quick() -> None:
     scores = asyncio.run(score_run(run_cases, outcomes, scorers))
     assert time.perf_counter() - started < 5.0
     assert sum(s is None for s in scores["t0"]["exact"]) == len(range(0, 10_000, 13))
+
+
+class Picky(Scorer):
+    """Scores 1.0 for "yes", 0.0 for "no", and cannot score anything else; counts what its aggregate saw."""
+
+    kind = "picky"
+
+    async def score(self, output: str, case: Case) -> Score:
+        if output not in ("yes", "no"):
+            raise ScoringError(f"cannot read {output!r}")
+        return Score(1.0 if output == "yes" else 0.0)
+
+    def aggregate(self, cases: Sequence[Case], scores: Sequence[Score | None]) -> Aggregate:
+        return Aggregate(metrics={"seen": float(sum(s is not None for s in scores))})
+
+
+def test_an_output_a_scorer_cannot_score_is_left_out_of_its_metrics() -> None:
+    run_cases = cases("a", "b", "c", "d")
+    outcomes = {"t": [ok("yes"), ok("maybe"), ok("no"), ERRORED]}
+    scorers: list[Scorer] = [Picky()]
+    scores = asyncio.run(score_run(run_cases, outcomes, scorers))
+    per_case = scores["t"]["picky"]
+    assert isinstance(per_case[1], FailedScore) and per_case[1].error == "cannot read 'maybe'"
+    assert per_case[3] is None
+    metrics, _ = compute_metrics(run_cases, outcomes, scores, scorers)
+    assert (metrics["t"]["picky"].value, metrics["t"]["picky"].n) == (0.5, 2)
+    assert metrics["t"]["picky.seen"].value == 2.0  # the aggregate never sees the failed case
+    assert metrics["t"]["error_rate"].value == 0.25  # a scoring failure is not a call error
+    assert score_warnings(scores) == [
+        "scorer picky: 1 output(s) of target t could not be scored (first: cannot read 'maybe')"
+    ]
+
+
+class Longer(Scorer):
+    """Pairwise: 1.0 when the target's output is longer than its base's."""
+
+    kind = "longer"
+    pairwise = True
+
+    async def score(self, output: str, case: Case) -> Score:
+        raise AssertionError("a pairwise scorer is only asked about pairs")
+
+    async def score_pair(self, output: str, other: str, case: Case) -> Score:
+        return Score(1.0 if len(output) > len(other) else 0.0, answer=f"{output} vs {other}")
+
+
+def test_pairwise_scorers_compare_each_target_with_its_base() -> None:
+    run_cases = cases("x", "y")
+    targets = [
+        Target("ftjob-a.base", "gpt-4o-mini", "chat", role="base"),
+        Target("ftjob-a.final", "ft:gpt-4o-mini:o::a", "chat", role="final"),
+        Target("ftjob-b.base", "gpt-4.1-mini", "chat", role="base"),
+        Target("ftjob-b.step-10", "ft:gpt-4.1-mini:o::b:ckpt-step-10", "chat", role="checkpoint"),
+    ]
+    outcomes = {
+        "ftjob-a.base": [ok("aa"), ERRORED],
+        "ftjob-a.final": [ok("aaa"), ok("a")],
+        "ftjob-b.base": [ok("bbbb"), ok("b")],
+        "ftjob-b.step-10": [ok("bb"), ERRORED],
+    }
+    scores = asyncio.run(score_run(run_cases, outcomes, [Longer()], targets=targets))
+    final = scores["ftjob-a.final"]["longer"]
+    assert final[0] == Score(1.0, answer="aaa vs aa")
+    assert isinstance(final[1], FailedScore) and final[1].error == (
+        "the base target ftjob-a.base has no answer to this case to compare with"
+    )
+    assert scores["ftjob-b.step-10"]["longer"] == [Score(0.0, answer="bb vs bbbb"), None]
+    assert scores["ftjob-a.base"]["longer"] == scores["ftjob-b.base"]["longer"] == [None, None]
+
+
+def test_without_targets_the_one_named_base_is_the_base() -> None:
+    outcomes = {"base": [ok("a")], "new": [ok("ab")]}
+    scores = asyncio.run(score_run(cases("x"), outcomes, [Longer()]))
+    assert scores == {"base": {"longer": [None]}, "new": {"longer": [Score(1.0, answer="ab vs a")]}}
+
+
+def test_bases_come_from_the_job_group_else_from_the_only_base() -> None:
+    def target(name: str, role: str = "model") -> Target:
+        return Target(name, "m", "chat", role=role)  # type: ignore[arg-type]
+
+    grouped = [
+        target("j1.base", "base"),
+        target("j1.final", "final"),
+        target("j2.base", "base"),
+        target("j2.step-3", "checkpoint"),
+        target("prod"),
+    ]
+    assert base_targets(grouped) == {"j1.final": "j1.base", "j2.step-3": "j2.base"}
+    single = [target("base", "base"), target("step-3", "checkpoint"), target("prod"), target("v1.2")]
+    assert base_targets(single) == {"step-3": "base", "prod": "base", "v1.2": "base"}
+    assert base_targets([target("a"), target("b")]) == {}
+
+
+class Slow(Scorer):
+    """Calls a "model": sleeps, and records how many of its calls overlap."""
+
+    kind = "slow"
+    calls_model = True
+
+    def __init__(self, *, fail_on: str | None = None) -> None:
+        super().__init__()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.finished = 0
+        self.fail_on = fail_on
+
+    async def score(self, output: str, case: Case) -> Score:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if output == self.fail_on:
+                raise RuntimeError("scorer bug")
+            await asyncio.sleep(0.05)
+        finally:
+            self.in_flight -= 1
+        self.finished += 1
+        return Score(1.0)
+
+
+def test_scorers_that_call_a_model_score_every_case_at_once() -> None:
+    run_cases = cases(*"abcdef")
+    outcomes = {"t1": [ok(c) for c in "abcdef"], "t2": [ok(c) for c in "abcde"] + [ERRORED]}
+    slow = Slow()
+    started = time.perf_counter()
+    scores = asyncio.run(score_run(run_cases, outcomes, [slow]))
+    assert time.perf_counter() - started < 0.5  # 11 calls of 0.05 s, not one after another
+    assert slow.most_in_flight == 11
+    assert scores["t2"]["slow"][5] is None
+
+
+def test_a_scorer_bug_stops_concurrent_scoring_with_the_original_error() -> None:
+    slow = Slow(fail_on="c")
+    with pytest.raises(RuntimeError, match="scorer bug"):
+        asyncio.run(score_run(cases(*"abcdef"), {"t": [ok(c) for c in "abcdef"]}, [slow]))
+    assert slow.finished == 0  # the others were cancelled
+
+
+def test_a_pairwise_scorer_needs_a_base_before_anything_is_called() -> None:
+    targets = [Target("prod", "gpt-4o-mini", "chat"), Target("next", "gpt-4.1-mini", "chat")]
+    with pytest.raises(
+        InputError, match=r"^scorers: scorer 'longer' compares each target with its base, but no "
+    ):
+        check_pairwise([ExactScorer(), Longer()], targets)
+    check_pairwise([ExactScorer()], targets)
+    check_pairwise([Longer()], [*targets, Target("base", "gpt-4o", "chat", role="base")])

@@ -1,25 +1,50 @@
-"""report.html: one self-contained page — verdict, metrics, targets, and every case side by side.
+"""report.html: the one self-contained page a reviewer decides from.
 
-The page is rendered by jinja2 with autoescaping on, from a view built here out of the results dict. Model
-outputs and test data are untrusted: they only ever reach the page as escaped text, and the page carries a
-Content-Security-Policy that forbids scripts and any request off the page.
+Verdict banner first, then targets × metrics (value, 95% CI, Δ vs base with its significance, best
+checkpoint marked), the checkpoint curve with losses, the paired comparisons, flips vs base and confusion
+heatmaps, cost, tokens and latency, every case side by side (filterable, one link per case), and the
+manifest. Rendered by jinja2 with autoescaping on, from views built out of the results dict alone.
+
+Safety: model outputs and test data are untrusted. The static parts reach the page as escaped text. The
+cases travel as JSON inside ``<script type="application/json">`` (``<``, ``>``, ``&``, U+2028/9 escaped, so
+nothing in them can end the element) and the page's one script puts them in the document with
+``textContent`` only. The Content-Security-Policy allows exactly that script, by its SHA-256 hash (a
+nonce would be a constant in a saved file), inline styles and ``data:`` images — and no request of any
+kind: no fetch, no frame, no form, no font or image by URL.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from evalkit.report.summary import format_number, headline_metrics, headline_value
+from markupsafe import Markup
+
+from evalkit.report.cases import case_data, script_json
+from evalkit.report.figures import confusion_chart, curve_charts
+from evalkit.report.summary import format_number
+from evalkit.report.tables import (
+    base_target,
+    comparison_rows,
+    flip_rows,
+    focus_target,
+    metrics_table,
+    usage_rows,
+)
 
 __all__ = ["TEMPLATE_DIR", "render_html"]
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
-"""Where the report's jinja2 templates live."""
+"""Where the report's jinja2 templates, style sheet and script live."""
 
 _TEMPLATE = "report.html.j2"
+_SCRIPT = "report.js"
+_STYLE = "report.css"
 
 
 def render_html(results: Mapping[str, Any]) -> str:
@@ -35,144 +60,106 @@ def render_html(results: Mapping[str, Any]) -> str:
         keep_trailing_newline=True,
     )
     env.filters["num"] = format_number
-    return env.get_template(_TEMPLATE).render(report=_view(results))
+    env.filters["signed"] = _signed
+    env.filters["p"] = _p_value
+    env.filters["p_text"] = _p_text
+    env.filters["tojson_text"] = _json_text
+    script, digest = _script()
+    return env.get_template(_TEMPLATE).render(
+        report=_view(results), script=Markup(script), script_hash=digest, style=Markup(_asset(_STYLE))
+    )
 
 
 def _view(results: Mapping[str, Any]) -> dict[str, Any]:
-    names = [t["name"] for t in results["targets"]]
+    base = base_target(results)
+    focus = focus_target(results, base)
+    recommendation = results.get("recommendation") or None
+    best = (recommendation or {}).get("best")
+    data = case_data(results, base=base, focus=focus, best=best)
     return {
         "suite": results["suite"],
         "evalkit_version": results["evalkit_version"],
         "started_at": results["started_at"],
         "finished_at": results["finished_at"],
         "gate": results["gate"],
+        "passed": sum(1 for rule in results["gate"]["rules"] if rule["passed"]),
+        "recommendation": recommendation,
+        "warnings": results.get("warnings") or [],
         "targets": results["targets"],
-        "metrics": _metrics_view(results, names),
-        "usage": [{"target": name, **results["usage"].get(name, {})} for name in names],
-        "cases": [_case_view(index, case, names) for index, case in enumerate(results["cases"], 1)],
-        "comparisons": results["comparisons"],
-        "training": _training_view(results["training"]),
-        "warnings": results["warnings"],
+        "base": base,
+        "focus": focus,
+        "metrics": metrics_table(results, base=base, best=best),
+        "curves": curve_charts(results),
+        "comparisons": comparison_rows(results),
+        "flips": flip_rows(results, data),
+        "confusion": confusion_chart(results, base=base, focus=focus),
+        "usage": usage_rows(results),
+        "cases": Markup(script_json(data)),
+        "case_count": len(data["cases"]),
+        "scorer": data["scorer"],
+        "jobs": results.get("jobs") or [],
+        "contamination": _contamination(results.get("checks") or {}),
         "settings": {
-            "generation": _compact(results["generation"]),
-            "completions": _compact(results["completions"]),
+            "generation": _compact(results.get("generation") or {}),
+            "completions": _compact(results.get("completions") or {}),
         },
     }
 
 
-def _metrics_view(results: Mapping[str, Any], targets: Sequence[str]) -> dict[str, Any]:
-    headline = headline_metrics(results)
-    others = sorted({m for t in results["metrics"].values() for m in t} - set(headline))
-    columns = [*headline, *others]
+def _contamination(checks: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per job and file, how many test cases also appear in it (verbatim, near-duplicate)."""
     rows = []
-    for target in targets:
-        found = results["metrics"].get(target, {})
-        cells = []
-        for metric in columns:
-            entry = found.get(metric) or {
-                "value": headline_value(results, target, metric),
-                "ci": None,
-                "n": None,
-            }
-            cells.append(entry)
-        rows.append({"target": target, "cells": cells})
-    return {"columns": columns, "rows": rows}
-
-
-def _case_view(index: int, case: Mapping[str, Any], targets: Sequence[str]) -> dict[str, Any]:
-    shown, earlier = _input_view(case["input"])
-    return {
-        "index": index,
-        "id": case["id"],
-        "line": case["line"],
-        "input": shown,
-        "earlier": earlier,
-        "reference": case["reference"],
-        "results": [_result_view(name, case["results"].get(name)) for name in targets],
-    }
-
-
-def _input_view(data: Mapping[str, Any]) -> tuple[str, list[dict[str, str]]]:
-    """The text to show (the last user message, or the prompt) and the conversation before it."""
-    if "messages" not in data:
-        return str(data.get("prompt", "")), []
-    messages = list(data["messages"])
-    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=len(messages) - 1)
-    if last_user < 0:
-        return "", []
-    earlier = [{"role": str(m.get("role", "?")), "text": _message_text(m)} for m in messages[:last_user]]
-    return _message_text(messages[last_user]), earlier
-
-
-def _message_text(message: Mapping[str, Any]) -> str:
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(_part_text(part) for part in content)
-    if message.get("tool_calls"):
-        return json.dumps(message["tool_calls"], ensure_ascii=False, indent=1)
-    return "" if content is None else json.dumps(content, ensure_ascii=False)
-
-
-def _part_text(part: Any) -> str:
-    if isinstance(part, Mapping) and part.get("type") == "text":
-        return str(part.get("text", ""))
-    if isinstance(part, Mapping) and part.get("type") in ("image_url", "input_image"):
-        return "[image]"
-    return json.dumps(part, ensure_ascii=False)
-
-
-def _result_view(target: str, result: Mapping[str, Any] | None) -> dict[str, Any]:
-    if result is None:
-        return {"target": target, "missing": True}
-    answers, explanations = result.get("answers", {}), result.get("explanations", {})
-    return {
-        "target": target,
-        "missing": False,
-        "output": result["output"],
-        "error": result["error"],
-        "cached": result["cached"],
-        "latency_s": result["latency_s"],
-        "finish_reason": result["finish_reason"],
-        "scores": [
-            {
-                "name": name,
-                "value": _score_text(value),
-                "grade": _grade(value),
-                "answer": answers.get(name),
-                "explanation": explanations.get(name),
-            }
-            for name, value in result["scores"].items()
-        ],
-    }
-
-
-def _score_text(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.0f}" if value in (0.0, 1.0) else f"{value:.3f}"
-
-
-def _grade(value: float | None) -> str:
-    if value is None:
-        return "none"
-    return "good" if value >= 1.0 else "bad" if value <= 0.0 else "mid"
-
-
-def _training_view(steps: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    columns: list[str] = []
-    for step in steps:
-        columns += [key for key in step if key not in columns]
-    return {"columns": columns, "rows": [[_cell(step.get(c)) for c in columns] for step in steps]}
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return format_number(value, 4)
-    return "—" if value is None else str(value)
+    for job, found in checks.items():
+        for kind, overlap in ((found or {}).get("contamination") or {}).items():
+            exact, near = list(overlap.get("exact") or []), list(overlap.get("near") or [])
+            if exact or near:
+                rows.append({"job": job, "file": kind, "exact": exact, "near": near})
+    return rows
 
 
 def _compact(settings: Mapping[str, Any]) -> str:
     shown = {key: value for key, value in settings.items() if value not in (None, {}, [])}
     return json.dumps(shown, ensure_ascii=False) if shown else "defaults"
+
+
+def _signed(value: float | None, digits: int = 3) -> str:
+    """A difference with its sign: ``+0.125``, ``−0.040``, or ``—``."""
+    if value is None:
+        return "—"
+    text = f"{value:+.{digits}f}"
+    return text.replace("-", "−")
+
+
+def _p_value(p: float | None) -> str:
+    """A p-value to four decimals, ``< 0.0001`` below that, or ``—``."""
+    if p is None:
+        return "—"
+    return "< 0.0001" if p < 0.0001 else f"{p:.4f}"
+
+
+def _p_text(p: float | None) -> str:
+    """``p = 0.0123``, ``p < 0.0001`` or ``no p-value``."""
+    if p is None:
+        return "no p-value"
+    shown = _p_value(p)
+    return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
+
+
+def _json_text(value: Any) -> str:
+    """A value as one line of JSON text (to be escaped by the template like any text)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+@cache
+def _asset(name: str) -> str:
+    return (TEMPLATE_DIR / name).read_text(encoding="utf-8")
+
+
+@cache
+def _script() -> tuple[str, str]:
+    """The page's script and its CSP source expression (``'sha256-…'``)."""
+    script = _asset(_SCRIPT)
+    if "</script" in script.lower() or "<!--" in script:
+        raise RuntimeError(f"{_SCRIPT} must not contain '</script' or '<!--'")
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    return script, f"'sha256-{digest}'"

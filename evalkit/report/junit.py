@@ -1,7 +1,8 @@
 """junit.xml: the gate as JUnit test results, so a CI system shows each rule as a passed or failed test.
 
-One ``<testsuite name="evalkit.<suite>">``; one ``<testcase>`` per gate rule, with a ``<failure>`` carrying
-the rule's reason when it failed. A run without rules gets one passing test case per target that records
+One ``<testsuite name="evalkit.<suite>">``; one ``<testcase>`` per gate rule, named by the rule
+(``final exact vs base non-inferior (margin 0.02)``), with a ``<failure>`` whose message is the rule's
+reason — the figure and the bar — when it failed (its ``<system-out>`` when it held). A run without rules gets one passing test case per target that records
 its error rate, so CI still shows what ran.
 """
 
@@ -50,8 +51,12 @@ def render_junit(results: Mapping[str, Any]) -> str:
 def _rule_case(classname: str, rule: Mapping[str, Any]) -> ET.Element:
     case = ET.Element("testcase", _attrs(classname=classname, name=rule_label(rule), time="0"))
     if not rule["passed"]:
-        failure = ET.SubElement(case, "failure", _attrs(message=rule["reason"], type="gate"))
+        failure = ET.SubElement(
+            case, "failure", _attrs(message=rule["reason"], type=f"gate.{rule.get('kind', 'bound')}")
+        )
         failure.text = _clean(rule["reason"])
+    else:
+        ET.SubElement(case, "system-out").text = _clean(rule["reason"])
     return case
 
 

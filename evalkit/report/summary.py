@@ -1,4 +1,5 @@
-"""summary.md: the verdict, each gate rule's reason, and a table of targets × headline metrics.
+"""summary.md: the verdict, each gate rule's reason, the recommendation, a table of targets × headline
+metrics (and cost, when known), and the flips against each target's base.
 
 Meant for places that render Markdown (a CI job summary, a pull-request comment), so it carries only
 names and figures — never a model output or test data — and escapes even those.
@@ -10,7 +11,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["format_number", "headline_metrics", "headline_value", "markdown_text", "render_summary"]
+__all__ = [
+    "format_cost",
+    "format_number",
+    "headline_metrics",
+    "headline_value",
+    "markdown_text",
+    "render_summary",
+]
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
@@ -25,7 +33,12 @@ def render_summary(results: Mapping[str, Any]) -> str:
     lines += [f"- {'✅' if rule['passed'] else '❌'} {markdown_text(rule['reason'])}" for rule in rules]
     if not rules:
         lines.append("- No gate rules: the verdict is go.")
+    recommendation = results.get("recommendation")
+    if recommendation:
+        lines += ["", _recommendation_line(recommendation)]
     lines += ["", *_table(results)]
+    if results.get("flips"):
+        lines += ["", *_flips_table(results["flips"])]
     if results["warnings"]:
         count = len(results["warnings"])
         lines += ["", f"⚠️ {count} warning{'s' if count != 1 else ''}: see report.html."]
@@ -86,17 +99,59 @@ def _verdict_line(results: Mapping[str, Any]) -> str:
 
 def _table(results: Mapping[str, Any]) -> list[str]:
     metrics = headline_metrics(results)
-    header = ["target", "model", *metrics]
+    costs = {name: usage.get("cost_usd") for name, usage in results["usage"].items()}
+    with_cost = any(cost is not None for cost in costs.values())
+    header = ["target", "model", *metrics, *(["cost (USD)"] if with_cost else [])]
     rows = [
         [
             markdown_text(target["name"]),
             markdown_text(target["model"]),
             *(format_number(headline_value(results, target["name"], m)) for m in metrics),
+            *([format_cost(costs.get(target["name"]))] if with_cost else []),
         ]
         for target in results["targets"]
     ]
     return [
         "| " + " | ".join(markdown_text(h) for h in header) + " |",
-        "| --- | --- |" + " ---: |" * len(metrics),
+        "| --- | --- |" + " ---: |" * (len(header) - 2),
         *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+
+
+def format_cost(value: float | None) -> str:
+    """Dollars with cents (more digits under a dollar), or ``—`` when the price is unknown."""
+    if value is None:
+        return "—"
+    return f"{value:.2f}" if value >= 1 else f"{value:.4f}"
+
+
+def _recommendation_line(recommendation: Mapping[str, Any]) -> str:
+    warning = " ⚠️ possible overfitting:" if recommendation.get("overfitting") else ""
+    return (
+        f"**Recommendation:** {markdown_text(recommendation['best'])} —{warning} "
+        f"{markdown_text(recommendation['reason'])}"
+    )
+
+
+def _flips_table(flips: list[Mapping[str, Any]]) -> list[str]:
+    header = "| target | versus | scorer | fixed | broken | both right | both wrong |"
+    rows = [
+        "| "
+        + " | ".join(
+            [
+                markdown_text(flip["target"]),
+                markdown_text(flip["versus"]),
+                markdown_text(flip["scorer"]),
+                *(str(int(flip[key])) for key in ("fixed", "broken", "both_right", "both_wrong")),
+            ]
+        )
+        + " |"
+        for flip in flips
+    ]
+    return [
+        "Flips (fixed: wrong → right against the reference; broken: right → wrong)",
+        "",
+        header,
+        "| --- | --- | --- | ---: | ---: | ---: | ---: |",
+        *rows,
     ]

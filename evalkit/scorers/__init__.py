@@ -10,32 +10,43 @@ that validation uses to flag references a scorer cannot use.
     regex      output matches a regular expression                      match.py
     json       output is JSON; optionally fits a schema, equals the ref  jsonscore.py
     classify   output names a label; accuracy, F1, kappa, confusion     classify.py
+    judge      another model grades the output: on a scale, or pairwise judge.py, judge_prompts.py
+               against the base's output (both orders)
+
+Judge scorers call their model through a ``JudgeBackend`` given to ``build_scorers(..., judge=)``; built
+without one they can still be validated and re-aggregate saved scores, but not score.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import SuiteError
-from evalkit.scorers.base import Aggregate, Scorer
+from evalkit.scorers.base import Aggregate, FailedScore, Scorer, ScoringError, is_scored
 from evalkit.scorers.classify import UNPARSED, ClassifyScorer, build_classify
 from evalkit.scorers.exact import ExactScorer, build_exact
 from evalkit.scorers.jsonscore import JsonScorer, build_json
 from evalkit.scorers.match import IncludesScorer, RegexScorer, build_includes, build_regex
-from evalkit.scorers.options import SCORER_OPTIONS, ScorerConfig, ScorerOptions
+from evalkit.scorers.options import SCORER_OPTIONS, JudgeOptions, ScorerConfig, ScorerOptions
+
+if TYPE_CHECKING:
+    from evalkit.scorers.judge import JudgeBackend
 
 __all__ = [
     "UNPARSED",
     "Aggregate",
     "ClassifyScorer",
     "ExactScorer",
+    "FailedScore",
     "IncludesScorer",
     "JsonScorer",
     "RegexScorer",
     "Scorer",
+    "ScoringError",
     "build_scorer",
     "build_scorers",
+    "is_scored",
 ]
 
 RESERVED_NAMES = frozenset({"error_rate"})
@@ -50,21 +61,31 @@ _BUILDERS: dict[str, Callable[[Any], Scorer]] = {
 }
 
 
-def build_scorer(config: ScorerConfig) -> Scorer:
-    """The scorer one validated suite entry describes; ``SuiteError`` if its options cannot work."""
+def build_scorer(config: ScorerConfig, *, judge: JudgeBackend | None = None) -> Scorer:
+    """The scorer one validated suite entry describes; ``SuiteError`` if its options cannot work.
+
+    ``judge``: the backend judge scorers call their model through (without it they cannot score)."""
+    if config.kind == "judge":
+        from evalkit.scorers.judge import build_judge
+
+        options = _checked(config.options, config.kind)
+        assert isinstance(options, JudgeOptions)
+        return build_judge(options, judge=judge)
     builder = _BUILDERS.get(config.kind)
     if builder is None:
-        known = ", ".join(_BUILDERS)
+        known = ", ".join([*_BUILDERS, "judge"])
         raise SuiteError(f"scorer {config.kind!r} is unknown (known: {known})", field="scorers")
     return builder(_checked(config.options, config.kind))
 
 
-def build_scorers(configs: Sequence[ScorerConfig]) -> list[Scorer]:
-    """The scorers of a suite, in order; their names (which prefix every metric) must be distinct."""
+def build_scorers(configs: Sequence[ScorerConfig], *, judge: JudgeBackend | None = None) -> list[Scorer]:
+    """The scorers of a suite, in order; their names (which prefix every metric) must be distinct.
+
+    ``judge``: the backend judge scorers call their model through (see ``evalkit.scorers.judge``)."""
     scorers: list[Scorer] = []
     for index, config in enumerate(configs):
         try:
-            scorer = build_scorer(config)
+            scorer = build_scorer(config, judge=judge)
         except SuiteError as exc:
             raise _located(exc, index) from None
         _check_name(scorer, scorers, index)

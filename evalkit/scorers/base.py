@@ -4,10 +4,16 @@ A scorer reads one model output next to its case and returns a ``Score``. Scorer
 a mean of per-case scores (classification metrics) also override ``aggregate``; scorers that can tell a
 case's reference is unusable (a classify reference that is no label) override ``check_reference`` so
 that ``evalkit validate`` reports it before any model is called.
+
+A scorer that cannot score an output (a judge whose verdict does not parse) raises ``ScoringError``;
+``evalkit.metrics.score_run`` records that as a ``FailedScore`` — an error for that case, left out of the
+scorer's metrics, never a made-up score. Scorers that call a model set ``calls_model`` so their cases are
+scored concurrently; ``pairwise`` scorers compare a target's output with its base's (``score_pair``).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from abc import ABC, abstractmethod
@@ -32,11 +38,44 @@ class Aggregate:
     """How many cases the figures cover, when that is not every scored case."""
 
 
+class ScoringError(Exception):
+    """A scorer could not score one output (an unparseable or out-of-scale verdict, a failed judge call).
+
+    Its text is recorded as the case's score error for that scorer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class FailedScore(Score):
+    """No score: the scorer could not score the output. ``value`` is NaN so that it can never pass for a
+    score; metrics leave these cases out."""
+
+    error: str = ""
+    """Why the output could not be scored."""
+
+
+def failed(message: str) -> FailedScore:
+    """The record of a scorer that could not score an output."""
+    return FailedScore(math.nan, error=message)
+
+
+def is_scored(score: Score | None) -> bool:
+    """True for a real score: not None (errored call) and not a ``FailedScore``."""
+    return score is not None and not isinstance(score, FailedScore)
+
+
 class Scorer(ABC):
     """One configured scorer of a suite; subclasses set ``kind`` and implement ``score``."""
 
     kind: ClassVar[str]
     """The scorer family as written in a suite file (``exact``, ``classify``, …)."""
+    calls_model: ClassVar[bool] = False
+    """True when scoring calls a model: ``score_run`` then scores every case concurrently."""
+    pairwise: ClassVar[bool] = False
+    """True when the scorer compares each target's output with its base's (``score_pair``)."""
 
     def __init__(self, *, name: str | None = None) -> None:
         self.name: str = name or self.kind
@@ -46,8 +85,13 @@ class Scorer(ABC):
     async def score(self, output: str, case: Case) -> Score:
         """Score one output against its case."""
 
+    async def score_pair(self, output: str, other: str, case: Case) -> Score:
+        """Pairwise scorers: score ``output`` against ``other`` (the base's output) on one case."""
+        raise TypeError(f"scorer {self.name!r} is not pairwise")
+
     def aggregate(self, cases: Sequence[Case], scores: Sequence[Score | None]) -> Aggregate:
-        """Suite-level figures over the scored cases (None scores are errored calls); none by default."""
+        """Suite-level figures over the scored cases (None: errored call; ``FailedScore``: could not be
+        scored — leave both out); none by default."""
         return Aggregate()
 
     def check_reference(self, reference: str) -> str | None:

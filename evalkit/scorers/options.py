@@ -7,10 +7,11 @@ follow the scorer's name. ``name`` renames a scorer so that two of one kind can 
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 
 class ScorerOptions(BaseModel):
@@ -100,12 +101,94 @@ class ClassifyOptions(ScorerOptions):
         return labels
 
 
+JUDGE_MODEL_ENDPOINTS = ("chat", "completions")
+"""Endpoints a judge model may be pinned to with an ``@`` suffix (``gpt-4o@chat``)."""
+
+
+class JudgeOptions(ScorerOptions):
+    """``judge``: another model grades each answer against a rubric (pointwise) or against the base's
+    answer to the same case (pairwise)."""
+
+    model: str = Field(min_length=1)
+    """The judge model's id; its endpoint follows its lineage unless pinned (``gpt-4o@chat``)."""
+    rubric: str = Field(min_length=1)
+    """What a good answer is, in the suite author's words (trusted: it becomes the judge's instructions)."""
+    scale: tuple[int, int] = (1, 5)
+    """Pointwise: the lowest and highest integer verdict."""
+    pass_mark: float | None = None
+    """Pointwise: a case passes when its mean verdict is at least this (default: 3/4 up the scale,
+    rounded half up — 4 on 1–5, 8 on 1–10)."""
+    mode: Literal["pointwise", "pairwise"] = "pointwise"
+    """``pointwise``: a verdict on the scale per answer; ``pairwise``: each target against its base, blind,
+    in both orders."""
+    repeats: int = Field(default=1, ge=1, le=20)
+    """Pointwise: independent verdicts per answer (their spread is reported)."""
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    """The judge's sampling temperature."""
+    max_tokens: int = Field(default=400, ge=16)
+    """Most tokens the judge may write per verdict (its reasoning included)."""
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, value: str) -> str:
+        model, sep, suffix = value.strip().rpartition("@")
+        if sep and re.fullmatch(r"[A-Za-z_\-]+", suffix) and suffix not in JUDGE_MODEL_ENDPOINTS:
+            allowed = ", ".join(f"@{e}" for e in JUDGE_MODEL_ENDPOINTS)
+            raise ValueError(f"unknown endpoint '@{suffix}' (allowed: {allowed})")
+        if sep and suffix in JUDGE_MODEL_ENDPOINTS and not model.strip():
+            raise ValueError("the model id before the '@' is empty")
+        return value.strip()
+
+    @field_validator("scale")
+    @classmethod
+    def _scale(cls, value: tuple[int, int]) -> tuple[int, int]:
+        low, high = value
+        if low >= high:
+            raise ValueError(f"the scale's lowest verdict must be below its highest, got [{low}, {high}]")
+        if high - low > 100:
+            raise ValueError(f"a scale of more than 101 verdicts is not supported, got [{low}, {high}]")
+        return value
+
+    @field_validator("pass_mark")
+    @classmethod
+    def _on_scale(cls, value: float | None, info: ValidationInfo) -> float | None:
+        scale = info.data.get("scale")
+        if value is not None and scale is not None and not scale[0] <= value <= scale[1]:
+            raise ValueError(f"{value:g} is outside the scale [{scale[0]}, {scale[1]}]")
+        return value
+
+    @model_validator(mode="after")
+    def _fits_mode(self) -> Self:
+        if self.mode == "pairwise":
+            pointwise_only = [
+                name
+                for name, unset in (("scale", (1, 5)), ("pass_mark", None), ("repeats", 1))
+                if getattr(self, name) != unset
+            ]
+            if pointwise_only:
+                verb = "applies" if len(pointwise_only) == 1 else "apply"
+                raise ValueError(
+                    f"{', '.join(pointwise_only)} {verb} only to mode: pointwise (pairwise verdicts are a "
+                    "win, a loss or a tie, asked once in each order)"
+                )
+        return self
+
+    @property
+    def effective_pass_mark(self) -> float:
+        """The pass mark in use: the given one, else 3/4 up the scale rounded half up."""
+        if self.pass_mark is not None:
+            return self.pass_mark
+        low, high = self.scale
+        return float(math.floor(low + 0.75 * (high - low) + 0.5))
+
+
 SCORER_OPTIONS: dict[str, type[ScorerOptions]] = {
     "exact": ExactOptions,
     "includes": IncludesOptions,
     "regex": RegexOptions,
     "json": JsonOptions,
     "classify": ClassifyOptions,
+    "judge": JudgeOptions,
 }
 """Every built-in scorer kind and its options, in the order they are listed to users."""
 

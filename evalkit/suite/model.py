@@ -26,10 +26,27 @@ from pydantic import (
 
 from evalkit.scorers.options import SCORER_OPTIONS, ScorerConfig
 from evalkit.suite.located import located_error, relocated
+from evalkit.suite.rules import GateRule, Price
 
 if TYPE_CHECKING:
     from evalkit.suite.located import PathElem
     from evalkit.suite.yamlpos import YamlDoc
+
+__all__ = [
+    "DATA_EXTENSIONS",
+    "Columns",
+    "Completions",
+    "DataSpec",
+    "GateRule",
+    "Generation",
+    "Price",
+    "StopSequences",
+    "Suite",
+    "TargetSpec",
+    "check_data_path",
+    "data_format",
+    "scorer_entry",
+]
 
 DATA_EXTENSIONS: dict[str, Literal["jsonl", "csv", "parquet"]] = {
     ".jsonl": "jsonl",
@@ -53,9 +70,7 @@ def _non_empty_strings(values: list[str] | None) -> list[str] | None:
     return values
 
 
-StopSequences = Annotated[
-    list[str] | None, BeforeValidator(_one_or_many), AfterValidator(_non_empty_strings)
-]
+StopSequences = Annotated[list[str] | None, BeforeValidator(_one_or_many), AfterValidator(_non_empty_strings)]
 """Stop sequences: one string or a list of them, none empty."""
 
 
@@ -208,25 +223,6 @@ class TargetSpec(_Strict):
         return value
 
 
-class GateRule(_Strict):
-    """One rule of the go/no-go gate: a bound on a target's metric."""
-
-    target: str
-    """The target's name (``final``, ``base``, ``step-30``, or a ``--model`` name)."""
-    metric: str
-    """A metric name: ``<scorer>`` (mean score) or ``<scorer>.<aggregate>`` (``classify.macro_f1``)."""
-    min: float | None = None
-    """The metric must be at least this."""
-    max: float | None = None
-    """The metric must be at most this."""
-
-    @model_validator(mode="after")
-    def _has_bound(self) -> GateRule:
-        if self.min is None and self.max is None:
-            raise ValueError("a gate rule needs 'min' or 'max'")
-        return self
-
-
 def scorer_entry(value: Any) -> Any:
     """One ``scorers:`` item (``exact``, ``{exact: {...}}``, ``{kind, options}``) as a ``ScorerConfig``."""
     if isinstance(value, ScorerConfig):
@@ -283,6 +279,9 @@ class Suite(_Strict):
     """Rules that must all hold for a ``go`` verdict (none: always go)."""
     targets: dict[str, TargetSpec] = Field(default_factory=dict)
     """Models to evaluate by name; ``--model`` adds to or replaces them."""
+    prices: dict[str, Price] = Field(default_factory=dict)
+    """USD per 1M input/output tokens by model id, overriding evalkit's table; ``ft:<base>`` prices every
+    fine-tune (and checkpoint) of that base: ``{gpt-4o-mini: {input: 0.15, output: 0.6}}``."""
 
     _path: Path = PrivateAttr(default=Path("suite.yaml"))
     _sha256: str = PrivateAttr(default="")
@@ -336,6 +335,14 @@ class Suite(_Strict):
                     name,
                 )
         return targets
+
+    @field_validator("prices")
+    @classmethod
+    def _price_names(cls, prices: dict[str, Price]) -> dict[str, Price]:
+        for model in prices:
+            if not model.strip() or model.strip() == "ft:":
+                raise located_error((model,), "name a model id (or ft:<base> for its fine-tunes)", model)
+        return prices
 
     @model_validator(mode="after")
     def _one_source(self) -> Suite:

@@ -113,9 +113,9 @@ RULES = [
 
 def build(rules: list[GateRule] | None = None) -> dict[str, Any]:
     """The results dict of the run above, gated by ``rules`` (default ``RULES``: one pass, two fails)."""
-    record = make_record()
-    metrics = build_results(record, {"verdict": "go", "rules": []})["metrics"]
-    return build_results(record, apply_gate(RULES if rules is None else rules, metrics))
+    results = build_results(make_record(), {"verdict": "go", "rules": []})
+    results["gate"] = apply_gate(RULES if rules is None else rules, results)
+    return results
 
 
 @pytest.fixture

@@ -54,3 +54,43 @@ def test_markup_and_control_characters_in_names_stay_valid_xml(results: dict[str
     failure = suite.findall("testcase")[1].find("failure")
     assert failure is not None and failure.text is not None
     assert failure.text.startswith("base ]]> <x/> ") and failure.text.endswith(" & done ✗")
+
+
+def test_a_paired_rule_is_a_test_case_whose_failure_gives_the_figure_and_the_bar(
+    results: dict[str, Any],
+) -> None:
+    from evalkit.gate import apply_gate
+    from evalkit.suite.model import GateRule
+
+    results["comparisons"] = [
+        {
+            "target": "final",
+            "versus": "base",
+            "metric": "exact",
+            "delta": -0.03,
+            "ci": [-0.08, 0.02],
+            "p_value": 0.4,
+            "p_adjusted": 0.4,
+            "test": "mcnemar-exact",
+            "n": 3,
+        }
+    ]
+    results["gate"] = apply_gate(
+        [
+            GateRule(target="final", metric="exact", versus="base", margin=0.02),
+            GateRule(target="final", max_error_rate=0.1),
+        ],
+        results,
+    )
+    cases = _suite(render_junit(results)).findall("testcase")
+    assert [c.get("name") for c in cases] == [
+        "final exact vs base non-inferior (margin 0.02)",
+        "final error_rate ≤ 0.1",
+    ]
+    failure = cases[0].find("failure")
+    assert failure is not None and failure.get("type") == "gate.non-inferiority"
+    assert failure.get("message") == (
+        "final exact vs base: Δ = −0.030, 95% CI [−0.080, +0.020] < −0.020 (inferiority not ruled out)"
+    )
+    assert cases[1].find("failure") is None
+    assert cases[1].findtext("system-out") == "final error_rate = 0.000 ≤ 0.100 (max)"

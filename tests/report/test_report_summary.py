@@ -66,3 +66,57 @@ def test_without_rules_the_verdict_is_go(results_without_rules: dict[str, Any]) 
     summary = render_summary(results_without_rules)
     assert summary.startswith("## ✅ GO — triage")
     assert "- No gate rules: the verdict is go." in summary
+
+
+def test_the_recommendation_and_the_flips_table(results: dict[str, Any]) -> None:
+    results["recommendation"] = {
+        "metric": "exact",
+        "best": "step-20",
+        "best_step": 20,
+        "value": 0.9,
+        "final": "final",
+        "final_value": 0.8,
+        "overfitting": True,
+        "reason": "step-20 scores 0.900 exact, above final's 0.800: possible overfitting after step 20",
+    }
+    results["flips"] = [
+        {
+            "target": "final",
+            "versus": "base",
+            "scorer": "exact",
+            "fixed": 2,
+            "broken": 0,
+            "both_right": 1,
+            "both_wrong": 0,
+            "fixed_ids": ["c1", "c3"],
+            "broken_ids": [],
+        },
+        {
+            "target": "odd|<i>name</i>",
+            "versus": "base",
+            "scorer": "exact",
+            "fixed": 1,
+            "broken": 1,
+            "both_right": 1,
+            "both_wrong": 0,
+            "fixed_ids": ["c1"],
+            "broken_ids": ["c4"],
+        },
+    ]
+    lines = render_summary(results).splitlines()
+    assert (
+        "**Recommendation:** step-20 — ⚠️ possible overfitting: step-20 scores 0.900 exact, above final's 0.800: "
+        "possible overfitting after step 20"
+    ) in lines
+    start = lines.index("| target | versus | scorer | fixed | broken | both right | both wrong |")
+    assert _cells(lines[start + 2]) == ["final", "base", "exact", "2", "0", "1", "0"]
+    assert _cells(lines[start + 3])[0] == "odd\\|\\<i\\>name\\</i\\>" and len(_cells(lines[start + 3])) == 7
+    assert "c3" not in "\n".join(lines)  # counts only: case ids are data
+
+
+def test_cost_column_when_a_price_is_known(results: dict[str, Any]) -> None:
+    results["usage"]["final"]["cost_usd"] = 0.01234
+    results["usage"]["base"]["cost_usd"] = 12.5
+    rows = [line for line in render_summary(results).splitlines() if line.startswith("|")]
+    assert _cells(rows[0])[-1] == "cost (USD)"
+    assert [_cells(row)[-1] for row in rows[2:]] == ["12.50", "0.0123", "—"]

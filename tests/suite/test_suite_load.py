@@ -117,14 +117,14 @@ BAD: dict[str, tuple[str, str]] = {
         (
             "suite.yaml:5: scorer: unknown key (allowed: name, description, data, cases, generation, "
             "completions, "
-            "scorers, gate, targets)"
+            "scorers, gate, targets, prices)"
         ),
     ),
     "unknown scorer": (
         HEAD + "  - exactt\n",
         (
             "suite.yaml:5: scorers[1]: scorer 'exactt' is unknown (known: exact, includes, regex, json, "
-            "classify)"
+            "classify, judge)"
         ),
     ),
     "option of the wrong type": (
@@ -231,7 +231,7 @@ BAD: dict[str, tuple[str, str]] = {
     ),
     "gate rule without a bound": (
         HEAD + "gate:\n  - {target: final, metric: exact}\n",
-        "suite.yaml:6: gate[0]: a gate rule needs 'min' or 'max'",
+        "suite.yaml:6: gate[0]: a gate rule needs 'min' or 'max' (a bound), 'versus'/'baseline' with 'margin' or 'superior: true' (a comparison), or a budget (max_error_rate, max_cost_usd, max_latency_p95_s)",
     ),
     "empty stop sequence": (
         HEAD + "completions: {stop: ['']}\n",
@@ -245,7 +245,7 @@ BAD: dict[str, tuple[str, str]] = {
         "name: s\ndata: test.jsonl\nscorers:\n  - exactt\ngeneration: {temperatur: 0, top_p: 2}\n",
         (
             "suite.yaml:4: scorers[0]: scorer 'exactt' is unknown (known: exact, includes, regex, json, "
-            "classify) "
+            "classify, judge) "
             "(and 2 more problems)"
         ),
     ),

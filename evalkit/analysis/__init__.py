@@ -1,0 +1,175 @@
+"""The stats stage over a results dict: CIs, paired comparisons, flips and a checkpoint recommendation.
+
+``analyse`` fills, in place, what the gate and the reports read:
+
+    metrics[target][metric]["ci"]   95% CI (Wilson for 0/1 means, bootstrap for other means and figures)
+    comparisons                     every target against its base (and the extra ``pairs``), per metric:
+                                    Δ, CI of Δ, p, Holm-adjusted p within each (versus, metric) family
+    flips                           per pair and 0/1 scorer: fixed, broken, both right, both wrong
+    recommendation                  the best checkpoint on the primary metric, overfitting flagged
+
+``compare``, ``compare_runs`` (``compare_run_metrics`` for several metrics) and ``flip_counts`` compute
+a comparison (or flip count) on demand, with the same numbers ``analyse`` gives for it. Everything is
+seeded: same results and seed, same figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from evalkit.analysis.cases import Run, Side
+from evalkit.analysis.intervals import fill_intervals
+from evalkit.analysis.paired import adjust, compare_many, compare_sides, flips_between
+from evalkit.analysis.recommend import base_of, primary_metric, recommend
+
+__all__ = [
+    "analyse",
+    "base_of",
+    "compare",
+    "compare_run_metrics",
+    "compare_runs",
+    "flip_counts",
+    "flip_scorers",
+    "primary_metric_of",
+]
+
+
+def analyse(
+    results: dict[str, Any], *, pairs: Sequence[tuple[str, str]] = (), seed: int = 0, resamples: int = 2000
+) -> None:
+    """Fill ``metrics[..]["ci"]``, ``comparisons``, ``flips`` and ``recommendation`` of ``results``.
+
+    Compared: every target against its base (see ``base_of``), then each (target, versus) of ``pairs``
+    not already compared; ``InputError`` when a pair names a target the run does not have.
+    """
+    run = Run(results)
+    for target, versus in pairs:
+        run.check_target(target)
+        run.check_target(versus, what="versus target")
+    fill_intervals(run, seed=seed, resamples=resamples)
+    compared = _pairs(run, pairs)
+    comparisons = [c for t, v in compared for c in _compare_pair(run, t, v, seed=seed, resamples=resamples)]
+    adjust(comparisons)
+    results["comparisons"] = comparisons
+    binary = flip_scorers(results)
+    results["flips"] = [flips_between(Side(run, t), Side(run, v), s) for t, v in compared for s in binary]
+    results["recommendation"] = recommend(run, seed=seed, resamples=resamples)
+
+
+def compare(
+    results: Mapping[str, Any], target: str, versus: str, metric: str, *, seed: int = 0, resamples: int = 2000
+) -> dict[str, Any]:
+    """One paired comparison of two targets of a run (a ``comparisons`` entry; ``p_adjusted`` = ``p_value``).
+
+    ``InputError`` for a target or metric the run does not have.
+    """
+    run = Run(results)
+    run.check_target(target)
+    run.check_target(versus, what="versus target")
+    return compare_sides(Side(run, target), Side(run, versus), metric, seed=seed, resamples=resamples)
+
+
+def compare_runs(
+    current: Mapping[str, Any],
+    baseline: Mapping[str, Any],
+    *,
+    target: str,
+    metric: str,
+    baseline_target: str | None = None,
+    seed: int = 0,
+    resamples: int = 2000,
+) -> dict[str, Any]:
+    """``target`` of ``current`` against ``baseline_target`` (default: the same name) of a saved
+    ``baseline`` run, paired by case id; the keys of a ``comparisons`` entry, ``versus`` naming the
+    baseline's target. ``InputError`` for a target or metric either run does not have."""
+    now, then = Run(current), Run(baseline)
+    versus = baseline_target or target
+    now.check_target(target)
+    then.check_target(versus, what="baseline target")
+    return compare_sides(Side(now, target), Side(then, versus), metric, seed=seed, resamples=resamples)
+
+
+def compare_run_metrics(
+    current: Mapping[str, Any],
+    baseline: Mapping[str, Any],
+    *,
+    target: str,
+    metrics: Sequence[str],
+    baseline_target: str | None = None,
+    seed: int = 0,
+    resamples: int = 2000,
+) -> list[dict[str, Any]]:
+    """``compare_runs`` for several metrics at once, in the order given, with the same numbers; faster,
+    as the runs are read once and a classify scorer's figures share one set of resamples."""
+    now, then = Run(current), Run(baseline)
+    versus = baseline_target or target
+    now.check_target(target)
+    then.check_target(versus, what="baseline target")
+    return compare_many(Side(now, target), Side(then, versus), metrics, seed=seed, resamples=resamples)
+
+
+def flip_counts(
+    current: Mapping[str, Any], target: str, baseline: Mapping[str, Any], baseline_target: str, scorer: str
+) -> dict[str, Any]:
+    """Fixed/broken/both-right/both-wrong cases of ``target`` (in ``current``) against ``baseline_target``
+    (in ``baseline``, which may be the same run) for a 0/1 scorer (a ``flips`` entry).
+
+    ``InputError`` for an unknown target or scorer; ``ValueError`` when the scorer's scores are not all
+    0 or 1 (``flip_scorers`` lists the scorers that qualify).
+    """
+    now, then = Run(current), Run(baseline)
+    now.check_target(target)
+    then.check_target(baseline_target, what="baseline target")
+    for run in (now, then):
+        if scorer not in run.scorer_kinds:
+            from evalkit.errors import InputError
+
+            known = ", ".join(run.scorer_kinds) or "none"
+            raise InputError(f"scorer {scorer!r} is not in this run (scorers: {known})")
+    return flips_between(Side(now, target), Side(then, baseline_target), scorer)
+
+
+def flip_scorers(results: Mapping[str, Any]) -> list[str]:
+    """The scorers whose per-case scores are all 0 or 1, for every target (those flips are counted for)."""
+    from evalkit.analysis.cases import scorer_kinds
+
+    names = list(scorer_kinds(results))
+    scored: set[str] = set()
+    for case in results.get("cases", []):
+        for result in case["results"].values():
+            scores = result.get("scores", {})
+            names = [name for name in names if scores.get(name) in (None, 0, 1)]
+            scored.update(scores)
+    return [name for name in names if name in scored]
+
+
+def primary_metric_of(results: Mapping[str, Any]) -> str | None:
+    """The metric checkpoints are ranked by: the first classify scorer's ``macro_f1``, else the first
+    scorer's mean; None without scorers."""
+    return primary_metric(Run(results))
+
+
+def _pairs(run: Run, extra: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Every target against its base, then the extra pairs; each pair once."""
+    targets = list(run.results.get("targets", []))
+    found: list[tuple[str, str]] = []
+    for name in run.target_names():
+        base = base_of(targets, name)
+        if base is not None:
+            found.append((name, base))
+    for pair in extra:
+        if pair not in found and pair[0] != pair[1]:
+            found.append(pair)
+    return found
+
+
+def _compare_pair(run: Run, target: str, versus: str, *, seed: int, resamples: int) -> list[dict[str, Any]]:
+    """``target`` against ``versus`` on every metric both report that can be paired, in report order."""
+    metrics = run.results.get("metrics", {})
+    shared = [
+        name
+        for name in metrics.get(target, {})
+        if name in metrics.get(versus, {}) and run.spec(name) is not None
+    ]
+    return compare_many(Side(run, target), Side(run, versus), shared, seed=seed, resamples=resamples)

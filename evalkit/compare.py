@@ -1,0 +1,254 @@
+"""``evalkit compare A B``: two saved runs paired by case id — Δ per metric with CI and p, flips, regressions.
+
+A is the baseline (the earlier or production run), B the new run; every Δ is B − A. Targets are paired
+by name (every name both runs have), or, when each run has exactly one target, those two. Cases are
+paired by id, over the cases both runs scored. The statistics are ``evalkit.analysis.compare_runs`` and
+``flip_counts`` — the same numbers the gate uses for a ``baseline:`` rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from evalkit.errors import InputError
+
+__all__ = ["compare_results", "regressions", "render_comparison"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_LOWER_IS_BETTER = frozenset({"error_rate"})
+_SHOWN_IDS = 20
+
+
+def compare_results(
+    a: Mapping[str, Any], b: Mapping[str, Any], *, seed: int = 0, resamples: int = 2000
+) -> dict[str, Any]:
+    """Pair run ``b`` (new) with run ``a`` (baseline) by case id.
+
+    Returns ``{"a", "b"`` (suite, started_at, targets of each run), ``"warnings"`` (different suite file
+    or data), ``"pairs"`` — per target pair ``{"a_target", "b_target", "cases"`` (shared case ids),
+    ``"comparisons"`` (comparison entries plus ``a_value``/``b_value``), ``"flips"``, ``"regressed_ids"``
+    (right in A, wrong in B, per 0/1 scorer), ``"failed_ids"`` (answered in A, call failed in B)``}``.
+    ``InputError`` when the runs share no target or no case id.
+    """
+    from evalkit.analysis import flip_scorers
+
+    pairs = _target_pairs(a, b)
+    binary = [name for name in flip_scorers(b) if name in flip_scorers(a)]
+    return {
+        "a": _run_facts(a),
+        "b": _run_facts(b),
+        "warnings": _warnings(a, b),
+        "pairs": [_pair(a, b, ta, tb, binary, seed=seed, resamples=resamples) for ta, tb in pairs],
+    }
+
+
+def regressions(comparison: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The metrics B is significantly worse on (Δ's 95% CI entirely on the wrong side of 0)."""
+    worse = []
+    for pair in comparison["pairs"]:
+        for entry in pair["comparisons"]:
+            if _worse(entry):
+                worse.append(entry)
+    return worse
+
+
+def render_comparison(comparison: Mapping[str, Any]) -> str:
+    """The comparison as terminal text: per target pair a table of metrics, the flips, the regressed ids."""
+    a, b = comparison["a"], comparison["b"]
+    lines = [
+        f"A (baseline): {_plain(a['suite'])} · {_plain(a['started_at'])}",
+        f"B (new):      {_plain(b['suite'])} · {_plain(b['started_at'])}",
+    ]
+    lines += [f"warning: {_plain(warning)}" for warning in comparison["warnings"]]
+    for pair in comparison["pairs"]:
+        lines += ["", *_render_pair(pair)]
+    worse = regressions(comparison)
+    lines += ["", "▲/▼: B significantly better/worse (Δ's 95% CI excludes 0)"]
+    if worse:
+        names = ", ".join(f"{_plain(e['target'])} {_plain(e['metric'])}" for e in worse)
+        lines.append(f"REGRESSED: B is significantly worse on {names}")
+    else:
+        lines.append("No significant regression (no Δ's 95% CI entirely on the worse side of 0).")
+    return "\n".join(lines) + "\n"
+
+
+# --- pairing --------------------------------------------------------------------------------------
+
+
+def _target_pairs(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[tuple[str, str]]:
+    names_a = [str(t["name"]) for t in a["targets"]]
+    names_b = [str(t["name"]) for t in b["targets"]]
+    shared = [(name, name) for name in names_b if name in names_a]
+    if shared:
+        return shared
+    if len(names_a) == 1 and len(names_b) == 1:
+        return [(names_a[0], names_b[0])]
+    raise InputError(
+        f"the runs share no target name (A: {', '.join(names_a) or 'none'}; B: {', '.join(names_b) or 'none'}); "
+        "compare runs of the same targets, or runs of one target each"
+    )
+
+
+def _pair(
+    a: Mapping[str, Any],
+    b: Mapping[str, Any],
+    ta: str,
+    tb: str,
+    binary: Sequence[str],
+    *,
+    seed: int,
+    resamples: int,
+) -> dict[str, Any]:
+    from evalkit.analysis import compare_runs, flip_counts
+
+    cases = _shared_ids(a, ta, b, tb)
+    if not cases:
+        raise InputError(
+            f"target {tb!r} of B and {ta!r} of A answered no case with the same id; "
+            "compare runs of the same suite data"
+        )
+    metrics_a, metrics_b = a["metrics"].get(ta, {}), b["metrics"].get(tb, {})
+    comparisons = []
+    for metric in (name for name in metrics_b if name in metrics_a):
+        entry = compare_runs(
+            b, a, target=tb, metric=metric, baseline_target=ta, seed=seed, resamples=resamples
+        )
+        entry.update(a_value=metrics_a[metric].get("value"), b_value=metrics_b[metric].get("value"))
+        comparisons.append(entry)
+    flips = [flip_counts(b, tb, a, ta, scorer) for scorer in binary]
+    return {
+        "a_target": ta,
+        "b_target": tb,
+        "cases": len(cases),
+        "comparisons": comparisons,
+        "flips": flips,
+        "regressed_ids": {flip["scorer"]: flip["broken_ids"] for flip in flips},
+        "failed_ids": _failed_ids(a, ta, b, tb),
+    }
+
+
+def _shared_ids(a: Mapping[str, Any], ta: str, b: Mapping[str, Any], tb: str) -> set[str]:
+    ids_a = {case["id"] for case in a["cases"] if ta in case["results"]}
+    return {case["id"] for case in b["cases"] if tb in case["results"] and case["id"] in ids_a}
+
+
+def _failed_ids(a: Mapping[str, Any], ta: str, b: Mapping[str, Any], tb: str) -> list[str]:
+    answered = {
+        case["id"]
+        for case in a["cases"]
+        if (result := case["results"].get(ta)) is not None and result["error"] is None
+    }
+    return [
+        case["id"]
+        for case in b["cases"]
+        if case["id"] in answered
+        and (result := case["results"].get(tb)) is not None
+        and result["error"] is not None
+    ]
+
+
+def _run_facts(results: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "suite": results["suite"]["name"],
+        "started_at": results["started_at"],
+        "targets": [t["name"] for t in results["targets"]],
+    }
+
+
+def _warnings(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    warnings = []
+    if a["suite"]["sha256"] != b["suite"]["sha256"]:
+        warnings.append(
+            f"the runs used different suite files (sha256 {a['suite']['sha256'][:12]}… in A, "
+            f"{b['suite']['sha256'][:12]}… in B): scorers or settings may differ"
+        )
+    if a["suite"]["data"]["sha256"] != b["suite"]["data"]["sha256"]:
+        warnings.append(
+            f"the runs used different data (sha256 {a['suite']['data']['sha256'][:12]}… in A, "
+            f"{b['suite']['data']['sha256'][:12]}… in B): only cases with the same id are paired"
+        )
+    return warnings
+
+
+def _worse(entry: Mapping[str, Any]) -> bool:
+    ci = entry.get("ci")
+    if ci is None:
+        return False
+    if entry["metric"] in _LOWER_IS_BETTER:
+        return float(ci[0]) > 0
+    return float(ci[1]) < 0
+
+
+def _better(entry: Mapping[str, Any]) -> bool:
+    ci = entry.get("ci")
+    if ci is None:
+        return False
+    if entry["metric"] in _LOWER_IS_BETTER:
+        return float(ci[1]) < 0
+    return float(ci[0]) > 0
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+
+def _render_pair(pair: Mapping[str, Any]) -> list[str]:
+    ta, tb = _plain(pair["a_target"]), _plain(pair["b_target"])
+    title = f"{tb}" if ta == tb else f"{ta} (A) → {tb} (B)"
+    lines = [f"{title} · {pair['cases']} cases in both runs"]
+    rows = [["metric", "A", "B", "Δ (B − A)", "95% CI of Δ", "p", "test"]]
+    rows += [_row(entry) for entry in pair["comparisons"]]
+    lines += _columns(rows)
+    for flip in pair["flips"]:
+        lines.append(
+            f"  {_plain(flip['scorer'])}: {flip['fixed']} fixed, {flip['broken']} broken, "
+            f"{flip['both_right']} right in both, {flip['both_wrong']} wrong in both"
+        )
+    for scorer, ids in pair["regressed_ids"].items():
+        if ids:
+            lines.append(f"  regressed on {_plain(scorer)} (right in A, wrong in B): {_ids(ids)}")
+    if pair["failed_ids"]:
+        lines.append(f"  failed in B (answered in A): {_ids(pair['failed_ids'])}")
+    return lines
+
+
+def _row(entry: Mapping[str, Any]) -> list[str]:
+    ci = entry.get("ci")
+    p = entry.get("p_value")
+    marker = " ▼" if _worse(entry) else (" ▲" if _better(entry) else "")
+    return [
+        _plain(entry["metric"]),
+        _number(entry.get("a_value")),
+        _number(entry.get("b_value")),
+        _signed(entry.get("delta")) + marker,
+        "—" if ci is None else f"[{_signed(ci[0])}, {_signed(ci[1])}]",
+        "—" if p is None else (f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"),
+        _plain(entry.get("test") or "—"),
+    ]
+
+
+def _columns(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+
+
+def _ids(ids: Sequence[str]) -> str:
+    shown = ", ".join(_plain(i) for i in ids[:_SHOWN_IDS])
+    more = len(ids) - _SHOWN_IDS
+    return f"{shown} (and {more} more)" if more > 0 else shown
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _signed(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.3f}".replace("-", "\u2212")
+
+
+def _plain(text: Any) -> str:
+    return _CONTROL.sub(" ", str(text))

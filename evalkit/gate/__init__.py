@@ -1,0 +1,177 @@
+"""The gate: the suite's rules applied to a run's results → a go/no-go verdict with one reason per rule.
+
+It reads the results dict (results.json's content), so the same code decides ``evalkit run`` and
+re-decides a saved run with ``evalkit gate DIR/results.json``. Rule kinds (``evalkit.suite.rules``):
+
+    bound            context.py + bounds.py   a metric's value (or CI end) against min / max
+    budget           bounds.py                error rate, cost, latency p95 against a cap
+    non-inferiority  paired.py                low end of Δ's 95% CI against −margin
+    superiority      paired.py                Δ > 0 and p (Holm across the rule's targets) < alpha
+    (baseline)       baseline.py              the same two, against a saved run paired by case id
+
+Each checked rule in ``results["gate"]["rules"]`` keeps the rule as written (``rule``), its ``kind``,
+``target``, ``metric``, the ``value`` compared (one target) or null (several), ``passed``, one ``reason``
+line with the figure and the bar, and per-target ``checks``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from evalkit.errors import InputError
+from evalkit.gate.bounds import check_bound, check_budget
+from evalkit.gate.context import Check, GateContext, listing
+from evalkit.gate.text import rule_label, target_label
+from evalkit.suite.rules import GateRule, is_glob
+
+__all__ = ["apply_gate", "check_rules", "rule_label", "rule_targets", "rules_from_results"]
+
+
+def apply_gate(
+    rules: Sequence[GateRule],
+    results: Mapping[str, Any],
+    *,
+    file: str | Path | None = None,
+    base_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Check every rule; the verdict is ``go`` when all hold (or there are none), else ``no-go``.
+
+    ``file`` is where the rules came from (errors name it); ``base_dir`` is where ``baseline:`` paths
+    start (default: the folder of the suite file recorded in the results). A rule naming a target,
+    metric or saved run that does not exist raises ``InputError`` at ``gate[i].<key>``.
+    """
+    context = GateContext(results, file, base_dir if base_dir is not None else default_base_dir(results))
+    checked = [_apply(context, index, rule) for index, rule in enumerate(rules)]
+    verdict = "go" if all(rule["passed"] for rule in checked) else "no-go"
+    return {"verdict": verdict, "rules": checked}
+
+
+def rules_from_results(results: Mapping[str, Any], *, file: str | Path | None = None) -> list[GateRule]:
+    """The rules a saved run was gated with, to re-apply them (``InputError`` if one is malformed)."""
+    rules = []
+    for index, checked in enumerate(results["gate"]["rules"]):
+        spec = checked.get("rule") or {
+            key: checked[key] for key in ("target", "metric", "min", "max") if checked.get(key) is not None
+        }
+        try:
+            rules.append(GateRule.model_validate(spec))
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            raise InputError(
+                f"the saved rule cannot be re-applied: {problem['msg']}",
+                file=file,
+                field=f"gate.rules[{index}]",
+            ) from None
+    return rules
+
+
+def check_rules(
+    rules: Sequence[GateRule],
+    *,
+    targets: Sequence[str],
+    scorers: Sequence[str],
+    file: str | Path | None = None,
+    base_dir: Path | None = None,
+    suite_sha256: str | None = None,
+    data_sha256: str | None = None,
+) -> None:
+    """Before any model call: every rule's targets exist, its metric names a scorer (or error_rate), and
+    its saved run can be read (and, given this run's hashes, was made with the same suite and data)."""
+    known = [*scorers, "error_rate"]
+    run = (
+        {"suite": {"sha256": suite_sha256, "data": {"sha256": data_sha256}}}
+        if suite_sha256 and data_sha256
+        else None
+    )
+    for index, rule in enumerate(rules):
+        context = GateContext({"targets": [{"name": name} for name in targets]}, file, base_dir or Path.cwd())
+        context.targets_of(index, rule)
+        if rule.metric is not None and rule.metric.split(".", 1)[0] not in known:
+            raise context.error(
+                index,
+                "metric",
+                f"metric {rule.metric!r} names no scorer of this suite (known: {listing(known)}; "
+                "aggregates look like classify.macro_f1)",
+            )
+        if rule.baseline is not None:
+            _check_saved_run(context, index, rule, run)
+
+
+def _check_saved_run(context: GateContext, index: int, rule: GateRule, run: Mapping[str, Any] | None) -> None:
+    from evalkit.gate.baseline import baseline_path, changed_inputs, read_baseline
+
+    saved = read_baseline(
+        baseline_path(rule, context.base_dir), on_missing=lambda msg: context.error(index, "baseline", msg)
+    )
+    changed = changed_inputs(run, saved) if run is not None else []
+    if changed and not rule.allow_changed:
+        raise context.error(
+            index,
+            "baseline",
+            f"the saved run {rule.baseline} was made with a different {' and '.join(changed)}; set "
+            "'allow_changed: true' on this rule to compare anyway",
+        )
+
+
+def rule_targets(
+    rule: GateRule, targets: Sequence[str], *, index: int = 0, file: str | Path | None = None
+) -> list[str]:
+    """The names among ``targets`` a rule covers, in that order (``versus`` left out of globs);
+    ``InputError`` at ``gate[index].target`` for a name that is not there or a glob matching nothing."""
+    context = GateContext({"targets": [{"name": name} for name in targets]}, file, Path.cwd())
+    return context.targets_of(index, rule)
+
+
+def default_base_dir(results: Mapping[str, Any]) -> Path:
+    """The folder of the suite file a run recorded (where its ``baseline:`` paths start), else the cwd."""
+    file = results.get("suite", {}).get("file")
+    return Path(file).parent if file else Path.cwd()
+
+
+def _apply(context: GateContext, index: int, rule: GateRule) -> dict[str, Any]:
+    from evalkit.gate.paired import check_paired
+
+    targets = context.targets_of(index, rule)
+    if rule.kind == "bound":
+        checks = [check_bound(context, index, rule, target) for target in targets]
+    elif rule.kind == "budget":
+        checks = [check_budget(context, index, rule, target) for target in targets]
+    else:
+        checks = check_paired(context, index, rule, targets)
+    return {
+        "rule": rule.to_json(),
+        "kind": rule.kind,
+        "target": rule.target,
+        "metric": rule.figure,
+        "value": checks[0].value if len(checks) == 1 else None,
+        "passed": all(check.passed for check in checks),
+        "reason": _reason(rule, checks),
+        "checks": [check.to_json() for check in checks],
+    }
+
+
+def _reason(rule: GateRule, checks: Sequence[Check]) -> str:
+    """One line: ``final exact = 0.412 < 0.500 (min)``; several targets: ``step-* exact: step-10 …; …``."""
+    subject = _subject(rule)
+    if len(checks) == 1 and isinstance(rule.target, str) and not is_glob(rule.target):
+        line = subject(checks[0].target) + checks[0].text
+    else:
+        line = subject(target_label(rule.target)) + ": " + "; ".join(c.target + c.text for c in checks)
+    changed = sorted({part for c in checks for part in c.facts.get("baseline_changed") or []})
+    if changed:
+        line += f" ({' and '.join(changed)} changed since the saved run: allowed)"
+    return line
+
+
+def _subject(rule: GateRule) -> Callable[[str], str]:
+    if rule.kind == "budget":
+        return lambda name: name
+    if rule.versus is not None:
+        return lambda name: f"{name} {rule.metric} vs {rule.versus}"
+    if rule.baseline is not None:
+        return lambda name: f"{name} {rule.metric} vs saved run {rule.baseline}"
+    return lambda name: f"{name} {rule.metric}"

@@ -1,0 +1,133 @@
+"""``baseline:`` rules: this run against a saved run's results.json, paired by case id.
+
+The saved run must have been made with the same suite file and data (their sha256 hashes match), unless
+the rule says ``allow_changed: true``; at least one case id must be in both runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from evalkit.gate.context import GateContext, listing, suggest
+from evalkit.suite.rules import GateRule
+
+
+def baseline_path(rule: GateRule, base_dir: Path) -> Path:
+    """Where a rule's saved run is: its ``baseline`` path, relative to ``base_dir`` unless absolute."""
+    assert rule.baseline is not None  # only baseline rules come here
+    path = Path(rule.baseline).expanduser()
+    return path if path.is_absolute() else base_dir / path
+
+
+def read_baseline(path: Path, *, on_missing: Callable[[str], Exception]) -> dict[str, Any]:
+    """The saved run at ``path`` (a results.json or its folder); ``on_missing(message)`` builds the error
+    for a path that does not exist. A file that is not a results.json raises ``InputError`` naming it."""
+    from evalkit.results import read_results
+
+    if not path.exists():
+        raise on_missing(
+            f"no saved run at {path}; give the results.json of an earlier run (relative to the suite file)"
+        )
+    return read_results(path)
+
+
+def changed_inputs(current: Mapping[str, Any], saved: Mapping[str, Any]) -> list[str]:
+    """Which of ``suite file`` and ``data`` differ between two runs, by their sha256."""
+    changed = []
+    if current["suite"]["sha256"] != saved["suite"]["sha256"]:
+        changed.append("suite file")
+    if current["suite"]["data"]["sha256"] != saved["suite"]["data"]["sha256"]:
+        changed.append("data")
+    return changed
+
+
+def baseline_comparison(context: GateContext, index: int, rule: GateRule, target: str) -> dict[str, Any]:
+    """The comparison of ``target`` with its counterpart in the rule's saved run (``analysis.compare_runs``)."""
+    from evalkit.analysis import compare_runs
+
+    saved = _saved_run(context, index, rule)
+    changed = changed_inputs(context.results, saved)
+    if changed and not rule.allow_changed:
+        raise context.error(
+            index,
+            "baseline",
+            f"the saved run {rule.baseline} was made with a different {' and '.join(changed)} "
+            f"({_hashes(context.results, saved, changed)}); its cases may not be comparable — set "
+            "'allow_changed: true' on this rule to compare anyway",
+        )
+    other = _counterpart(context, index, rule, target, saved)
+    context.metric_entry(index, rule, target)
+    metric = rule.figure
+    if metric not in saved["metrics"].get(other, {}):
+        raise context.error(
+            index,
+            "metric",
+            f"the saved run {rule.baseline} has no metric {metric!r} for target {other!r} "
+            f"(metrics: {listing(saved['metrics'].get(other, {}))})",
+        )
+    if not _shared_ids(context.results, target, saved, other):
+        raise context.error(
+            index,
+            "baseline",
+            f"no case id of target {target!r} is in the saved run {rule.baseline} (target {other!r}); "
+            "a baseline must share case ids with this run",
+        )
+    comparison = compare_runs(
+        dict(context.results), saved, target=target, metric=metric, baseline_target=other
+    )
+    return {**comparison, "versus": other, "baseline_changed": changed}
+
+
+def _saved_run(context: GateContext, index: int, rule: GateRule) -> dict[str, Any]:
+    path = baseline_path(rule, context.base_dir)
+    if path not in context.baselines:
+        context.baselines[path] = read_baseline(
+            path, on_missing=lambda msg: context.error(index, "baseline", msg)
+        )
+    return context.baselines[path]
+
+
+def _counterpart(
+    context: GateContext, index: int, rule: GateRule, target: str, saved: Mapping[str, Any]
+) -> str:
+    """The saved run's target to compare ``target`` with."""
+    names = [str(t["name"]) for t in saved["targets"]]
+    if rule.baseline_target is not None:
+        if rule.baseline_target not in names:
+            raise context.error(
+                index,
+                "baseline_target",
+                f"the saved run {rule.baseline} has no target {rule.baseline_target!r}"
+                f"{suggest(rule.baseline_target, names)} (its targets: {listing(names)})",
+            )
+        return rule.baseline_target
+    if target in names:
+        return target
+    if len(names) == 1:
+        return names[0]
+    raise context.error(
+        index,
+        "target",
+        f"the saved run {rule.baseline} has no target named {target!r} (its targets: {listing(names)}); "
+        "say which one to compare with: baseline_target: NAME",
+    )
+
+
+def _shared_ids(current: Mapping[str, Any], target: str, saved: Mapping[str, Any], other: str) -> set[str]:
+    mine = {case["id"] for case in current["cases"] if target in case["results"]}
+    theirs = {case["id"] for case in saved["cases"] if other in case["results"]}
+    return mine & theirs
+
+
+def _hashes(current: Mapping[str, Any], saved: Mapping[str, Any], changed: list[str]) -> str:
+    parts = []
+    if "suite file" in changed:
+        parts.append(
+            f"suite sha256 {saved['suite']['sha256'][:12]}… there, {current['suite']['sha256'][:12]}… here"
+        )
+    if "data" in changed:
+        theirs, mine = saved["suite"]["data"]["sha256"], current["suite"]["data"]["sha256"]
+        parts.append(f"data sha256 {theirs[:12]}… there, {mine[:12]}… here")
+    return "; ".join(parts)

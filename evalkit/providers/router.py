@@ -1,0 +1,84 @@
+"""One provider for the runner that sends each call where its model lives: ``local:…`` model ids to the
+in-process local provider, every other id to the OpenAI(-compatible) provider.
+
+Either side may be absent: a run of local models only needs no API key, and a run without local models
+never loads torch. A call for a side that is absent fails for its whole target with a message that says
+what to configure.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from evalkit.lab.models import is_local
+from evalkit.providers.base import CallError, Provider, Reply
+from evalkit.providers.request import Request
+
+if TYPE_CHECKING:
+    from evalkit.providers.local import LocalProvider
+    from evalkit.providers.openai import OpenAIProvider
+
+
+class ProviderRouter:
+    """Dispatches each request by its model id: ``local:…`` → ``local``, anything else → ``remote``."""
+
+    def __init__(
+        self,
+        *,
+        remote: OpenAIProvider | Provider | None = None,
+        local: LocalProvider | Provider | None = None,
+    ) -> None:
+        if remote is None and local is None:
+            raise ValueError("a router needs at least one provider")
+        self.remote = remote
+        """The OpenAI(-compatible) provider, if the run has any remote model."""
+        self.local = local
+        """The local provider, if the run has any ``local:`` model."""
+
+    @property
+    def identity(self) -> str:
+        """The remote service's identity when there is one, else the local provider's.
+
+        Cache keys also hold the model id, so local and remote answers never mix; keeping the remote
+        identity unchanged keeps the answers already cached for remote models (they cost money)."""
+        provider = self.remote if self.remote is not None else self.local
+        assert provider is not None
+        return provider.identity
+
+    def identity_for(self, model: str) -> str:
+        """The identity of the provider that serves ``model`` (for a cache keyed per provider)."""
+        provider = self.local if is_local(model) else self.remote
+        return provider.identity if provider is not None else self.identity
+
+    async def call(self, request: Request, *, probe: bool = False) -> Reply:
+        """Send ``request`` to the provider that serves its model."""
+        if is_local(request.model):
+            if self.local is None:
+                raise CallError(
+                    f"{request.model} is a local model, but local models are off in this run",
+                    whole_target=True,
+                )
+            return await self.local.call(request, probe=probe)
+        if self.remote is None:
+            raise CallError(
+                f"{request.model} is not a local model (local:…) and no OpenAI-compatible service is configured: "
+                "set OPENAI_API_KEY (and OPENAI_BASE_URL for another server)",
+                whole_target=True,
+            )
+        return await self.remote.call(request, probe=probe)
+
+    async def aclose(self) -> None:
+        """Close both providers."""
+        for provider in (self.remote, self.local):
+            close = getattr(provider, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,252 @@
+"""Paired gate rules: non-inferiority and superiority against another target or a saved run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from test_gate import marks, run
+
+from evalkit.analysis import analyse
+from evalkit.errors import InputError
+from evalkit.gate import apply_gate, check_rules
+from evalkit.results import write_results
+from evalkit.suite.model import GateRule
+
+
+def comparison(target: str, delta: float, ci: list[float], p: float, versus: str = "base") -> dict[str, Any]:
+    return {
+        "target": target,
+        "versus": versus,
+        "metric": "exact",
+        "delta": delta,
+        "ci": ci,
+        "p_value": p,
+        "p_adjusted": p,
+        "test": "mcnemar-exact",
+        "n": 200,
+    }
+
+
+@pytest.fixture
+def checkpoints() -> dict[str, Any]:
+    """base, three checkpoints and final, with hand-written comparisons against base."""
+    results = run({name: marks(5, 5) for name in ("base", "step-10", "step-20", "step-30", "final")})
+    results["comparisons"] = [
+        comparison("step-10", 0.010, [-0.030, 0.050], 0.2),
+        comparison("step-20", 0.030, [-0.002, 0.062], 0.04),
+        comparison("step-30", 0.100, [0.050, 0.150], 0.003),
+        comparison("final", 0.045, [0.012, 0.078], 0.001),
+    ]
+    return results
+
+
+def reasons(rules: list[GateRule], results: dict[str, Any], **options: Any) -> list[tuple[bool, str]]:
+    return [(r["passed"], r["reason"]) for r in apply_gate(rules, results, **options)["rules"]]
+
+
+def test_non_inferiority_compares_the_low_end_of_the_delta_ci_with_the_margin(
+    checkpoints: dict[str, Any],
+) -> None:
+    rules = [
+        GateRule(target="final", metric="exact", versus="base", margin=0.02),
+        GateRule(target="step-10", metric="exact", versus="base", margin=0.02),
+        GateRule(target="step-10", metric="exact", versus="base", margin=0.03),
+    ]
+    assert reasons(rules, checkpoints) == [
+        (True, "final exact vs base: Δ = +0.045, 95% CI [+0.012, +0.078] ≥ −0.020 (non-inferior)"),
+        (
+            False,
+            "step-10 exact vs base: Δ = +0.010, 95% CI [−0.030, +0.050] < −0.020 (inferiority not ruled out)",
+        ),
+        (True, "step-10 exact vs base: Δ = +0.010, 95% CI [−0.030, +0.050] ≥ −0.030 (non-inferior)"),
+    ]
+
+
+def test_superiority_of_one_target_uses_its_p_value(checkpoints: dict[str, Any]) -> None:
+    rules = [
+        GateRule(target="step-30", metric="exact", versus="base", superior=True),
+        GateRule(target="step-20", metric="exact", versus="base", superior=True),
+        GateRule(target="step-20", metric="exact", versus="base", superior=True, alpha=0.01),
+    ]
+    assert reasons(rules, checkpoints) == [
+        (True, "step-30 exact vs base: Δ = +0.100, p = 0.003 < 0.05 (superior)"),
+        (True, "step-20 exact vs base: Δ = +0.030, p = 0.040 < 0.05 (superior)"),
+        (False, "step-20 exact vs base: Δ = +0.030, p = 0.040 ≥ 0.01 (not shown superior)"),
+    ]
+
+
+def test_superiority_over_several_targets_is_holm_corrected_across_them(checkpoints: dict[str, Any]) -> None:
+    checked = apply_gate(
+        [GateRule(target="step-*", metric="exact", versus="base", superior=True)], checkpoints
+    )
+    rule = checked["rules"][0]
+    assert rule["passed"] is False
+    assert rule["reason"] == (
+        "step-* exact vs base: "
+        "step-10: Δ = +0.010, p = 0.200 (Holm 0.200) ≥ 0.05 (not shown superior); "
+        "step-20: Δ = +0.030, p = 0.040 (Holm 0.080) ≥ 0.05 (not shown superior); "
+        "step-30: Δ = +0.100, p = 0.003 (Holm 0.009) < 0.05 (superior)"
+    )
+    assert [c["p_holm"] for c in rule["checks"]] == pytest.approx([0.2, 0.08, 0.009])
+    assert [c["passed"] for c in rule["checks"]] == [False, False, True]
+
+
+def test_a_glob_leaves_out_the_target_compared_with(checkpoints: dict[str, Any]) -> None:
+    checked = apply_gate([GateRule(target="*", metric="exact", versus="base", margin=0.05)], checkpoints)
+    assert [c["target"] for c in checked["rules"][0]["checks"]] == ["step-10", "step-20", "step-30", "final"]
+    assert checked["verdict"] == "go"
+
+
+def test_a_worse_target_is_never_superior_whatever_its_p(checkpoints: dict[str, Any]) -> None:
+    checkpoints["comparisons"][3] = comparison("final", -0.2, [-0.3, -0.1], 0.0001)
+    assert reasons([GateRule(target="final", metric="exact", versus="base", superior=True)], checkpoints) == [
+        (False, "final exact vs base: Δ = −0.200, p = 1.0e-04 (not superior: Δ ≤ 0)")
+    ]
+
+
+def test_a_comparison_not_in_the_results_is_computed_like_the_analysis_does() -> None:
+    results = run({"base": marks(10, 30), "final": marks(30, 10)})
+    rules = [
+        GateRule(target="final", metric="exact", versus="base", margin=0.0),
+        GateRule(target="final", metric="exact", versus="base", superior=True),
+    ]
+    on_demand = apply_gate(rules, results)
+    analyse(results)
+    assert results["comparisons"]  # now the rules read the analysis' own comparison
+    precomputed = apply_gate(rules, results)
+    assert on_demand == precomputed
+    facts = on_demand["rules"][0]["checks"][0]
+    assert facts["delta"] == pytest.approx(0.5)
+    assert facts["test"] == "mcnemar-exact" and facts["n"] == 40
+    assert on_demand["verdict"] == "go"
+
+
+def test_versus_must_name_a_target_of_the_run(checkpoints: dict[str, Any]) -> None:
+    with pytest.raises(InputError) as caught:
+        apply_gate(
+            [GateRule(target="final", metric="exact", versus="bsae", margin=0.0)], checkpoints, file="s.yaml"
+        )
+    assert str(caught.value).startswith(
+        "s.yaml: gate[0].versus: no target named 'bsae' in this run; did you mean 'base'?"
+    )
+
+
+def test_a_target_cannot_be_compared_with_itself() -> None:
+    with pytest.raises(ValidationError, match="a target cannot be compared with itself"):
+        GateRule(target=["final", "base"], metric="exact", versus="base", margin=0.0)
+
+
+# --- against a saved run ------------------------------------------------------------------------
+
+
+def save(tmp_path: Path, results: dict[str, Any], where: str = "runs/v1") -> Path:
+    return write_results(tmp_path / where / "results.json", results)
+
+
+def test_a_regression_against_a_saved_run_fails(tmp_path: Path) -> None:
+    before = run({"final": marks(18, 2)})
+    save(tmp_path, before)
+    now = run({"final": marks(12, 8)})
+    rule = GateRule(target="final", metric="exact", baseline="runs/v1/results.json", margin=0.02)
+    ((passed, reason),) = reasons([rule], now, base_dir=tmp_path)
+    assert passed is False
+    assert reason.startswith("final exact vs saved run runs/v1/results.json: Δ = −0.300, 95% CI [−")
+    assert reason.endswith("< −0.020 (inferiority not ruled out)")
+    same = reasons([rule], run({"final": marks(18, 2)}), base_dir=tmp_path)
+    assert same[0][0] is True
+
+
+def test_the_saved_run_is_found_beside_the_suite_file_by_default(tmp_path: Path) -> None:
+    save(tmp_path, run({"final": marks(5, 5)}), "suites/runs/v1")
+    now = run({"final": marks(9, 1)})
+    now["suite"]["file"] = str(tmp_path / "suites" / "triage.yaml")
+    rule = GateRule(target="final", metric="exact", baseline="runs/v1/results.json", superior=True)
+    assert apply_gate([rule], now)["rules"][0]["checks"][0]["delta"] == pytest.approx(0.4)
+
+
+def test_a_saved_run_of_another_suite_or_data_is_refused_unless_allowed(tmp_path: Path) -> None:
+    save(tmp_path, run({"final": marks(5, 5)}, data_sha256="c" * 64))
+    now = run({"final": marks(5, 5)})
+    rule = GateRule(target="final", metric="exact", baseline="runs/v1/results.json", margin=0.1)
+    with pytest.raises(InputError) as caught:
+        apply_gate([rule], now, base_dir=tmp_path, file="suites/triage.yaml")
+    assert caught.value.field == "gate[0].baseline"
+    assert "was made with a different data (data sha256 cccccccccccc… there, bbbbbbbbbbbb… here)" in str(
+        caught.value
+    )
+    assert "allow_changed: true" in str(caught.value)
+    allowed = rule.model_copy(update={"allow_changed": True})
+    ((passed, reason),) = reasons([allowed], now, base_dir=tmp_path)
+    assert passed is True
+    assert reason.endswith("(data changed since the saved run: allowed)")
+
+
+def test_a_saved_run_sharing_no_case_id_is_refused(tmp_path: Path) -> None:
+    save(tmp_path, run({"final": marks(5, 5)}, ids=[f"old{i}" for i in range(10)]))
+    rule = GateRule(target="final", metric="exact", baseline="runs/v1/results.json", margin=0.1)
+    with pytest.raises(InputError, match="no case id of target 'final' is in the saved run"):
+        apply_gate([rule], run({"final": marks(5, 5)}), base_dir=tmp_path)
+
+
+def test_a_missing_saved_run_is_an_input_error_at_the_rule(tmp_path: Path) -> None:
+    rule = GateRule(target="final", metric="exact", baseline="runs/v9/results.json", margin=0.1)
+    with pytest.raises(InputError) as caught:
+        apply_gate([rule], run({"final": marks(5, 5)}), base_dir=tmp_path, file="suites/triage.yaml")
+    assert str(caught.value).startswith("suites/triage.yaml: gate[0].baseline: no saved run at ")
+
+
+def test_the_saved_runs_target_is_matched_by_name_or_named(tmp_path: Path) -> None:
+    save(tmp_path, run({"prod": marks(5, 5)}), "one")
+    save(tmp_path, run({"prod": marks(5, 5), "old": marks(1, 9)}), "two")
+    now = run({"final": marks(9, 1)})
+    only = GateRule(target="final", metric="exact", baseline="one/results.json", margin=0.0)
+    assert apply_gate([only], now, base_dir=tmp_path)["rules"][0]["checks"][0]["versus"] == "prod"
+    several = GateRule(target="final", metric="exact", baseline="two/results.json", margin=0.0)
+    with pytest.raises(InputError, match="say which one to compare with: baseline_target: NAME"):
+        apply_gate([several], now, base_dir=tmp_path)
+    named = several.model_copy(update={"baseline_target": "old"})
+    assert apply_gate([named], now, base_dir=tmp_path)["rules"][0]["checks"][0]["delta"] == pytest.approx(0.8)
+
+
+# --- before any call ----------------------------------------------------------------------------
+
+
+def test_check_rules_refuses_mistakes_before_the_run(tmp_path: Path) -> None:
+    names, scorers = ["base", "step-10", "final"], ["exact", "classify"]
+    check_rules(
+        [
+            GateRule(target="step-*", metric="classify.macro_f1", versus="base", superior=True),
+            GateRule(target="final", max_cost_usd=3),
+        ],
+        targets=names,
+        scorers=scorers,
+    )
+    with pytest.raises(InputError, match=r"gate\[0\]\.metric: metric 'exactt' names no scorer"):
+        check_rules([GateRule(target="final", metric="exactt", min=0.1)], targets=names, scorers=scorers)
+    with pytest.raises(InputError, match=r"gate\[0\]\.target: 'ckpt-\*' matches no target"):
+        check_rules([GateRule(target="ckpt-*", metric="exact", min=0.1)], targets=names, scorers=scorers)
+    missing = GateRule(target="final", metric="exact", baseline="nowhere/results.json", margin=0)
+    with pytest.raises(InputError, match=r"gate\[0\]\.baseline: no saved run at"):
+        check_rules([missing], targets=names, scorers=scorers, base_dir=tmp_path)
+    save(tmp_path, run({"final": marks(5, 5)}))
+    saved = GateRule(target="final", metric="exact", baseline="runs/v1/results.json", margin=0)
+    check_rules(
+        [saved],
+        targets=names,
+        scorers=scorers,
+        base_dir=tmp_path,
+        suite_sha256="a" * 64,
+        data_sha256="b" * 64,
+    )
+    with pytest.raises(InputError, match="different suite file"):
+        check_rules(
+            [saved],
+            targets=names,
+            scorers=scorers,
+            base_dir=tmp_path,
+            suite_sha256="f" * 64,
+            data_sha256="b" * 64,
+        )
