@@ -18,7 +18,7 @@ __all__ = ["compare_results", "regressions", "render_comparison"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _LOWER_IS_BETTER = frozenset({"error_rate"})
-_SHOWN_IDS = 20
+_SHOWN_IDS = 200  # regressed case ids listed on the terminal; all of them are in the returned dict
 
 
 def compare_results(

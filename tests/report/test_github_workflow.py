@@ -30,7 +30,7 @@ def test_the_workflow_installs_runs_with_the_secret_key_and_uploads_the_reports(
     assert any("pip install" in str(step.get("run", "")) for step in _steps())
     run = _step("Run the suite and apply its gate")
     assert run["env"] == {"OPENAI_API_KEY": "${{ secrets.OPENAI_API_KEY }}"}
-    assert 'evalkit run suites/ticket-triage.yaml --job "${{ vars.FT_JOB }}" --out reports/ci' in run["run"]
+    assert 'evalkit run suites/ticket-triage-job.yaml --job "${{ vars.FT_JOB }}" --out reports/ci' in run["run"]
     upload = _step("Upload the reports")
     assert upload["if"] == "always()"  # the reports of a no-go are the ones worth reading
     assert upload["uses"].startswith("actions/upload-artifact@")
@@ -60,7 +60,7 @@ def test_the_run_step_passes_the_verdict_on_as_the_steps_exit_code(
     assert annotation in done.stdout
     assert (tmp_path / "args").read_text().split() == [
         "run",
-        "suites/ticket-triage.yaml",
+        "suites/ticket-triage-job.yaml",
         "--job",
         "ftjob-abc123",
         "--out",
