@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit import __version__
+from evalkit.argtypes import non_negative_float, positive_float, positive_int
 from evalkit.errors import EvalkitError
 
 EXIT_GO, EXIT_NO_GO, EXIT_ERROR = 0, 1, 2
@@ -31,36 +32,6 @@ examples:
   evalkit run suites/legacy.yaml --model old=ft:davinci-002:acme::xyz --out reports/legacy-check
   evalkit run suites/triage.yaml --model local=my-model@chat   # an OpenAI-compatible server's model
 """
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--concurrency",
-        type=_positive_int,
+        type=positive_int,
         default=8,
         metavar="N",
         help="requests in flight at once, across all targets (default: 8)",
@@ -110,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-cache", action="store_true", help="neither read nor write cached responses")
     run.add_argument(
         "--max-attempts",
-        type=_positive_int,
+        type=positive_int,
         default=6,
         metavar="N",
         help="attempts per request before the case is recorded as an error; 429 (honouring "
@@ -118,14 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--timeout",
-        type=_positive_float,
+        type=positive_float,
         default=60.0,
         metavar="SECONDS",
         help="timeout of one attempt (default: 60)",
     )
     run.add_argument(
         "--wait-for-model",
-        type=_non_negative_float,
+        type=non_negative_float,
         default=300.0,
         metavar="SECONDS",
         help="how long to wait for a fine-tune that answers 'model not found' while it loads after "
@@ -172,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("results", type=Path, metavar="RESULTS", help="a results.json")
     report.add_argument("--out", type=Path, metavar="DIR", help="folder to write into (default: beside it)")
+
+    from evalkit.lab.cli import add_finetune_command
+
+    add_finetune_command(commands)
     return parser
 
 
@@ -185,6 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "gate": _gate,
         "compare": _compare,
         "report": _report,
+        "finetune": _finetune,
     }[args.command]
     try:
         return handler(args)
@@ -221,6 +197,12 @@ def _run(args: argparse.Namespace) -> int:
     print_summary(result.results)
     print(f"outputs: {result.out_dir}/ (results.json, report.html, junit.xml, summary.md)")
     return _exit_code(result.results)
+
+
+def _finetune(args: argparse.Namespace) -> int:
+    from evalkit.lab.cli import run_finetune
+
+    return run_finetune(args)
 
 
 def _validate(args: argparse.Namespace) -> int:

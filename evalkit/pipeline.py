@@ -21,7 +21,7 @@ from evalkit.suite.model import Suite
 if TYPE_CHECKING:
     from evalkit.cache import Cache
     from evalkit.preflight import Findings
-    from evalkit.providers.openai import OpenAIProvider
+    from evalkit.providers.router import ProviderRouter
     from evalkit.scorers.base import Scorer
     from evalkit.scorers.judge import JudgeBackend
     from evalkit.targets.jobs import JobInfo
@@ -119,16 +119,10 @@ async def _evaluate(
     """Resolve the jobs, call every target, score — with one client and one cache for it all."""
     from evalkit.cache import Cache
     from evalkit.metrics import check_pairwise
-    from evalkit.providers.openai import OpenAIProvider
     from evalkit.scorers import build_scorers
     from evalkit.scorers.judge import JudgeBackend
 
-    provider = OpenAIProvider.from_env(
-        max_attempts=options.max_attempts,
-        timeout_s=options.timeout_s,
-        model_wait_s=options.model_wait_s,
-        on_model_wait=lambda wait: print(f"evalkit: {wait.describe()}", file=sys.stderr),
-    )
+    provider = _providers(suite, named, options)
     cache = Cache.open(Cache.default_dir()) if options.use_cache else None
     try:
         jobs, targets_by_job = await _fetch_jobs(provider, options.job_ids)
@@ -146,19 +140,61 @@ async def _evaluate(
         await provider.aclose()
 
 
+def _providers(suite: Suite | None, named: list[Target], options: RunOptions) -> ProviderRouter:
+    """``local:`` models in this process; the OpenAI(-compatible) service only when a target, a job or a
+    judge needs it (so a run of local models needs no API key, and a run of remote ones never loads torch)."""
+    from evalkit.lab.models import is_local
+    from evalkit.providers.local import LocalProvider
+    from evalkit.providers.router import ProviderRouter
+
+    models = [t.model for t in named] + [j for j in options.job_ids if not is_local(j)]
+    if suite is not None:
+        models += [str(getattr(c.options, "model", "")) for c in suite.scorers if c.kind == "judge"]
+    remote = None
+    if any(not is_local(model) for model in models):
+        from evalkit.providers.openai import OpenAIProvider
+
+        remote = OpenAIProvider.from_env(
+            max_attempts=options.max_attempts,
+            timeout_s=options.timeout_s,
+            model_wait_s=options.model_wait_s,
+            on_model_wait=lambda wait: print(f"evalkit: {wait.describe()}", file=sys.stderr),
+        )
+    local = LocalProvider(on_load=lambda line: print(f"evalkit: {line}", file=sys.stderr))
+    return ProviderRouter(remote=remote, local=local)
+
+
+async def _fetch_job(provider: ProviderRouter, job_id: str, *, with_files: bool = True) -> JobInfo:
+    """An OpenAI job through the SDK, or a local run (``local:DIR``) from its directory."""
+    from evalkit.targets.local_jobs import fetch_local_job, is_local_job
+
+    if is_local_job(job_id):
+        return fetch_local_job(job_id, with_files=with_files)
+    from evalkit.providers.openai import OpenAIProvider
+    from evalkit.targets.jobs import fetch_job
+
+    assert isinstance(provider.remote, OpenAIProvider)
+    return await fetch_job(provider.remote.client, job_id, with_files=with_files)
+
+
+def _job_targets(job: JobInfo, prefix: str | None) -> list[Target]:
+    from evalkit.targets.jobs import job_targets
+    from evalkit.targets.local_jobs import local_job_targets
+
+    return local_job_targets(job, prefix) if job.base_model.startswith("local:") else job_targets(job, prefix)
+
+
 async def _fetch_jobs(
-    provider: OpenAIProvider, job_ids: Sequence[str]
+    provider: ProviderRouter, job_ids: Sequence[str]
 ) -> tuple[list[JobInfo], dict[str, list[Target]]]:
     """The jobs named by ``--job`` and their targets (names prefixed by the job id when several)."""
     if not job_ids:
         return [], {}
-    from evalkit.targets.jobs import fetch_job, job_targets
-
     if len(set(job_ids)) != len(job_ids):
         raise InputError("the same job is given twice", field="--job")
-    jobs = list(await asyncio.gather(*(fetch_job(provider.client, job_id) for job_id in job_ids)))
+    jobs = list(await asyncio.gather(*(_fetch_job(provider, job_id) for job_id in job_ids)))
     prefix = len(jobs) > 1
-    return jobs, {job.id: job_targets(job, prefix=job.id if prefix else None) for job in jobs}
+    return jobs, {job.id: _job_targets(job, prefix=job.id if prefix else None) for job in jobs}
 
 
 def _all_targets(named: list[Target], targets_by_job: dict[str, list[Target]]) -> list[Target]:
@@ -201,7 +237,7 @@ async def _call_targets(
     suite: Suite,
     case_set: CaseSet,
     targets: list[Target],
-    provider: OpenAIProvider,
+    provider: ProviderRouter,
     cache: Cache | None,
     options: RunOptions,
     findings: Findings,
@@ -262,7 +298,11 @@ async def _score(
         checks=findings.checks,
         judge_usage=judge.usage(),
         scorers=[
-            {"kind": c.kind, "name": c.name, "options": c.options.model_dump(by_alias=True, exclude_none=True)}
+            {
+                "kind": c.kind,
+                "name": c.name,
+                "options": c.options.model_dump(by_alias=True, exclude_none=True),
+            }
             for c in suite.scorers
         ],
     )
@@ -270,19 +310,17 @@ async def _score(
 
 def list_job_targets(job_ids: Sequence[str]) -> list[tuple[JobInfo, list[Target]]]:
     """``evalkit targets --job``: each job with the targets it resolves to (no model calls, no files)."""
-    from evalkit.providers.openai import OpenAIProvider
-    from evalkit.targets.jobs import fetch_job, job_targets
 
     async def fetch() -> list[tuple[JobInfo, list[Target]]]:
-        provider = OpenAIProvider.from_env()
+        provider = _providers(None, [], RunOptions(job_ids=tuple(job_ids)))
         try:
             jobs = await asyncio.gather(
-                *(fetch_job(provider.client, job_id, with_files=False) for job_id in job_ids)
+                *(_fetch_job(provider, job_id, with_files=False) for job_id in job_ids)
             )
         finally:
             await provider.aclose()
         prefix = len(jobs) > 1
-        return [(job, job_targets(job, prefix=job.id if prefix else None)) for job in jobs]
+        return [(job, _job_targets(job, prefix=job.id if prefix else None)) for job in jobs]
 
     return asyncio.run(fetch())
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from evalkit.argtypes import positive_float, positive_int
 from evalkit.lab.models import BUILTINS, DEFAULT_BASE
 
 _EPILOG = """\
@@ -47,20 +48,20 @@ def add_finetune_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         "--validation", type=Path, metavar="FILE", help="a validation file, evaluated each epoch"
     )
     parser.add_argument(
-        "--epochs", type=_positive_int, default=3, metavar="N", help="passes over the data (default: 3)"
+        "--epochs", type=positive_int, default=3, metavar="N", help="passes over the data (default: 3)"
     )
     parser.add_argument(
-        "--batch-size", type=_positive_int, default=4, metavar="N", help="examples per step (default: 4)"
+        "--batch-size", type=positive_int, default=4, metavar="N", help="examples per step (default: 4)"
     )
     parser.add_argument(
         "--learning-rate",
-        type=_positive_float,
+        type=positive_float,
         default=1e-3,
         metavar="LR",
         help="peak learning rate (default: 0.001)",
     )
     parser.add_argument(
-        "--lora-rank", type=_positive_int, default=8, metavar="R", help="LoRA rank (default: 8)"
+        "--lora-rank", type=positive_int, default=8, metavar="R", help="LoRA rank (default: 8)"
     )
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="training seed (default: 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -84,23 +85,3 @@ def run_finetune(args: argparse.Namespace) -> int:
     )
     print(f"run: {out}/ (evaluate it with: evalkit run SUITE --job local:{out})")
     return 0
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
-    return value

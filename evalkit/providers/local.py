@@ -107,6 +107,7 @@ class LocalProvider:
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
         self._identity = _identity()
+        self._libraries_checked = False
 
     @property
     def identity(self) -> str:
@@ -115,7 +116,9 @@ class LocalProvider:
 
     async def call(self, request: Request, *, probe: bool = False) -> Reply:
         """Generate the answer to ``request`` (in a batch with the calls around it)."""
-        require_libraries()
+        if not self._libraries_checked:
+            require_libraries()
+            self._libraries_checked = True
         key = json.dumps([request.endpoint, request.payload], sort_keys=True, default=str)
         shared = self._inflight.get(key)
         if shared is None:

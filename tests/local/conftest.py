@@ -3,7 +3,7 @@
 ``converted_models`` (session) converts the built-in GGUF into a session tmp dir (≈20 s, ≈0.5 GB);
 ``local_models`` makes that the ``models/`` folder of the test's own evalkit cache dir (a symlink), so
 ``load_base`` and the local provider find the weights without converting again, while each test keeps
-its own response cache. ``tiny_chat_file`` writes a small chat training file.
+its own response cache. ``tiny_chat_file`` writes a small chat training file (``local_data.TICKETS``).
 """
 
 from __future__ import annotations
@@ -13,30 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
-
-SYSTEM = "Sort the ticket. Reply with one word: billing, technical, account or shipping."
-TICKETS = [
-    ("I was charged twice for my order.", "billing"),
-    ("The app crashes when I open my basket.", "technical"),
-    ("I forgot my password and cannot log in.", "account"),
-    ("My parcel never arrived.", "shipping"),
-    ("Please refund the duplicate payment.", "billing"),
-    ("The checkout page shows error 500.", "technical"),
-    ("How do I change the email on my profile?", "account"),
-    ("The courier left the box at the wrong house.", "shipping"),
-]
-"""Eight tickets, two per queue."""
-
-
-def chat_row(ticket: str, label: str) -> dict[str, object]:
-    """One chat training row for ``ticket``."""
-    return {
-        "messages": [
-            {"role": "system", "content": SYSTEM},
-            {"role": "user", "content": ticket},
-            {"role": "assistant", "content": label},
-        ]
-    }
+from local_data import TICKETS, chat_row
 
 
 @pytest.fixture(scope="session")

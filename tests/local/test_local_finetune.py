@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SYSTEM
+from local_data import SYSTEM
 
 from evalkit.cache import Cache
 from evalkit.data import load_cases
@@ -33,7 +33,13 @@ HELD_OUT = [
 
 def write_suite(folder: Path) -> Path:
     rows = [
-        {"messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": t}, {"role": "assistant", "content": a}]}
+        {
+            "messages": [
+                {"role": "system", "content": SYSTEM},
+                {"role": "user", "content": t},
+                {"role": "assistant", "content": a},
+            ]
+        }
         for t, a in HELD_OUT
     ]
     (folder / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -46,7 +52,9 @@ def write_suite(folder: Path) -> Path:
     return suite
 
 
-def evaluate(suite_path: Path, targets: list[Target]) -> tuple[dict[str, list[Outcome]], dict[str, float | None]]:
+def evaluate(
+    suite_path: Path, targets: list[Target]
+) -> tuple[dict[str, list[Outcome]], dict[str, float | None]]:
     """What ``evalkit run SUITE --job local:DIR`` does between resolving targets and scoring."""
     suite = load_suite(suite_path)
     cases = load_cases(suite).cases
@@ -56,7 +64,12 @@ def evaluate(suite_path: Path, targets: list[Target]) -> tuple[dict[str, list[Ou
         cache = Cache.open(Cache.default_dir())
         async with ProviderRouter(local=LocalProvider()) as provider:
             outcomes = await run_targets(
-                cases, targets, provider=provider, settings=RunSettings(generation=suite.generation), cache=cache, progress=False
+                cases,
+                targets,
+                provider=provider,
+                settings=RunSettings(generation=suite.generation),
+                cache=cache,
+                progress=False,
             )
         cache.close()
         scores = await score_run(cases, outcomes, scorers)
@@ -70,7 +83,14 @@ def test_fine_tune_then_evaluate_base_every_checkpoint_and_final(
     local_models: Path, tiny_chat_file: Path, tmp_path: Path
 ) -> None:
     started = time.monotonic()
-    run = finetune(tiny_chat_file, out=tmp_path / "runs" / "tiny", epochs=2, batch_size=4, learning_rate=3e-3, progress=False)
+    run = finetune(
+        tiny_chat_file,
+        out=tmp_path / "runs" / "tiny",
+        epochs=2,
+        batch_size=4,
+        learning_rate=3e-3,
+        progress=False,
+    )
 
     for step in (2, 4):
         assert (run / f"checkpoint-{step}" / "adapter_model.safetensors").is_file()
@@ -81,13 +101,17 @@ def test_fine_tune_then_evaluate_base_every_checkpoint_and_final(
     targets = local_job_targets(job)
     assert [t.name for t in targets] == ["base", "step-2", "step-4", "final"]
     assert [r["step"] for r in job.training] == [1, 2, 3, 4]
-    assert all(r["train_loss"] is not None and r["train_mean_token_accuracy"] is not None for r in job.training)
+    assert all(
+        r["train_loss"] is not None and r["train_mean_token_accuracy"] is not None for r in job.training
+    )
     assert job.training[-1]["train_loss"] < job.training[0]["train_loss"]
     assert len(job.training_examples) == 8
 
     outcomes, exact = evaluate(write_suite(tmp_path), targets)
 
-    assert all(o.error is None and o.usage.prompt_tokens > 0 for results in outcomes.values() for o in results)
+    assert all(
+        o.error is None and o.usage.prompt_tokens > 0 for results in outcomes.values() for o in results
+    )
     queues = {label for _, label in HELD_OUT}
     assert exact["base"] == 0.0  # the base model chats instead of answering with a queue name
     assert not any(o.output in queues for o in outcomes["base"])
@@ -115,9 +139,18 @@ def test_the_same_command_again_reuses_the_finished_run(
 def test_a_bad_line_is_reported_before_any_model_loads(tmp_path: Path) -> None:
     data = tmp_path / "train.jsonl"
     data.write_text(
-        json.dumps({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]})
+        json.dumps(
+            {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
+        )
         + "\n"
-        + json.dumps({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x", "weight": 2}]})
+        + json.dumps(
+            {
+                "messages": [
+                    {"role": "user", "content": "hi"},
+                    {"role": "assistant", "content": "x", "weight": 2},
+                ]
+            }
+        )
         + "\n"
     )
 
