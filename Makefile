@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint clean demo
+.PHONY: install test lint clean demo bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,8 @@ demo: $(STAMP)
 	@$(BIN)/evalkit run suites/demo/demo.yaml --job local:$(DEMO_RUN) --out $(DEMO_OUT); status=$$?; \
 	  if [ $$status = 0 ]; then verdict=go; elif [ $$status = 1 ]; then verdict=no-go; else verdict=error; fi; \
 	  echo "demo verdict: $$verdict; report: $(DEMO_OUT)/report.html"; exit $$status
+
+# Throughput, warm-cache re-run, peak memory and whole-process time against a 50 ms loopback server
+# (not part of `make test`; figures go into README).
+bench: $(STAMP)
+	$(BIN)/python bench/throughput.py

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from evalkit.cache import Cache
     from evalkit.preflight import Findings
     from evalkit.providers.router import ProviderRouter
+    from evalkit.runner import RunSettings
     from evalkit.scorers.base import Scorer
     from evalkit.scorers.judge import JudgeBackend
     from evalkit.targets.jobs import JobInfo
@@ -47,6 +48,8 @@ class RunOptions:
     """Per-attempt request timeout in seconds."""
     model_wait_s: float = 300.0
     """How long to wait for a fine-tune that answers "model not found" while it loads."""
+    batch: bool = False
+    """Send OpenAI targets' requests through the Batch API (cheaper, slower) before the live runner."""
     progress: bool = True
     """Show progress bars on stderr."""
 
@@ -97,6 +100,8 @@ def run_suite(suite_path: str | Path, options: RunOptions) -> RunResult:
     from evalkit.suite import load_suite
     from evalkit.targets.spec import resolve_targets
 
+    if options.batch and not options.use_cache:
+        raise InputError("--batch stores the batch's answers in the cache; drop --no-cache", field="--batch")
     started = _utc_now()
     suite = load_suite(suite_path)
     case_set = load_cases(suite)  # bad input fails here, before any network call
@@ -250,9 +255,44 @@ async def _call_targets(
         completions_by_target=findings.completions_by_target,
         concurrency=options.concurrency,
     )
+    if options.batch and cache is not None and provider.remote is not None:
+        await _batch(case_set, targets, provider, cache, settings, options)
     return await run_targets(
         case_set.cases, targets, provider=provider, settings=settings, cache=cache, progress=options.progress
     )
+
+
+async def _batch(
+    case_set: CaseSet,
+    targets: list[Target],
+    provider: ProviderRouter,
+    cache: Cache,
+    settings: RunSettings,
+    options: RunOptions,
+) -> None:
+    """Send the uncached requests through OpenAI's Batch API into the cache; the runner then finds them
+    there, and calls live only what a batch could not answer."""
+    from evalkit.batch import run_batch
+    from evalkit.cache import Cache
+    from evalkit.providers.openai import OpenAIProvider
+
+    assert isinstance(provider.remote, OpenAIProvider)
+    summary = await run_batch(
+        case_set.cases,
+        targets,
+        provider=provider.remote,
+        settings=settings,
+        cache=cache,
+        state_dir=Cache.default_dir(),
+        progress=options.progress,
+    )
+    if summary.errors:
+        first = next(iter(summary.errors.values()))
+        print(
+            f"evalkit: {len(summary.errors)} batch request(s) failed and will be called live "
+            f"(first: {first})",
+            file=sys.stderr,
+        )
 
 
 async def _score(

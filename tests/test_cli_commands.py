@@ -181,3 +181,19 @@ def test_gate_and_report_reuse_a_run_without_calls(
     assert main(["report", "out/results.json"]) == 0
     assert "<html" in Path("out/report.html").read_text()
     assert len(fake_openai.requests) == calls
+
+
+def test_batch_run_answers_from_the_batch_api_then_calls_nothing_live(
+    fake_openai: FakeOpenAI, tiny: Path
+) -> None:
+    fake_openai.script("gpt-4o-mini", _first_word)  # the fake's batches complete at the first poll
+    assert main(["run", str(tiny), "--model", "m=gpt-4o-mini", "--batch", "--quiet", "--out", "out"]) == 0
+    assert len(fake_openai.batch_ids()) == 1
+    assert fake_openai.count(path="/v1/chat/completions") == 0  # every answer came from the batch
+    results = json.loads(Path("out/results.json").read_text())
+    assert results["metrics"]["m"]["classify.accuracy"]["value"] == pytest.approx(2 / 3)
+
+
+def test_batch_needs_the_cache(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(tiny), "--model", "m=gpt-4o-mini", "--batch", "--no-cache", "--quiet"]) == 2
+    assert "--batch" in capsys.readouterr().err

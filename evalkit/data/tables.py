@@ -162,7 +162,8 @@ def _reason(exc: Exception) -> str:
 
 @contextmanager
 def _datasets_quiet_offline() -> Iterator[Any]:
-    """``datasets`` with no progress bars, no info logs and no network (restored afterwards)."""
+    """``datasets`` with no progress bars, no logs and no network (restored afterwards): a file it cannot
+    parse is reported once, as evalkit's own one-line error, not also as datasets' log line."""
     import datasets
     import huggingface_hub.constants as hub_constants
     from datasets.utils import logging as datasets_logging
@@ -171,7 +172,7 @@ def _datasets_quiet_offline() -> Iterator[Any]:
     verbosity = datasets_logging.get_verbosity()
     offline = (datasets.config.HF_HUB_OFFLINE, hub_constants.HF_HUB_OFFLINE)
     datasets.disable_progress_bars()
-    datasets_logging.set_verbosity_error()
+    datasets_logging.set_verbosity(datasets_logging.CRITICAL)
     datasets.config.HF_HUB_OFFLINE = hub_constants.HF_HUB_OFFLINE = True
     try:
         yield datasets

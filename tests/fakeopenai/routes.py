@@ -2,8 +2,8 @@
 
 Generation: ``POST /v1/chat/completions``, ``POST /v1/completions`` and Azure's
 ``POST /openai/deployments/{name}/{chat/completions|completions}``; lookups: ``GET /v1/models[/{id}]``,
-``GET /v1/fine_tuning/jobs/{id}[/checkpoints|/events]``, ``GET /v1/files/{id}[/content]``.
-Anything else is OpenAI's 404 "Invalid URL".
+``GET /v1/fine_tuning/jobs/{id}[/checkpoints|/events]``, ``GET /v1/files/{id}[/content]``; the Batch API:
+``POST /v1/files``, ``POST /v1/batches``, ``GET /v1/batches/{id}``. Anything else is OpenAI's 404 "Invalid URL".
 """
 
 from __future__ import annotations
@@ -22,8 +22,21 @@ _GENERATION_PATHS: dict[str, Kind] = {"/v1/chat/completions": "chat", "/v1/compl
 _AZURE_PATH = re.compile(r"^/openai/deployments/(?P<name>[^/]+)/(?P<op>chat/completions|completions)$")
 _JOB_PATH = re.compile(r"^/v1/fine_tuning/jobs/(?P<id>[^/]+)(?:/(?P<part>checkpoints|events))?/?$")
 _FILE_PATH = re.compile(r"^/v1/files/(?P<id>[^/]+)(?P<content>/content)?/?$")
+_BATCH_PATH = re.compile(r"^/v1/batches/(?P<id>[^/]+)/?$")
 
-RouteKind = Literal["generate", "models", "job", "checkpoints", "events", "file", "file_content", "invalid"]
+RouteKind = Literal[
+    "generate",
+    "models",
+    "job",
+    "checkpoints",
+    "events",
+    "file",
+    "file_content",
+    "file_upload",
+    "batch_create",
+    "batch",
+    "invalid",
+]
 """The API operations the fake knows (``invalid``: a path the API does not have)."""
 
 _JOB_PARTS: dict[str | None, RouteKind] = {None: "job", "checkpoints": "checkpoints", "events": "events"}
@@ -76,7 +89,7 @@ class Route:
     model_path: str | None = None
     """``GET /v1/models/{id}``: the id; None for the list."""
     resource: str | None = None
-    """The job or file id named in the URL."""
+    """The job, file or batch id named in the URL."""
 
 
 def route_for(method: str, path: str) -> Route:
@@ -95,6 +108,11 @@ def route_for(method: str, path: str) -> Route:
 
 
 def _lookup_route(method: str, path: str) -> Route:
+    if method == "POST" and path.rstrip("/") in ("/v1/files", "/v1/batches"):
+        return Route("file_upload" if path.rstrip("/") == "/v1/files" else "batch_create")
+    batch = _BATCH_PATH.match(path)
+    if method == "GET" and batch:
+        return Route("batch", resource=unquote(batch["id"]))
     job, file = _JOB_PATH.match(path), _FILE_PATH.match(path)
     if method == "GET" and job:
         return Route(_JOB_PARTS[job["part"]], resource=unquote(job["id"]))

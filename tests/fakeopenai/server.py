@@ -12,9 +12,14 @@ Fine-tuning jobs (their checkpoint and final models become served models):
     server.add_job("ftjob-abc", model="gpt-4o-mini-2024-07-18", checkpoint_steps=(10, 20, 30),
                    training_file="file-train", result_csv="step,train_loss\n10,0.91\n")
 
+Batches (``complete_after``: polls answered ``in_progress`` first; lines answered by the same scripts):
+
+    server.batches.complete_after = 3
+    server.batch_ids()                                   # every batch created since the last reset
+
 Routes: ``POST /v1/chat/completions``, ``POST /v1/completions``, ``GET /v1/models[/{id}]``,
-``GET /v1/fine_tuning/jobs/{id}[/checkpoints|/events]``, ``GET /v1/files/{id}[/content]`` and the
-Azure forms ``POST /openai/deployments/{name}/{chat/completions|completions}`` (``api-key`` header).
+``GET /v1/fine_tuning/jobs/{id}[/checkpoints|/events]``, ``GET /v1/files/{id}[/content]``, the Batch
+API (``POST /v1/files``, ``POST /v1/batches``, ``GET /v1/batches/{id}``) and the Azure forms ``POST /openai/deployments/{name}/{chat/completions|completions}`` (``api-key`` header).
 Order of checks, like OpenAI: route → API key → body → injected fault → model → endpoint → script.
 """
 
@@ -28,6 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Self
 
 from . import bodies
+from .batches import BatchStore
 from .bodies import ApiError, JsonDict, Reply, ToolCall
 from .faults import Decision, Faults
 from .generate import FakeRequest, Script, chat_answer, check_body, completions_answer, default_script
@@ -59,6 +65,8 @@ class FakeOpenAI:
         """The fault plan (prefer ``fail_next``/``hang_next``/``fault_rate``)."""
         self.jobs = JobStore()
         """Fine-tuning jobs and files (prefer ``add_job``/``add_file``)."""
+        self.batches = BatchStore(self.jobs, self._batch_line)
+        """Batch API batches; ``batches.complete_after`` sets how many polls a batch stays in progress."""
         self.script_errors: list[BaseException] = []
         """Exceptions raised by scripts (each also answered as HTTP 500)."""
         self._log = RequestLog()
@@ -262,6 +270,7 @@ class FakeOpenAI:
         self.models.reset()
         self.faults.reset()
         self.jobs.reset()
+        self.batches.reset()
         self.script_errors.clear()
         self._log.clear()
 
@@ -289,6 +298,10 @@ class FakeOpenAI:
             and (endpoint is None or r.endpoint == endpoint)
             and (status is None or r.status == status)
         )
+
+    def batch_ids(self) -> list[str]:
+        """Every batch created since the last reset, oldest first."""
+        return self.batches.ids()
 
     @property
     def max_in_flight(self) -> int:
@@ -344,6 +357,8 @@ class FakeOpenAI:
                 return auth, Outcome(200, self._models_answer(route.model_path))
             if route.kind == "generate":
                 return auth, self._generate(route, body)
+            if route.kind in ("file_upload", "batch_create", "batch"):
+                return auth, self.batches.answer(route, incoming, body)
             return auth, self.jobs.answer(route, incoming.query)
         except ApiError as error:
             return auth, Outcome(error.status, error.body(), dict(error.headers))
@@ -381,6 +396,17 @@ class FakeOpenAI:
         self._check_model(model, route)
         answer = chat_answer if route.endpoint == "chat" else completions_answer
         return Outcome(200, answer(model, checked, self._script_for(model)))
+
+    def _batch_line(self, endpoint: Kind, body: object) -> tuple[int, JsonDict]:
+        """One batch line answered like the live endpoint (no injected faults): (status, body)."""
+        try:
+            checked = check_body(endpoint, body)
+            model: str = checked["model"]
+            self._check_model(model, Route("generate", endpoint))
+            answer = chat_answer if endpoint == "chat" else completions_answer
+            return 200, answer(model, checked, self._script_for(model))
+        except ApiError as error:
+            return error.status, error.body()
 
     def _check_model(self, model: str, route: Route) -> None:
         kind = self.models.kind(model)
