@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from evalkit.providers.router import ProviderRouter
     from evalkit.runner import RunSettings
     from evalkit.scorers.base import Scorer
-    from evalkit.scorers.judge import JudgeBackend
+    from evalkit.scorers.judge_backend import JudgeBackend
     from evalkit.targets.jobs import JobInfo
 
 
@@ -125,13 +125,14 @@ async def _evaluate(
     from evalkit.cache import Cache
     from evalkit.metrics import check_pairwise
     from evalkit.scorers import build_scorers
-    from evalkit.scorers.judge import JudgeBackend
+    from evalkit.scorers.judge_backend import JudgeBackend
+    from evalkit.targets.sources import all_targets, fetch_jobs
 
     provider = _providers(suite, named, options)
     cache = Cache.open(Cache.default_dir()) if options.use_cache else None
     try:
-        jobs, targets_by_job = await _fetch_jobs(provider, options.job_ids)
-        targets = _all_targets(named, targets_by_job)
+        jobs, targets_by_job = await fetch_jobs(provider, options.job_ids)
+        targets = all_targets(named, targets_by_job)
         _check_rules(suite, case_set, targets)
         check_pairwise(scorers, targets)
         case_set, findings = _examine(suite, case_set, jobs, targets_by_job)
@@ -167,53 +168,6 @@ def _providers(suite: Suite | None, named: list[Target], options: RunOptions) ->
         )
     local = LocalProvider(on_load=lambda line: print(f"evalkit: {line}", file=sys.stderr))
     return ProviderRouter(remote=remote, local=local)
-
-
-async def _fetch_job(provider: ProviderRouter, job_id: str, *, with_files: bool = True) -> JobInfo:
-    """An OpenAI job through the SDK, or a local run (``local:DIR``) from its directory."""
-    from evalkit.targets.local_jobs import fetch_local_job, is_local_job
-
-    if is_local_job(job_id):
-        return fetch_local_job(job_id, with_files=with_files)
-    from evalkit.providers.openai import OpenAIProvider
-    from evalkit.targets.jobs import fetch_job
-
-    assert isinstance(provider.remote, OpenAIProvider)
-    return await fetch_job(provider.remote.client, job_id, with_files=with_files)
-
-
-def _job_targets(job: JobInfo, prefix: str | None) -> list[Target]:
-    from evalkit.targets.jobs import job_targets
-    from evalkit.targets.local_jobs import local_job_targets
-
-    return local_job_targets(job, prefix) if job.base_model.startswith("local:") else job_targets(job, prefix)
-
-
-async def _fetch_jobs(
-    provider: ProviderRouter, job_ids: Sequence[str]
-) -> tuple[list[JobInfo], dict[str, list[Target]]]:
-    """The jobs named by ``--job`` and their targets (names prefixed by the job id when several)."""
-    if not job_ids:
-        return [], {}
-    if len(set(job_ids)) != len(job_ids):
-        raise InputError("the same job is given twice", field="--job")
-    jobs = list(await asyncio.gather(*(_fetch_job(provider, job_id) for job_id in job_ids)))
-    prefix = len(jobs) > 1
-    return jobs, {job.id: _job_targets(job, prefix=job.id if prefix else None) for job in jobs}
-
-
-def _all_targets(named: list[Target], targets_by_job: dict[str, list[Target]]) -> list[Target]:
-    """Jobs' targets first, then the suite's and the ``--model`` ones; every name once."""
-    from_jobs = [target for targets in targets_by_job.values() for target in targets]
-    taken = {t.name for t in from_jobs}
-    for target in named:
-        if target.name in taken:
-            raise InputError(
-                f"target name {target.name!r} is already used by the job's targets "
-                f"({', '.join(sorted(taken))}); give the model another name",
-                field="--model",
-            )
-    return from_jobs + named
 
 
 def _examine(
@@ -350,17 +304,15 @@ async def _score(
 
 def list_job_targets(job_ids: Sequence[str]) -> list[tuple[JobInfo, list[Target]]]:
     """``evalkit targets --job``: each job with the targets it resolves to (no model calls, no files)."""
+    from evalkit.targets.sources import fetch_jobs
 
     async def fetch() -> list[tuple[JobInfo, list[Target]]]:
         provider = _providers(None, [], RunOptions(job_ids=tuple(job_ids)))
         try:
-            jobs = await asyncio.gather(
-                *(_fetch_job(provider, job_id, with_files=False) for job_id in job_ids)
-            )
+            jobs, targets_by_job = await fetch_jobs(provider, job_ids, with_files=False)
         finally:
             await provider.aclose()
-        prefix = len(jobs) > 1
-        return [(job, _job_targets(job, prefix=job.id if prefix else None)) for job in jobs]
+        return [(job, targets_by_job[job.id]) for job in jobs]
 
     return asyncio.run(fetch())
 

@@ -31,7 +31,7 @@ from evalkit.scorers.match import IncludesScorer, RegexScorer, build_includes, b
 from evalkit.scorers.options import SCORER_OPTIONS, JudgeOptions, ScorerConfig, ScorerOptions
 
 if TYPE_CHECKING:
-    from evalkit.scorers.judge import JudgeBackend
+    from evalkit.scorers.judge_backend import JudgeBackend
 
 __all__ = [
     "UNPARSED",

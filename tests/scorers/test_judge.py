@@ -24,7 +24,8 @@ from evalkit.providers.openai import OpenAIProvider
 from evalkit.records import Case, CaseSet, Metric, Outcome, RunRecord, Score, Target
 from evalkit.results import build_results, validate_results
 from evalkit.scorers import FailedScore, build_scorers
-from evalkit.scorers.judge import JudgeBackend, JudgeScorer, PairwiseJudgeScorer
+from evalkit.scorers.judge import JudgeScorer, PairwiseJudgeScorer
+from evalkit.scorers.judge_backend import JudgeBackend
 from evalkit.scorers.judge_prompts import NONCE
 from evalkit.scorers.options import JudgeOptions, ScorerConfig
 

@@ -10,7 +10,7 @@ import pytest
 from evalkit.errors import SuiteError
 from evalkit.records import Case, Score
 from evalkit.scorers import ScoringError, build_scorers
-from evalkit.scorers.judge import JudgeModel
+from evalkit.scorers.judge_backend import JudgeModel
 from evalkit.scorers.judge_prompts import (
     NONCE,
     neutralise,
