@@ -276,7 +276,7 @@ class _Batches:
         return lines
 
     def _take(self, line: dict[str, Any], endpoint: Endpoint) -> None:
-        from evalkit.providers.openai import _chat_reply, _completion_reply
+        from evalkit.providers.openai import parse_reply
 
         key: str = line["custom_id"]
         found = line.get("response")
@@ -285,7 +285,7 @@ class _Batches:
         status = response.get("status_code")
         if status == 200 and isinstance(body, dict):
             try:
-                reply = _chat_reply(body) if endpoint == "chat" else _completion_reply(body)
+                reply = parse_reply(body, endpoint)
             except (AttributeError, IndexError, KeyError, TypeError, ValueError):
                 self._summary.errors[key] = f"{self._identity} answered a batch line in an unexpected shape"
                 return

@@ -209,7 +209,7 @@ class OpenAIProvider:
 
     def _reply(self, body: Any, endpoint: Endpoint) -> Reply:
         try:
-            return _chat_reply(body) if endpoint == "chat" else _completion_reply(body)
+            return parse_reply(body, endpoint)
         except (AttributeError, IndexError, KeyError, TypeError, ValueError):
             shown = self._redact(repr(body)[:200])
             raise CallError(f"{self._identity} answered in an unexpected shape: {shown}") from None
@@ -241,8 +241,6 @@ class OpenAIProvider:
         if isinstance(exc, openai.APITimeoutError):
             return CallError(f"no answer from {self._identity} in time {tries} ({reason})")
         return CallError(f"the connection to {self._identity} failed {tries}: {reason}")
-
-
 
 
 def service_identity(url: str) -> str:
@@ -341,6 +339,11 @@ def _setup_message(sdk_message: str, *, azure: bool) -> str:
             "no OpenAI API key: set OPENAI_API_KEY (for a local server that needs no key, any value will do)"
         )
     return f"cannot set up the OpenAI client: {sdk_message}"
+
+
+def parse_reply(body: Any, endpoint: Endpoint) -> Reply:
+    """The answer in an OpenAI response body of ``endpoint`` (raises KeyError/TypeError/… on other shapes)."""
+    return _chat_reply(body) if endpoint == "chat" else _completion_reply(body)
 
 
 def _chat_reply(body: Any) -> Reply:

@@ -153,8 +153,8 @@ async def fetch_job(client: openai.AsyncOpenAI, job_id: str, *, with_files: bool
         raise InputError("the job id is empty (expected an id like ftjob-abc123)", field="--job")
     calls = _Calls(client, job_id)
     raw = await calls.retrieve()
-    job = _job_info(raw)
-    _check_status(job, raw)
+    job = job_info_from(raw)
+    check_status(job, raw)
     try:
         async with asyncio.TaskGroup() as group:
             checkpoints = group.create_task(calls.checkpoints())
@@ -175,7 +175,7 @@ async def fetch_job(client: openai.AsyncOpenAI, job_id: str, *, with_files: bool
         job.training_examples = training.result()
         job.validation_examples = validation.result()
     if job.status != "succeeded" or not job.fine_tuned_model:
-        job.warnings.append(_unfinished_warning(job))
+        job.warnings.append(unfinished_warning(job))
     job.warnings += calls.warnings
     return job
 
@@ -212,7 +212,7 @@ class _Calls:
     async def checkpoints(self) -> list[Checkpoint]:
         async def listing() -> list[Checkpoint]:
             found = [
-                _checkpoint(item.model_dump(mode="json"))
+                checkpoint_from(item.model_dump(mode="json"))
                 async for item in self.client.fine_tuning.jobs.checkpoints.list(self.job_id)
             ]
             return sorted(found, key=lambda c: c.step)
@@ -295,9 +295,7 @@ class _Calls:
         return ServiceError(f"could not read {what} from {self.identity}: {self._redact(str(exc))}")
 
 
-
-
-def _job_info(raw: Mapping[str, Any]) -> JobInfo:
+def job_info_from(raw: Mapping[str, Any]) -> JobInfo:
     error = raw.get("error")
     return JobInfo(
         id=str(raw["id"]),
@@ -321,7 +319,7 @@ def _plain(value: Any) -> dict[str, Any] | None:
     return {k: _plain(v) if isinstance(v, dict) else v for k, v in value.items() if v is not None}
 
 
-def _check_status(job: JobInfo, raw: Mapping[str, Any]) -> None:
+def check_status(job: JobInfo, raw: Mapping[str, Any]) -> None:
     if job.status == "cancelled":
         raise InputError(
             f"fine-tuning job {job.id} was cancelled: there is no model to evaluate", field="--job"
@@ -341,7 +339,7 @@ def _check_status(job: JobInfo, raw: Mapping[str, Any]) -> None:
         )
 
 
-def _unfinished_warning(job: JobInfo) -> str:
+def unfinished_warning(job: JobInfo) -> str:
     n = len(job.checkpoints)
     state = "succeeded but names no fine-tuned model" if job.status == "succeeded" else f"is {job.status}"
     if n == 0:
@@ -351,7 +349,7 @@ def _unfinished_warning(job: JobInfo) -> str:
     return f"job {job.id} {state}: {evaluated}; the final model is not there yet"
 
 
-def _checkpoint(raw: Mapping[str, Any]) -> Checkpoint:
+def checkpoint_from(raw: Mapping[str, Any]) -> Checkpoint:
     metrics = raw.get("metrics")
     step = int(raw["step_number"])
     record = metrics_record(metrics if isinstance(metrics, dict) else {}, step=step) or {}

@@ -29,11 +29,11 @@ from evalkit.records import Target
 from evalkit.targets.jobs import (
     Checkpoint,
     JobInfo,
-    _check_status,
-    _checkpoint,
-    _job_info,
-    _unfinished_warning,
+    check_status,
+    checkpoint_from,
+    job_info_from,
     job_targets,
+    unfinished_warning,
 )
 from evalkit.targets.training import (
     ResultFileError,
@@ -129,12 +129,12 @@ def _run_dir(spec: str) -> Path:
 def _recorded_job(directory: Path, *, with_files: bool) -> JobInfo:
     raw = read_json(directory / JOB_FILE, field=_FIELD)
     try:
-        job = _job_info(raw)
+        job = job_info_from(raw)
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(
             f"{directory / JOB_FILE} is not a fine-tuning job record (missing {exc})", field=_FIELD
         ) from None
-    _check_status(job, raw)
+    check_status(job, raw)
     job.base_model = _absolute(job.base_model, directory)
     if job.fine_tuned_model is not None:
         job.fine_tuned_model = _absolute(job.fine_tuned_model, directory)
@@ -148,7 +148,7 @@ def _recorded_job(directory: Path, *, with_files: bool) -> JobInfo:
         job.training_examples = _examples(directory, job.training_file, job)
         job.validation_examples = _examples(directory, job.validation_file, job)
     if job.status != "succeeded" or not job.fine_tuned_model:
-        job.warnings.append(_unfinished_warning(job))
+        job.warnings.append(unfinished_warning(job))
     return job
 
 
@@ -162,7 +162,7 @@ def _recorded_checkpoints(directory: Path, job: JobInfo) -> list[Checkpoint]:
     found: list[Checkpoint] = []
     for item in page.get("data") or []:
         try:
-            checkpoint = _checkpoint(item)
+            checkpoint = checkpoint_from(item)
         except (KeyError, TypeError, ValueError):
             job.warnings.append(f"{path}: skipped an entry that is not a checkpoint object")
             continue
