@@ -197,3 +197,28 @@ def test_batch_run_answers_from_the_batch_api_then_calls_nothing_live(
 def test_batch_needs_the_cache(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", str(tiny), "--model", "m=gpt-4o-mini", "--batch", "--no-cache", "--quiet"]) == 2
     assert "--batch" in capsys.readouterr().err
+
+
+def test_a_judged_run_reports_the_judge_apart_from_the_targets(
+    fake_openai: FakeOpenAI, tiny: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def verdict(request: FakeRequest) -> str:
+        data = request.messages[-1]["content"]
+        return json.dumps({"reasoning": "checked", "score": 5 if "billing" in data.split("ANSWER")[-2] else 2})
+
+    tiny.write_text(
+        TINY.replace("scorers:\n", "scorers:\n  - judge: {model: gpt-4o, rubric: 'Right queue?', scale: [1, 5]}\n")
+        + "prices: {gpt-4o: {input: 2.5, output: 10}}\n"
+    )
+    fake_openai.script("gpt-4o-mini", _first_word)
+    fake_openai.script("gpt-4o", verdict)
+    assert main(["run", str(tiny), "--model", "m=gpt-4o-mini", "--quiet", "--out", "out"]) == 0, (
+        capsys.readouterr().err
+    )
+    results = json.loads(Path("out/results.json").read_text())
+    judge = results["metrics"]["m"]["judge"]
+    assert judge["n"] == 3 and 0.0 < judge["value"] < 1.0
+    usage = results["judge_usage"]["judge"]
+    assert usage["model"] == "gpt-4o" and usage["calls"] == 3 and usage["cost_usd"] > 0
+    assert fake_openai.count(model="gpt-4o") == 3
+    assert "judge" not in results["usage"]["m"]  # the targets' usage holds only the targets' calls
