@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from evalkit.providers import local as local_module
+from evalkit.providers import local_engine
 from evalkit.providers.base import CallError, Reply
 from evalkit.providers.local import LocalProvider
 from evalkit.providers.request import Request
@@ -73,13 +73,13 @@ def test_calls_in_flight_together_are_batched_and_duplicates_generated_once(
     local_models: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows: list[int] = []
-    generate = local_module._generate
+    generate = local_engine._generate
 
     def counting(loaded: Any, texts: list[str], *args: Any) -> list[Reply]:
         rows.append(len(texts))
         return generate(loaded, texts, *args)
 
-    monkeypatch.setattr(local_module, "_generate", counting)
+    monkeypatch.setattr(local_engine, "_generate", counting)
     asks = [
         request(messages=[{"role": "user", "content": f"Say {word}."}], max_tokens=3)
         for word in ("yes", "no", "maybe")
