@@ -2,6 +2,8 @@
 
 This is the only module that knows the order of the stages; each stage lives in its own module and takes
 plain values from the one before. The CLI calls ``run_suite`` and turns its verdict into an exit code.
+Everything after the last model call (``_finish``: aggregates, statistics, gate, outputs) runs in the
+sidecar, a forked process that imported its libraries while the calls were in flight (``sidecar.py``).
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import InputError
 from evalkit.records import CaseSet, Outcome, RunRecord, Target
+from evalkit.sidecar import Sidecar
 from evalkit.suite.model import Suite
 
 if TYPE_CHECKING:
@@ -109,8 +112,9 @@ def run_suite(suite_path: str | Path, options: RunOptions) -> RunResult:
     named = resolve_targets(suite.targets, list(options.model_flags), allow_empty=bool(options.job_ids))
     if not options.job_ids:
         _check_rules(suite, case_set, named)
-    record = asyncio.run(_evaluate(suite, case_set, named, scorers, options, started))
-    return _finish(suite, record, options, started)
+    with Sidecar.start() as sidecar:  # the analysis libraries load on another core while the calls run
+        record = asyncio.run(_evaluate(suite, case_set, named, scorers, options, started))
+        return sidecar.call(_finish, suite, record, options, started)
 
 
 async def _evaluate(
@@ -260,14 +264,13 @@ async def _score(
     judge: JudgeBackend,
     started: datetime,
 ) -> RunRecord:
-    from evalkit.metrics import compute_metrics, score_run, score_warnings
+    from evalkit.metrics import score_run, score_warnings
 
     scores = await score_run(case_set.cases, outcomes, scorers, targets=targets)
     warnings = findings.warnings + [
         w for t in targets if (w := _error_warning(t.name, outcomes[t.name])) is not None
     ]
     warnings += score_warnings(scores)
-    metrics, details = compute_metrics(case_set.cases, outcomes, scores, scorers)
     completions = suite.completions.model_dump(exclude_none=True)
     if findings.inferred:
         completions["inferred"] = findings.inferred
@@ -282,8 +285,8 @@ async def _score(
         completions=completions,
         outcomes=outcomes,
         scores=scores,
-        metrics=metrics,
-        details=details,
+        metrics={},  # computed by _finish, with the other aggregates
+        details={},
         started_at=started.isoformat(timespec="seconds"),
         finished_at=_utc_now().isoformat(timespec="seconds"),
         warnings=warnings,
@@ -326,12 +329,19 @@ def _error_warning(name: str, outcomes: list[Outcome]) -> str | None:
 
 
 def _finish(suite: Suite, record: RunRecord, options: RunOptions, started: datetime) -> RunResult:
+    """Aggregates, statistics, costs, the gate and the outputs: everything after the last model call,
+    which needs no client (and so can run in the sidecar)."""
     from evalkit.analysis import analyse
     from evalkit.costs import apply_costs
     from evalkit.gate import apply_gate, rule_targets
+    from evalkit.metrics import compute_metrics
     from evalkit.outputs import write_outputs
     from evalkit.results import build_results
+    from evalkit.scorers import build_scorers
 
+    scorers = build_scorers(suite.scorers)  # aggregating needs no judge backend
+    metrics, details = compute_metrics(record.case_set.cases, record.outcomes, record.scores, scorers)
+    record = replace(record, metrics=metrics, details=details)
     results = build_results(record, {"verdict": "go", "rules": []})
     names = [t["name"] for t in results["targets"]]
     pairs = [(t, rule.versus) for rule in suite.gate if rule.versus for t in rule_targets(rule, names)]
