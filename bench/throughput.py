@@ -10,8 +10,8 @@ after a fixed 50 ms (asyncio, keep-alive), so the figures measure the client sid
    (no cache); ratios to the loop (goal ≥ 0.9) and to the ideal (concurrency ÷ latency).
 2. A warm-cache re-run of 10,000 cases × 5 targets through the whole pipeline (scoring, statistics,
    results.json, report.html, junit.xml, summary.md); the cache is filled directly, no calls are made.
-3. Peak memory of a warm-cache run of 100,000 cases × 1 target: the max RSS of the run's process plus
-   that of its sidecar (``evalkit/sidecar.py``), which are alive at the same time.
+3. Peak memory of a warm-cache run of 100,000 cases × 1 target: the largest resident size of the run's
+   process and its sidecar (``evalkit/sidecar.py``) together, sampled from /proc.
 4. `evalkit run` of 200 cases × 5 chat models (1,000 requests, concurrency 64, no cache) against a plain
    AsyncOpenAI script doing the same 1,000 calls, each a fresh process, wall time (goal ≤ 1.2×); the two
    alternate for 7 rounds and the medians are compared.
@@ -205,23 +205,41 @@ def _fill_cache(suite_path: Path, url: str, cache_dir: Path) -> None:
 
 
 def _warm_run(url: str, workdir: Path, n: int, models: tuple[str, ...]) -> tuple[float, int]:
-    """(seconds, max RSS in bytes) of `evalkit run` on a warm cache, in a child process; the memory is the
-    sum of the run's own peak and its sidecar's (both are alive while the outputs are written)."""
+    """(seconds, peak memory in bytes) of `evalkit run` on a warm cache, in a child process. The memory is
+    the largest sum of the resident sizes of the run and of its sidecar seen at one time (sampled every
+    10 ms from /proc), since both may be alive at once."""
     suite = _write_suite(workdir, n, models)
     cache = workdir / "cache"
     _fill_cache(suite, url, cache)
-    code = ("import resource, sys, time\nfrom evalkit.cli import main\nstart = time.perf_counter()\n"
-            "code = main(sys.argv[1:])\nprint(time.perf_counter() - start, "
-            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + "
-            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)\n")
-    out = subprocess.run(
+    code = ("import sys, time\nfrom evalkit.cli import main\nstart = time.perf_counter()\n"
+            "code = main(sys.argv[1:])\nprint(time.perf_counter() - start, code)\n")
+    with subprocess.Popen(
         [sys.executable, "-c", code, "run", str(suite), "--out", str(workdir / "out"), "--quiet"],
-        env=_env(url, cache), capture_output=True, text=True, timeout=STEP_TIMEOUT_S, check=False,
-    )
-    seconds, rss_kib, code = (out.stdout.strip().splitlines() or ["0 0 2"])[-1].split()
-    if out.returncode != 0 or code not in ("0", "1"):
-        raise RuntimeError(out.stderr[-2000:])
-    return float(seconds), int(rss_kib) * 1024
+        env=_env(url, cache), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as run:
+        peak, deadline = 0, time.monotonic() + STEP_TIMEOUT_S
+        while run.poll() is None and time.monotonic() < deadline:
+            peak = max(peak, _tree_rss(run.pid))
+            time.sleep(0.01)
+        run.kill()
+        stdout, stderr = run.communicate()
+    seconds, code = (stdout.strip().splitlines() or ["0 2"])[-1].split()
+    if run.returncode != 0 or code not in ("0", "1"):
+        raise RuntimeError(stderr[-2000:])
+    return float(seconds), peak
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and its child processes (0 for one that is gone)."""
+    total = 0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    return total + sum(_tree_rss(int(child)) for child in children)
 
 
 def _whole_process(url: str, workdir: Path, cases: int, rounds: int) -> tuple[float, float]:
@@ -276,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         (work / "memory").mkdir()
         seconds, rss = _warm_run(url, work / "memory", memory_cases, MODELS[:1])
         rows.append((f"warm-cache `evalkit run`, {memory_cases:,} cases × 1 target: peak memory",
-                     f"{rss / 2**20:,.0f} MiB max RSS ({seconds:.1f} s)"))
+                     f"{rss / 2**20:,.0f} MiB peak RSS ({seconds:.1f} s)"))
         (work / "whole").mkdir()
         rounds = 2 if args.quick else 7
         evalkit, plain_s = _whole_process(url, work / "whole", whole_cases, rounds)

@@ -10,7 +10,7 @@ run here.
 
 Nothing depends on the child: when forking is not safe (not Linux, or other threads already running,
 as in a notebook or a test with a server thread) ``start`` returns None, and when the child dies or the
-arguments cannot be sent, ``call`` runs ``fn`` in this process — the same code, the same result, only
+arguments or the answer cannot be pickled, ``call`` runs ``fn`` in this process — the same code, the same result, only
 later. The child ignores Ctrl-C (this process handles it and kills the child), and it exits when the
 pipe closes, so it never outlives a killed parent by more than its imports.
 """
@@ -131,13 +131,10 @@ def _serve(conn: Connection, preload: Sequence[str]) -> None:
             return
         try:
             answer: tuple[bool, Any] = (True, fn(*args, **kwargs))
-        except Exception as exc:  # handed back to be raised in the parent
+        except Exception as exc:  # noqa: BLE001 — handed back, to be raised in the parent
             answer = (False, exc)
-        try:
-            conn.send(answer)
-        except (pickle.PicklingError, TypeError, AttributeError):
-            conn.send((False, RuntimeError(f"{type(answer[1]).__name__}: {answer[1]}")))
-    except BaseException:  # never let the child unwind into the parent's code
+        conn.send(answer)  # if it cannot be pickled nothing is sent, and the parent runs the call itself
+    except BaseException:  # noqa: BLE001 — the child must never unwind into the parent's code
         code = 1
     finally:
         for stream in (sys.stdout, sys.stderr):

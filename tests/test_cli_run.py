@@ -186,3 +186,20 @@ def test_transient_failures_are_retried_and_lost_cases_recorded(fake_openai: Fak
     assert all(c["results"]["candidate"]["error"] for c in results["cases"])
     assert results["metrics"]["candidate"]["error_rate"]["value"] == 1.0
     assert fake_openai.count(model=FT_CHAT) == 2 * len(TICKETS)  # every case tried twice
+
+
+def test_the_sidecar_changes_nothing_but_where_the_analysis_runs(fake_openai: FakeOpenAI, workdir: Path) -> None:
+    """The CLI (single-threaded: its analysis runs in the forked sidecar) and an in-process run (this
+    process has the fake server's thread, so no fork) give the same analysis of the same answers."""
+    from evalkit.cli import main
+
+    _script(fake_openai)
+    forked = _evalkit("run", str(SUITE), *EXTRA_FLAGS, "--out", str(workdir / "forked"), "--quiet", cwd=workdir)
+    assert forked.returncode == 0, forked.stderr
+    assert main(["run", str(SUITE), *EXTRA_FLAGS, "--out", str(workdir / "here"), "--quiet", "--no-cache"]) == 0
+    a, b = (json.loads((workdir / d / "results.json").read_text()) for d in ("forked", "here"))
+    for section in ("metrics", "details", "comparisons", "flips", "recommendation", "gate", "warnings"):  # usage: latencies differ
+        assert a[section] == b[section], section
+    assert a["gate"]["verdict"] == "go" and len(a["comparisons"]) > 0
+    summaries = [(workdir / d / "summary.md").read_text() for d in ("forked", "here")]
+    assert summaries[0] == summaries[1]

@@ -28,6 +28,9 @@ from evalkit.sidecar import Sidecar
 def whoami(*args, **kwargs):
     return {"pid": os.getpid(), "args": list(args), "kwargs": kwargs, "modules": "jinja2" in sys.modules}
 
+def unpicklable_answer():
+    return os.getpid(), lambda: None
+
 def refuse(path):
     raise InputError("no such baseline", file=path, line=3, field="gate.baseline")
 """
@@ -76,7 +79,7 @@ def test_with_threads_running_the_call_runs_here() -> None:
     assert seen["pid"] == seen["me"]
 
 
-def test_a_dead_child_or_unpicklable_arguments_run_the_call_here() -> None:
+def test_a_dead_child_or_unpicklable_arguments_or_answer_run_the_call_here() -> None:
     seen = _scenario("""
         with Sidecar.start(preload=[]) as sidecar:
             os.kill(sidecar._pid, signal.SIGKILL)
@@ -84,9 +87,12 @@ def test_a_dead_child_or_unpicklable_arguments_run_the_call_here() -> None:
             dead = sidecar.call(whoami)
         with Sidecar.start(preload=[]) as sidecar:
             unpicklable = sidecar.call(lambda: os.getpid())
-        print(json.dumps({"me": os.getpid(), "dead": dead["pid"], "unpicklable": unpicklable}))
+        with Sidecar.start(preload=[]) as sidecar:
+            answer = sidecar.call(unpicklable_answer)
+        print(json.dumps({"me": os.getpid(), "dead": dead["pid"], "unpicklable": unpicklable,
+                          "answer": answer[0]}))
     """)
-    assert seen["dead"] == seen["me"] and seen["unpicklable"] == seen["me"]
+    assert seen["dead"] == seen["unpicklable"] == seen["answer"] == seen["me"]
 
 
 def test_the_child_ignores_ctrl_c_and_leaves_with_its_parent(tmp_path: Path) -> None:
