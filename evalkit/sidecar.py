@@ -72,10 +72,15 @@ class Sidecar:
         ours, theirs = Pipe()
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            ours.close()
-            _serve(theirs, preload)
+        # Ctrl-C stays blocked across the fork, so the child can ignore it before it could ever land.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            pid = os.fork()
+            if pid == 0:  # the child: never returns
+                ours.close()
+                _serve(theirs, preload)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         theirs.close()
         return cls(pid, ours)
 
@@ -122,6 +127,7 @@ def _serve(conn: Connection, preload: Sequence[str]) -> None:
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         for name in preload:
             with contextlib.suppress(ImportError):
                 importlib.import_module(name)
