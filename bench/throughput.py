@@ -13,8 +13,9 @@ after a fixed 50 ms (asyncio, keep-alive), so the figures measure the client sid
 3. Peak memory of a warm-cache run of 100,000 cases × 1 target: the largest resident size of the run's
    process and its sidecar (``evalkit/sidecar.py``) together, sampled from /proc.
 4. `evalkit run` of 200 cases × 5 chat models (1,000 requests, concurrency 64, no cache) against a plain
-   AsyncOpenAI script doing the same 1,000 calls, each a fresh process, wall time (goal ≤ 1.2×); the two
-   alternate for 7 rounds and the medians are compared.
+   AsyncOpenAI script doing the same 1,000 calls, each a fresh process, wall time (goal ≤ 1.2×); also the
+   plain script on the SDK's aiohttp client, evalkit's transport. They alternate for 7 rounds and the
+   medians are compared.
 
 ``--quick`` divides every size by 10 (a smoke test of the script). Each step has a time limit.
 """
@@ -127,6 +128,11 @@ PLAIN_SCRIPT = textwrap.dedent("""
 
     asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].split(",")))
 """)
+
+PLAIN_AIOHTTP_SCRIPT = PLAIN_SCRIPT.replace(
+    "from openai import AsyncOpenAI", "from openai import AsyncOpenAI, DefaultAioHttpClient"
+).replace("AsyncOpenAI()", "AsyncOpenAI(http_client=DefaultAioHttpClient())")
+"""The same script on the SDK's aiohttp transport, which evalkit uses."""
 
 
 def _env(url: str, cache_dir: Path) -> dict[str, str]:
@@ -242,18 +248,21 @@ def _tree_rss(pid: int) -> int:
     return total + sum(_tree_rss(int(child)) for child in children)
 
 
-def _whole_process(url: str, workdir: Path, cases: int, rounds: int) -> tuple[float, float]:
-    """Median wall seconds of `evalkit run` (cases × 5 models, no cache) and of the plain script, each a
-    fresh process, alternating for ``rounds`` rounds (one run of each is at the mercy of a noisy machine)."""
+def _whole_process(url: str, workdir: Path, cases: int, rounds: int) -> tuple[float, float, float]:
+    """Median wall seconds of `evalkit run` (cases × 5 models, no cache), of the plain script, and of the
+    plain script on the SDK's aiohttp client (evalkit's transport), each a fresh process, alternating for
+    ``rounds`` rounds (one run of each is at the mercy of a noisy machine)."""
     suite = _write_suite(workdir, cases, MODELS)
     env = _env(url, workdir / "cache")
     plain: list[float] = []
+    aiohttp: list[float] = []
     evalkit: list[float] = []
     for _ in range(rounds):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", PLAIN_SCRIPT, str(cases * len(MODELS)), str(CONCURRENCY),
-                        ",".join(MODELS)], env=env, check=True, capture_output=True, timeout=STEP_TIMEOUT_S)
-        plain.append(time.perf_counter() - start)
+        for script, times in ((PLAIN_SCRIPT, plain), (PLAIN_AIOHTTP_SCRIPT, aiohttp)):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", script, str(cases * len(MODELS)), str(CONCURRENCY),
+                            ",".join(MODELS)], env=env, check=True, capture_output=True, timeout=STEP_TIMEOUT_S)
+            times.append(time.perf_counter() - start)
         start = time.perf_counter()
         run = subprocess.run([sys.executable, "-m", "evalkit", "run", str(suite), "--out", str(workdir / "out"),
                               "--quiet", "--no-cache", "--concurrency", str(CONCURRENCY)],
@@ -261,7 +270,7 @@ def _whole_process(url: str, workdir: Path, cases: int, rounds: int) -> tuple[fl
         evalkit.append(time.perf_counter() - start)
         if run.returncode not in (0, 1):
             raise RuntimeError(run.stderr[-2000:])
-    return statistics.median(evalkit), statistics.median(plain)
+    return statistics.median(evalkit), statistics.median(plain), statistics.median(aiohttp)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -297,11 +306,13 @@ def main(argv: list[str] | None = None) -> int:
                      f"{rss / 2**20:,.0f} MiB peak RSS ({seconds:.1f} s)"))
         (work / "whole").mkdir()
         rounds = 2 if args.quick else 7
-        evalkit, plain_s = _whole_process(url, work / "whole", whole_cases, rounds)
+        evalkit, plain_s, aiohttp_s = _whole_process(url, work / "whole", whole_cases, rounds)
         name = (f"whole process: `evalkit run` {whole_cases} cases × {len(MODELS)} chat models "
                 f"({whole_cases * len(MODELS):,} requests) vs plain AsyncOpenAI script, median of {rounds}")
         rows.append((name,
                      f"{evalkit:.1f} s vs {plain_s:.1f} s — {evalkit / plain_s:.2f}× (goal ≤ 1.2×)"))
+        rows.append(("the same plain script on the SDK's aiohttp client (`DefaultAioHttpClient`, as evalkit)",
+                     f"{aiohttp_s:.1f} s — evalkit {evalkit / aiohttp_s:.2f}× of it"))
     print(f"| benchmark ({os.cpu_count()} CPUs, Python {sys.version.split()[0]}) | result |\n|---|---|")
     for name, value in rows:
         print(f"| {name} | {value} |")
