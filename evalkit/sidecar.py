@@ -8,11 +8,12 @@ child imports ``PRELOAD`` on another core and waits. ``Sidecar.call(fn, *args)``
 (pickled, through a pipe) and returns what ``fn`` returned or raises what it raised, as if ``fn`` had
 run here.
 
-Nothing depends on the child: when forking is not safe (not Linux, or other threads already running,
-as in a notebook or a test with a server thread) ``start`` returns None, and when the child dies or the
-arguments or the answer cannot be pickled, ``call`` runs ``fn`` in this process — the same code, the same result, only
-later. The child ignores Ctrl-C (this process handles it and kills the child), and it exits when the
-pipe closes, so it never outlives a killed parent by more than its imports.
+Nothing depends on the child. Where forking is not safe (not Linux, or other threads already running,
+as in a notebook or a test with a server thread) ``start`` returns a sidecar without one; and when the
+child dies, or the arguments or the answer cannot be pickled, ``call`` runs ``fn`` in this process: the
+same code and the same result, only later. The child ignores Ctrl-C (this process handles it and kills
+the child), and it exits when the pipe closes, so it never outlives a killed parent by more than its
+imports.
 """
 
 from __future__ import annotations
