@@ -89,16 +89,30 @@ def default_out_dir(suite: Suite, started: datetime) -> Path:
 def _check_rules(suite: Suite, case_set: CaseSet, targets: list[Target]) -> None:
     """Refuse, before any call is made, gate rules the run could not apply."""
     from evalkit.gate import check_rules
+    from evalkit.results import run_inputs
 
+    inputs = run_inputs(
+        data_sha256=case_set.sha256,
+        generation=suite.generation.model_dump(exclude_none=True),
+        completions=suite.completions.model_dump(exclude_none=True),
+        scorers=_scorer_configs(suite),
+    )
     check_rules(
         suite.gate,
         targets=[t.name for t in targets],
         scorers=[s.name for s in suite.scorers],
         file=suite.path,
         base_dir=suite.path.parent,
-        suite_sha256=suite.sha256,
-        data_sha256=case_set.sha256,
+        inputs=inputs,
     )
+
+
+def _scorer_configs(suite: Suite) -> list[dict[str, Any]]:
+    """The suite's scorers as results.json records them, so a saved run can be re-analysed without it."""
+    return [
+        {"kind": c.kind, "name": c.name, "options": c.options.model_dump(by_alias=True, exclude_none=True)}
+        for c in suite.scorers
+    ]
 
 
 def run_suite(suite_path: str | Path, options: RunOptions) -> RunResult:
@@ -301,14 +315,7 @@ async def _score(
         training=[{"job": job.id, **step} for job in jobs for step in job.training],
         checks=findings.checks,
         judge_usage=judge.usage(),
-        scorers=[
-            {
-                "kind": c.kind,
-                "name": c.name,
-                "options": c.options.model_dump(by_alias=True, exclude_none=True),
-            }
-            for c in suite.scorers
-        ],
+        scorers=_scorer_configs(suite),
     )
 
 

@@ -156,6 +156,24 @@ def usage_summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     }
 
 
+def run_inputs(
+    *,
+    data_sha256: str,
+    generation: Mapping[str, Any],
+    completions: Mapping[str, Any],
+    scorers: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """What decides a run's answers and their scores, in the shapes of its results.json (``suite.data``,
+    ``generation``, ``completions``, ``scorers``): enough to check, before any call, that a saved baseline
+    run is comparable (``gate.baseline.changed_inputs``)."""
+    return {
+        "suite": {"data": {"sha256": data_sha256}},
+        "generation": _settings(generation),
+        "completions": _settings(completions),
+        "scorers": jsonable(scorers),
+    }
+
+
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON values: tuples and sets as lists, numpy scalars/arrays unwrapped, NaN as null."""
     if isinstance(value, Mapping):

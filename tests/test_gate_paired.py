@@ -12,7 +12,7 @@ from test_gate import marks, run
 from evalkit.analysis import analyse
 from evalkit.errors import InputError
 from evalkit.gate import apply_gate, check_rules
-from evalkit.results import write_results
+from evalkit.results import run_inputs, write_results
 from evalkit.suite.model import GateRule
 
 
@@ -174,7 +174,7 @@ def test_a_saved_run_of_another_suite_or_data_is_refused_unless_allowed(tmp_path
     with pytest.raises(InputError) as caught:
         apply_gate([rule], now, base_dir=tmp_path, file="suites/triage.yaml")
     assert caught.value.field == "gate[0].baseline"
-    assert "was made with a different data (data sha256 cccccccccccc… there, bbbbbbbbbbbb… here)" in str(
+    assert "was made with different data (data sha256 cccccccccccc… there, bbbbbbbbbbbb… here)" in str(
         caught.value
     )
     assert "allow_changed: true" in str(caught.value)
@@ -182,6 +182,18 @@ def test_a_saved_run_of_another_suite_or_data_is_refused_unless_allowed(tmp_path
     ((passed, reason),) = reasons([allowed], now, base_dir=tmp_path)
     assert passed is True
     assert reason.endswith("(data changed since the saved run: allowed)")
+
+
+def test_a_saved_run_of_the_same_cases_and_scoring_is_accepted_whatever_else_the_suite_file_changed(
+    tmp_path: Path,
+) -> None:
+    """Adding the baseline rule itself changes the suite file's hash; that must not make the saved run
+    incomparable. Only data, scorers and generation settings count."""
+    save(tmp_path, run({"final": marks(5, 5)}, suite_sha256="e" * 64))
+    now = run({"final": marks(9, 1)}, suite_sha256="f" * 64)
+    rule = GateRule(target="final", metric="exact", baseline="runs/v1/results.json", margin=0.1)
+    ((passed, reason),) = reasons([rule], now, base_dir=tmp_path)
+    assert passed is True and "changed" not in reason
 
 
 def test_a_saved_run_sharing_no_case_id_is_refused(tmp_path: Path) -> None:
@@ -233,20 +245,12 @@ def test_check_rules_refuses_mistakes_before_the_run(tmp_path: Path) -> None:
         check_rules([missing], targets=names, scorers=scorers, base_dir=tmp_path)
     save(tmp_path, run({"final": marks(5, 5)}))
     saved = GateRule(target="final", metric="exact", baseline="runs/v1/results.json", margin=0)
-    check_rules(
-        [saved],
-        targets=names,
-        scorers=scorers,
-        base_dir=tmp_path,
-        suite_sha256="a" * 64,
-        data_sha256="b" * 64,
-    )
-    with pytest.raises(InputError, match="different suite file"):
-        check_rules(
-            [saved],
-            targets=names,
-            scorers=scorers,
-            base_dir=tmp_path,
-            suite_sha256="f" * 64,
-            data_sha256="b" * 64,
-        )
+    same = {"data_sha256": "b" * 64, "generation": {}, "completions": {},
+            "scorers": [{"kind": "exact", "name": "exact", "options": {}}]}
+    check_rules([saved], targets=names, scorers=scorers, base_dir=tmp_path, inputs=run_inputs(**same))
+    rescored = run_inputs(**{**same, "scorers": [{"kind": "exact", "name": "exact", "options": {"casefold": False}}]})
+    with pytest.raises(InputError, match="was made with different scorers; set 'allow_changed: true'"):
+        check_rules([saved], targets=names, scorers=scorers, base_dir=tmp_path, inputs=rescored)
+    hotter = run_inputs(**{**same, "generation": {"temperature": 1.0}})
+    with pytest.raises(InputError, match="was made with different generation settings"):
+        check_rules([saved], targets=names, scorers=scorers, base_dir=tmp_path, inputs=hotter)

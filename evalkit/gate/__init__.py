@@ -76,17 +76,13 @@ def check_rules(
     scorers: Sequence[str],
     file: str | Path | None = None,
     base_dir: Path | None = None,
-    suite_sha256: str | None = None,
-    data_sha256: str | None = None,
+    inputs: Mapping[str, Any] | None = None,
 ) -> None:
     """Before any model call: every rule's targets exist, its metric names a scorer (or error_rate), and
-    its saved run can be read (and, given this run's hashes, was made with the same suite and data)."""
+    its saved run can be read (and, given this run's ``inputs`` — ``results.run_inputs`` — was made with
+    the same data, scorers and generation settings)."""
     known = [*scorers, "error_rate"]
-    run = (
-        {"suite": {"sha256": suite_sha256, "data": {"sha256": data_sha256}}}
-        if suite_sha256 and data_sha256
-        else None
-    )
+    run = inputs
     for index, rule in enumerate(rules):
         context = GateContext({"targets": [{"name": name} for name in targets]}, file, base_dir or Path.cwd())
         context.targets_of(index, rule)
@@ -112,7 +108,7 @@ def _check_saved_run(context: GateContext, index: int, rule: GateRule, run: Mapp
         raise context.error(
             index,
             "baseline",
-            f"the saved run {rule.baseline} was made with a different {' and '.join(changed)}; set "
+            f"the saved run {rule.baseline} was made with different {' and '.join(changed)}; set "
             "'allow_changed: true' on this rule to compare anyway",
         )
 

@@ -1,7 +1,9 @@
 """``baseline:`` rules: this run against a saved run's results.json, paired by case id.
 
-The saved run must have been made with the same suite file and data (their sha256 hashes match), unless
-the rule says ``allow_changed: true``; at least one case id must be in both runs.
+The saved run must have been made with the same data (its sha256), scorers and generation settings —
+what decides the answers and their scores — unless the rule says ``allow_changed: true``; the rest of the
+suite file (its gate above all, which a ``baseline:`` rule itself changes) may differ. At least one case id
+must be in both runs.
 """
 
 from __future__ import annotations
@@ -34,13 +36,23 @@ def read_baseline(path: Path, *, on_missing: Callable[[str], Exception]) -> dict
 
 
 def changed_inputs(current: Mapping[str, Any], saved: Mapping[str, Any]) -> list[str]:
-    """Which of ``suite file`` and ``data`` differ between two runs, by their sha256."""
+    """Which of ``data``, ``scorers`` and ``generation settings`` differ between two runs (results.json
+    documents, or ``results.run_inputs`` for a run not made yet)."""
     changed = []
-    if current["suite"]["sha256"] != saved["suite"]["sha256"]:
-        changed.append("suite file")
     if current["suite"]["data"]["sha256"] != saved["suite"]["data"]["sha256"]:
         changed.append("data")
+    if current.get("scorers") != saved.get("scorers"):
+        changed.append("scorers")
+    if _generation(current) != _generation(saved):
+        changed.append("generation settings")
     return changed
+
+
+def _generation(run: Mapping[str, Any]) -> tuple[Any, Any]:
+    """How the targets were asked: generation settings, and the completions prompting the suite set
+    (what a job's training file implied, ``inferred``, goes with the job, not the suite)."""
+    completions = {k: v for k, v in (run.get("completions") or {}).items() if k != "inferred"}
+    return run.get("generation") or {}, completions
 
 
 def baseline_comparison(context: GateContext, index: int, rule: GateRule, target: str) -> dict[str, Any]:
@@ -53,7 +65,7 @@ def baseline_comparison(context: GateContext, index: int, rule: GateRule, target
         raise context.error(
             index,
             "baseline",
-            f"the saved run {rule.baseline} was made with a different {' and '.join(changed)} "
+            f"the saved run {rule.baseline} was made with different {' and '.join(changed)} "
             f"({_hashes(context.results, saved, changed)}); its cases may not be comparable — set "
             "'allow_changed: true' on this rule to compare anyway",
         )
@@ -123,11 +135,15 @@ def _shared_ids(current: Mapping[str, Any], target: str, saved: Mapping[str, Any
 
 def _hashes(current: Mapping[str, Any], saved: Mapping[str, Any], changed: list[str]) -> str:
     parts = []
-    if "suite file" in changed:
-        parts.append(
-            f"suite sha256 {saved['suite']['sha256'][:12]}… there, {current['suite']['sha256'][:12]}… here"
-        )
     if "data" in changed:
         theirs, mine = saved["suite"]["data"]["sha256"], current["suite"]["data"]["sha256"]
         parts.append(f"data sha256 {theirs[:12]}… there, {mine[:12]}… here")
+    if "scorers" in changed:
+        parts.append(f"scorers {_names(saved)} there, {_names(current)} here")
+    if "generation settings" in changed:
+        parts.append(f"generation {_generation(saved)[0]} there, {_generation(current)[0]} here")
     return "; ".join(parts)
+
+
+def _names(run: Mapping[str, Any]) -> str:
+    return ", ".join(f"{s.get('name')} ({s.get('kind')})" for s in run.get("scorers") or []) or "none"
