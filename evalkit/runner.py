@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from evalkit.cache import Cache, CachedReply, cache_key
+from evalkit.lab.models import cache_name
 from evalkit.providers.base import CallError, Provider
 from evalkit.providers.request import Request, build_request
 from evalkit.records import Case, Outcome, Target
@@ -167,7 +168,8 @@ class _Run:
             return
         identity = self.provider.identity
         for name, requests in self.requests.items():
-            keys = [cache_key(identity, r.endpoint, r.model, r.payload) for r in requests]
+            models = {model: cache_name(model) for model in {r.model for r in requests}}
+            keys = [cache_key(identity, r.endpoint, models[r.model], r.payload) for r in requests]
             self.keys[name] = keys
             for index, key in enumerate(keys):
                 hit = self.cache.get(key)

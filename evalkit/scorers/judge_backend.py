@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from evalkit.cache import Cache, CachedReply, cache_key
+from evalkit.lab.models import cache_name
 from evalkit.providers.base import CallError, Provider, Reply
 from evalkit.providers.request import Request
 from evalkit.records import ENDPOINTS, Endpoint
@@ -84,6 +85,7 @@ class JudgeBackend:
         self._unstructured: set[str] = set()
         self._broken: dict[str, str] = {}
         self._in_flight: dict[str, asyncio.Future[Reply]] = {}
+        self._cache_names: dict[str, str] = {}
 
     def usage(self) -> dict[str, dict[str, Any]]:
         """Per judge scorer name: ``model``, ``calls``, ``cached``, ``prompt_tokens``, ``completion_tokens``."""
@@ -166,7 +168,9 @@ class JudgeBackend:
     def _key(self, request: Request, repeat: int) -> str:
         """The cache key: the request's, as the runner computes it; a repeat's is set apart by its number."""
         payload = request.payload if repeat == 0 else {"payload": request.payload, "repeat": repeat}
-        return cache_key(self._provider.identity, request.endpoint, request.model, payload)
+        if request.model not in self._cache_names:
+            self._cache_names[request.model] = cache_name(request.model)
+        return cache_key(self._provider.identity, request.endpoint, self._cache_names[request.model], payload)
 
 
 def _requests(
