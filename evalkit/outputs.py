@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
+from evalkit.errors import InputError
 from evalkit.results import write_results, write_text_atomic
 
-__all__ = ["OutputPaths", "append_step_summary", "write_outputs", "write_reports"]
+__all__ = ["OutputPaths", "append_step_summary", "check_out_dir", "write_outputs", "write_reports"]
 
 RESULTS_FILE = "results.json"
 REPORT_FILE = "report.html"
@@ -58,11 +60,37 @@ class OutputPaths:
         return iter(astuple(self))
 
 
+def check_out_dir(out_dir: Path) -> None:
+    """``InputError`` on ``--out`` unless ``out_dir`` is a folder evalkit can write into or create; run
+    before any model call, so a typo costs nothing."""
+    existing = out_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"cannot write the outputs into {out_dir}: {existing} is a file", field="--out")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write the outputs into {out_dir}: {existing} is not writable", field="--out")
+
+
+@contextmanager
+def _writing(out_dir: Path) -> Iterator[None]:
+    """A failure to write (disk full, a folder where a file goes, …) as an ``InputError`` on ``--out``."""
+    try:
+        yield
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the outputs into {out_dir}: {exc.strerror or exc}"
+            + (f" ({exc.filename})" if exc.filename else ""),
+            field="--out",
+        ) from None
+
+
 def write_outputs(results: Mapping[str, Any], out_dir: str | Path) -> OutputPaths:
     """Write results.json, report.html, junit.xml and summary.md into ``out_dir`` (created if needed), and
     append the summary to ``$GITHUB_STEP_SUMMARY`` when that is set."""
     out_dir = Path(out_dir)
-    results_path = write_results(out_dir / RESULTS_FILE, results)
+    with _writing(out_dir):
+        results_path = write_results(out_dir / RESULTS_FILE, results)
     reports = write_reports(results, out_dir)
     append_step_summary(reports.summary.read_text(encoding="utf-8"))
     return OutputPaths(results_path, reports.report, reports.junit, reports.summary)
@@ -93,7 +121,8 @@ def write_reports(results: Mapping[str, Any], out_dir: str | Path) -> ReportPath
 
     out_dir = Path(out_dir)
     paths = ReportPaths(out_dir / REPORT_FILE, out_dir / JUNIT_FILE, out_dir / SUMMARY_FILE)
-    write_text_atomic(paths.report, render_html(results))
-    write_text_atomic(paths.junit, render_junit(results))
-    write_text_atomic(paths.summary, render_summary(results))
+    rendered = (render_html(results), render_junit(results), render_summary(results))
+    with _writing(out_dir):
+        for path, text in zip(paths, rendered, strict=True):
+            write_text_atomic(path, text)
     return paths

@@ -118,6 +118,7 @@ def _scorer_configs(suite: Suite) -> list[dict[str, Any]]:
 def run_suite(suite_path: str | Path, options: RunOptions) -> RunResult:
     """Run every case through every target, score, gate, and write the outputs."""
     from evalkit.data import load_cases
+    from evalkit.outputs import check_out_dir
     from evalkit.scorers import build_scorers
     from evalkit.suite import load_suite
     from evalkit.targets.spec import resolve_targets
@@ -131,6 +132,7 @@ def run_suite(suite_path: str | Path, options: RunOptions) -> RunResult:
     named = resolve_targets(suite.targets, list(options.model_flags), allow_empty=bool(options.job_ids))
     if not options.job_ids:
         _check_rules(suite, case_set, named)
+    check_out_dir(options.out_dir or default_out_dir(suite, started))
     with Sidecar.start() as sidecar:  # the analysis libraries load on another core while the calls run
         record = asyncio.run(_evaluate(suite, case_set, named, scorers, options, started))
         if len(record.case_set.cases) * len(record.targets) > SIDECAR_MAX_ANSWERS:

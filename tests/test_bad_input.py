@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from fakeopenai import FakeOpenAI
 
 from evalkit.cli import main
 
@@ -166,3 +167,35 @@ def test_bad_flags_exit_2(
     assert code == 2
     assert fragment in err
     assert "Traceback" not in err
+
+
+def test_an_out_folder_that_cannot_be_written_stops_before_any_call(
+    fake_openai: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    suite = _write(tmp_path, Bad())
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    code = main(["run", suite.name, "--model", "m=gpt-4o-mini", "--quiet", "--out", "notes.txt/run1"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.strip() == "evalkit: error: --out: cannot write the outputs into notes.txt/run1: notes.txt is a file"
+    assert fake_openai.requests == []
+
+
+def test_outputs_that_fail_to_write_after_the_calls_lose_nothing(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    """Through the installed command (its analysis runs in the sidecar): one line, exit 2, and the answers
+    are in the cache, so the run again into a good folder makes no call."""
+    suite = _write(tmp_path, Bad())
+    (tmp_path / "out" / "report.html").mkdir(parents=True)  # a folder where the report must go
+    command = [sys.executable, "-m", "evalkit", "run", str(suite), "--model", "m=gpt-4o-mini", "--quiet"]
+    failed = subprocess.run([*command, "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr, failed.stderr
+    assert failed.stderr.startswith(f"evalkit: error: --out: cannot write the outputs into {tmp_path / 'out'}: ")
+    assert failed.stderr.count("\n") == 1
+    calls = len(fake_openai.requests)
+    assert calls == 1
+    again = subprocess.run([*command, "--out", str(tmp_path / "good")], capture_output=True, text=True,
+                           timeout=120, check=False)
+    assert again.returncode == 0, again.stderr
+    assert len(fake_openai.requests) == calls and (tmp_path / "good" / "results.json").is_file()
