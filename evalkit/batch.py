@@ -354,17 +354,9 @@ def _progress(labels: dict[str, str], *, enabled: bool) -> Iterator[_Bars | None
     if not enabled:
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from evalkit.progress import progress_bars
 
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-    )
+    progress = progress_bars("{task.fields[status]}", elapsed=True)
     tasks = {
         batch_id: progress.add_task(label, total=None, status="submitted")
         for batch_id, label in labels.items()

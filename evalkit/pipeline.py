@@ -131,13 +131,14 @@ def run_suite(suite_path: str | Path, options: RunOptions) -> RunResult:
     scorers = build_scorers(suite.scorers)
     named = resolve_targets(suite.targets, list(options.model_flags), allow_empty=bool(options.job_ids))
     if not options.job_ids:
-        _check_rules(suite, case_set, named)
-    check_out_dir(options.out_dir or default_out_dir(suite, started))
+        _check_rules(suite, case_set, named)  # with jobs, once their targets are known
+    out_dir = options.out_dir or default_out_dir(suite, started)
+    check_out_dir(out_dir)
     with Sidecar.start() as sidecar:  # the analysis libraries load on another core while the calls run
         record = asyncio.run(_evaluate(suite, case_set, named, scorers, options, started))
         if len(record.case_set.cases) * len(record.targets) > SIDECAR_MAX_ANSWERS:
             sidecar.close()  # then _finish runs here
-        return sidecar.call(_finish, suite, record, options, started)
+        return sidecar.call(_finish, suite, record, out_dir)
 
 
 async def _evaluate(
@@ -160,7 +161,8 @@ async def _evaluate(
     try:
         jobs, targets_by_job = await fetch_jobs(provider, options.job_ids)
         targets = all_targets(named, targets_by_job)
-        _check_rules(suite, case_set, targets)
+        if options.job_ids:
+            _check_rules(suite, case_set, targets)
         check_pairwise(scorers, targets)
         case_set, findings = _examine(suite, case_set, jobs, targets_by_job)
         outcomes = await _call_targets(suite, case_set, targets, provider, cache, options, findings)
@@ -344,9 +346,9 @@ def _error_warning(name: str, outcomes: list[Outcome]) -> str | None:
     return f"target {name}: {len(errors)} of {len(outcomes)} cases failed (first: {errors[0]})"
 
 
-def _finish(suite: Suite, record: RunRecord, options: RunOptions, started: datetime) -> RunResult:
-    """Aggregates, statistics, costs, the gate and the outputs: everything after the last model call,
-    which needs no client (and so can run in the sidecar)."""
+def _finish(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
+    """Aggregates, statistics, costs, the gate and the outputs (into ``out_dir``): everything after the
+    last model call, which needs no client (and so can run in the sidecar)."""
     from evalkit.analysis import analyse
     from evalkit.costs import apply_costs
     from evalkit.gate import apply_gate, rule_targets
@@ -364,6 +366,5 @@ def _finish(suite: Suite, record: RunRecord, options: RunOptions, started: datet
     analyse(results, pairs=pairs)
     apply_costs(results, suite.prices)
     results["gate"] = apply_gate(suite.gate, results, file=suite.path, base_dir=suite.path.parent)
-    out_dir = options.out_dir or default_out_dir(suite, started)
     write_outputs(results, out_dir)
     return RunResult(results=results, out_dir=out_dir)

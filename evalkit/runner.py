@@ -269,17 +269,9 @@ def _progress_bars(targets: Sequence[Target], total: int, *, enabled: bool) -> I
     if not enabled:
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from evalkit.progress import progress_bars
 
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[errors]} errors"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    )
+    progress = progress_bars("{task.fields[errors]} errors")
     tasks = {t.name: progress.add_task(t.name, total=total, errors=0) for t in targets}
     with progress:
         yield _Bars(progress, tasks)

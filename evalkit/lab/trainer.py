@@ -141,18 +141,10 @@ class _ProgressBar(TrainerCallback):
     def on_train_begin(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
     ) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from evalkit.progress import progress_bars
 
-        self._progress = Progress(
-            TextColumn("fine-tuning"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[status]}"),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-        )
-        self._task = self._progress.add_task("train", total=state.max_steps, status="")
+        self._progress = progress_bars("{task.fields[status]}")
+        self._task = self._progress.add_task("fine-tuning", total=state.max_steps, status="")
         self._progress.start()
 
     def on_step_end(
