@@ -26,9 +26,12 @@ $(CHROMIUM):
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 
+# ruff, mypy --strict, and the import contracts in pyproject.toml (each package imports only those before it
+# in the data flow; evalkit.lab only from `evalkit finetune`).
 lint: $(STAMP)
-	$(BIN)/ruff check evalkit tests
+	$(BIN)/ruff check evalkit tests bench scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) build *.egg-info

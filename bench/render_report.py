@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/render_report.py [--cases N] [--checkpoints K] [--out FILE]
 
-The run is ``evalkit.report.sample``'s synthetic ticket-triage job (base, K checkpoints, final), so the
+The run is ``fixtures.sample``'s synthetic ticket-triage job (base, K checkpoints, final), so the
 page has every section: metrics with CIs, the checkpoint curve, confusion heatmaps, flips and the cases.
 Rendering is timed from the results dict to the written file, as ``evalkit report`` does it after reading
 results.json. Exits 1 when the render is over the budget (15 s, 25 MB), so CI can run it as a check.
@@ -16,8 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from fixtures.sample import sample_results
+
 from evalkit.report import render_html
-from evalkit.report.sample import sample_results
 
 BUDGET_SECONDS = 15.0
 BUDGET_BYTES = 25 * 1024 * 1024

@@ -190,11 +190,11 @@ def _write_suite(workdir: Path, n: int, models: tuple[str, ...]) -> Path:
 
 def _fill_cache(suite_path: Path, url: str, cache_dir: Path) -> None:
     """Store an answer for every (case, target) of the suite, as a cold run would have."""
-    from evalkit.cache import Cache, CachedReply, cache_key
     from evalkit.data import load_cases
     from evalkit.providers.openai import service_identity
     from evalkit.providers.request import build_request
     from evalkit.records import Usage
+    from evalkit.runner.cache import Cache, CachedReply, cache_key
     from evalkit.suite import load_suite
     from evalkit.targets.spec import resolve_targets
 

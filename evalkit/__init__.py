@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from evalkit._version import __version__
 
 _EXPORTS: dict[str, str] = {
     # running
@@ -26,11 +26,11 @@ _EXPORTS: dict[str, str] = {
     "load_suite": "evalkit.suite",
     "load_cases": "evalkit.data",
     "resolve_targets": "evalkit.targets.spec",
-    "endpoint_for": "evalkit.targets.routing",
+    "endpoint_for": "evalkit.providers.routing",
     "build_scorers": "evalkit.scorers",
     "apply_gate": "evalkit.gate",
-    "read_results": "evalkit.results",
-    "write_outputs": "evalkit.outputs",
+    "read_results": "evalkit.records.results",
+    "write_outputs": "evalkit.report.outputs",
     # records
     "Suite": "evalkit.suite.model",
     "Case": "evalkit.records",
@@ -78,14 +78,14 @@ if TYPE_CHECKING:
     from evalkit.data import load_cases
     from evalkit.errors import DataError, EvalkitError, InputError, ServiceError, SuiteError
     from evalkit.gate import apply_gate
-    from evalkit.outputs import write_outputs
     from evalkit.pipeline import RunOptions, RunResult, run_suite
+    from evalkit.providers.routing import endpoint_for
     from evalkit.records import Case, CaseSet, Metric, Outcome, Score, Target
-    from evalkit.results import read_results
+    from evalkit.records.results import read_results
+    from evalkit.report.outputs import write_outputs
     from evalkit.scorers import build_scorers
     from evalkit.suite import load_suite
     from evalkit.suite.model import Suite
-    from evalkit.targets.routing import endpoint_for
     from evalkit.targets.spec import resolve_targets
 
 

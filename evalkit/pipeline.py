@@ -2,38 +2,50 @@
 
 This is the only module that knows the order of the stages; each stage lives in its own module and takes
 plain values from the one before. The CLI calls ``run_suite`` and turns its verdict into an exit code.
-Everything after the last model call (``_finish``: aggregates, statistics, gate, outputs) runs in the
-sidecar, a forked process that imported its libraries while the calls were in flight (``sidecar.py``).
+Everything after the last model call (``_finish``: aggregates, statistics, gate, outputs) needs no client,
+so a caller may hand it elsewhere (``offload``): the CLI runs it in its sidecar, a forked process that
+imported the analysis libraries while the calls were in flight (``evalkit.cli.sidecar``). Library calls
+run it here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from evalkit.errors import InputError
 from evalkit.records import CaseSet, Outcome, RunRecord, Target
-from evalkit.sidecar import Sidecar
 from evalkit.suite.model import Suite
 
 if TYPE_CHECKING:
-    from evalkit.cache import Cache
-    from evalkit.preflight import Findings
+    from evalkit.checks.examine import Findings
     from evalkit.providers.router import ProviderRouter
     from evalkit.runner import RunSettings
+    from evalkit.runner.cache import Cache
     from evalkit.scorers.base import Scorer
-    from evalkit.scorers.judge_backend import JudgeBackend
+    from evalkit.scorers.judge.backend import JudgeBackend
     from evalkit.targets.jobs import JobInfo
 
 
-SIDECAR_MAX_ANSWERS = 30_000
-"""Above this many (case, target) answers the analysis runs in this process: sending the answers to the
-sidecar and the results back costs about 40 µs per answer here, more than the 1–2 s of imports it hides."""
+P = ParamSpec("P")
+T = TypeVar("T")
+
+OFFLOAD_MAX_ANSWERS = 30_000
+"""Above this many (case, target) answers the analysis runs in this process even when it could be
+offloaded: sending the answers to another process and the results back costs about 40 µs per answer here,
+more than the 1–2 s of imports it hides."""
+
+
+class Offload(Protocol):
+    """Somewhere else to run the analysis: ``call(fn, *args)`` returns what ``fn(*args)`` returns, or
+    raises what it raises (the CLI's ``Sidecar``)."""
+
+    def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +101,7 @@ def default_out_dir(suite: Suite, started: datetime) -> Path:
 def _check_rules(suite: Suite, case_set: CaseSet, targets: list[Target]) -> None:
     """Refuse, before any call is made, gate rules the run could not apply."""
     from evalkit.gate import check_rules
-    from evalkit.results import run_inputs
+    from evalkit.records.results import run_inputs
 
     inputs = run_inputs(
         data_sha256=case_set.sha256,
@@ -115,10 +127,13 @@ def _scorer_configs(suite: Suite) -> list[dict[str, Any]]:
     ]
 
 
-def run_suite(suite_path: str | Path, options: RunOptions) -> RunResult:
-    """Run every case through every target, score, gate, and write the outputs."""
+def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload | None = None) -> RunResult:
+    """Run every case through every target, score, gate, and write the outputs.
+
+    ``offload``: where the analysis after the last call may run (at most ``OFFLOAD_MAX_ANSWERS`` answers);
+    by default, here."""
     from evalkit.data import load_cases
-    from evalkit.outputs import check_out_dir
+    from evalkit.report.outputs import check_out_dir
     from evalkit.scorers import build_scorers
     from evalkit.suite import load_suite
     from evalkit.targets.spec import resolve_targets
@@ -134,11 +149,10 @@ def run_suite(suite_path: str | Path, options: RunOptions) -> RunResult:
         _check_rules(suite, case_set, named)  # with jobs, once their targets are known
     out_dir = options.out_dir or default_out_dir(suite, started)
     check_out_dir(out_dir)
-    with Sidecar.start() as sidecar:  # the analysis libraries load on another core while the calls run
-        record = asyncio.run(_evaluate(suite, case_set, named, scorers, options, started))
-        if len(record.case_set.cases) * len(record.targets) > SIDECAR_MAX_ANSWERS:
-            sidecar.close()  # then _finish runs here
-        return sidecar.call(_finish, suite, record, out_dir)
+    record = asyncio.run(_evaluate(suite, case_set, named, scorers, options, started))
+    if offload is not None and len(record.case_set.cases) * len(record.targets) <= OFFLOAD_MAX_ANSWERS:
+        return offload.call(_finish, suite, record, out_dir)
+    return _finish(suite, record, out_dir)
 
 
 async def _evaluate(
@@ -150,10 +164,10 @@ async def _evaluate(
     started: datetime,
 ) -> RunRecord:
     """Resolve the jobs, call every target, score — with one client and one cache for it all."""
-    from evalkit.cache import Cache
-    from evalkit.metrics import check_pairwise
+    from evalkit.runner.cache import Cache
     from evalkit.scorers import build_scorers
-    from evalkit.scorers.judge_backend import JudgeBackend
+    from evalkit.scorers.judge.backend import JudgeBackend
+    from evalkit.scorers.run import check_pairwise
     from evalkit.targets.sources import all_targets, fetch_jobs
 
     provider = _providers(suite, named, options)
@@ -178,8 +192,8 @@ async def _evaluate(
 def _providers(suite: Suite | None, named: list[Target], options: RunOptions) -> ProviderRouter:
     """``local:`` models in this process; the OpenAI(-compatible) service only when a target, a job or a
     judge needs it (so a run of local models needs no API key, and a run of remote ones never loads torch)."""
-    from evalkit.lab.models import is_local
-    from evalkit.providers.local import LocalProvider
+    from evalkit.providers.local.models import is_local
+    from evalkit.providers.local.provider import LocalProvider
     from evalkit.providers.router import ProviderRouter
 
     models = [t.model for t in named] + [j for j in options.job_ids if not is_local(j)]
@@ -203,7 +217,7 @@ def _examine(
     suite: Suite, case_set: CaseSet, jobs: list[JobInfo], targets_by_job: dict[str, list[Target]]
 ) -> tuple[CaseSet, Findings]:
     """Inferred prompting, parity and contamination from the jobs' files, announced on stderr."""
-    from evalkit.preflight import Findings, examine_jobs
+    from evalkit.checks.examine import Findings, examine_jobs
 
     if not jobs:
         return case_set, Findings()
@@ -255,9 +269,9 @@ async def _batch(
 ) -> None:
     """Send the uncached requests through OpenAI's Batch API into the cache; the runner then finds them
     there, and calls live only what a batch could not answer."""
-    from evalkit.batch import run_batch
-    from evalkit.cache import Cache
     from evalkit.providers.openai import OpenAIProvider
+    from evalkit.runner.batch_api import run_batch
+    from evalkit.runner.cache import Cache
 
     assert isinstance(provider.remote, OpenAIProvider)
     summary = await run_batch(
@@ -289,7 +303,7 @@ async def _score(
     judge: JudgeBackend,
     started: datetime,
 ) -> RunRecord:
-    from evalkit.metrics import score_run, score_warnings
+    from evalkit.scorers.run import score_run, score_warnings
 
     scores = await score_run(case_set.cases, outcomes, scorers, targets=targets)
     warnings = findings.warnings + [
@@ -348,13 +362,13 @@ def _error_warning(name: str, outcomes: list[Outcome]) -> str | None:
 
 def _finish(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
     """Aggregates, statistics, costs, the gate and the outputs (into ``out_dir``): everything after the
-    last model call, which needs no client (and so can run in the sidecar)."""
+    last model call, which needs no client (and so can be offloaded)."""
     from evalkit.analysis import analyse
-    from evalkit.costs import apply_costs
+    from evalkit.analysis.costs import apply_costs
+    from evalkit.analysis.metrics import compute_metrics
     from evalkit.gate import apply_gate, rule_targets
-    from evalkit.metrics import compute_metrics
-    from evalkit.outputs import write_outputs
-    from evalkit.results import build_results
+    from evalkit.records.results import build_results
+    from evalkit.report.outputs import write_outputs
     from evalkit.scorers import build_scorers
 
     scorers = build_scorers(suite.scorers)  # aggregating needs no judge backend

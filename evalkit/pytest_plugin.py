@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
+from evalkit.text import one_line
+
 if TYPE_CHECKING:
     from evalkit.pipeline import RunResult
 
 __all__ = ["EvalkitRun", "assert_go", "evalkit_run", "no_go_message"]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -102,7 +103,7 @@ def evalkit_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         try:
             return run_suite(root / suite, options)
         except EvalkitError as error:
-            problem = _plain(error)
+            problem = one_line(error)
         pytest.fail(
             f"evalkit could not run {suite}: {problem}", pytrace=False
         )  # outside: no chained traceback
@@ -121,14 +122,14 @@ def no_go_message(result: RunResult) -> str:
     results: Mapping[str, Any] = result.results
     rules = results["gate"]["rules"]
     passed = sum(1 for rule in rules if rule["passed"])
-    suite = _plain(results["suite"]["name"])
+    suite = one_line(results["suite"]["name"])
     lines = [
         f"evalkit: {result.verdict.upper()} for suite {suite} ({passed} of {len(rules)} gate rules passed)"
     ]
-    lines += [f"  {'✓' if rule['passed'] else '✗'} {_plain(rule['reason'])}" for rule in rules]
+    lines += [f"  {'✓' if rule['passed'] else '✗'} {one_line(rule['reason'])}" for rule in rules]
     recommendation = results.get("recommendation")
     if recommendation:
-        lines.append(f"  recommendation: {_plain(recommendation['reason'])}")
+        lines.append(f"  recommendation: {one_line(recommendation['reason'])}")
     lines.append(f"reports: {result.out_dir}")
     return "\n".join(lines)
 
@@ -145,6 +146,3 @@ def _kept_dir(base: Path, test_name: str, number: int) -> Path:
     name = _UNSAFE.sub("_", test_name).strip("_") or "test"
     return base / (name if number == 1 else f"{name}-{number}")
 
-
-def _plain(text: Any) -> str:
-    return _CONTROL.sub(" ", str(text))

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/screenshot.py [--out-dir docs]
 
-The report is ``evalkit.report.sample``'s ticket-triage job (base, three checkpoints, final; 200 cases),
+The report is ``fixtures.sample``'s ticket-triage job (base, three checkpoints, final; 200 cases),
 rendered by ``render_html`` exactly as ``evalkit run`` writes it. Two pictures: the top of the page
 (verdict, metrics, checkpoint curve) and the cases listed by the "regressions vs base" filter. Needs
 Debian's chromium at /usr/lib/chromium/chromium and Playwright (``make test`` installs both).
@@ -14,10 +14,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from fixtures.sample import sample_results
 from playwright.sync_api import Page, sync_playwright
 
 from evalkit.report import render_html
-from evalkit.report.sample import sample_results
 
 CHROMIUM = "/usr/lib/chromium/chromium"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -27,12 +27,13 @@ from evalkit.analysis import (
     primary_metric_of,
 )
 from evalkit.analysis.classification import confusions, figures, kinds_of
+from evalkit.analysis.metrics import compute_metrics
+from evalkit.analysis.stats import MULTINOMIAL_MAX_KINDS, bootstrap_tallies, seeded
 from evalkit.errors import InputError
-from evalkit.metrics import compute_metrics, score_run
 from evalkit.records import Case, CaseSet, Outcome, Role, RunRecord, Target, Usage
-from evalkit.results import build_results, validate_results
+from evalkit.records.results import build_results, validate_results
 from evalkit.scorers import UNPARSED, build_scorers
-from evalkit.stats import MULTINOMIAL_MAX_KINDS, bootstrap_tallies, seeded
+from evalkit.scorers.run import score_run
 from evalkit.suite.model import scorer_entry
 
 LABELS = ["billing", "technical", "account", "shipping"]

@@ -11,11 +11,11 @@ import openai
 import pytest
 from fakeopenai import FAKE_API_KEY, ApiError, FakeOpenAI, FakeRequest
 
-from evalkit.batch import STATE_FILE, BatchSummary, run_batch
-from evalkit.cache import Cache
 from evalkit.providers.openai import OpenAIProvider
 from evalkit.records import Case, Outcome, Target
 from evalkit.runner import RunSettings, run_targets
+from evalkit.runner.batch_api import STATE_FILE, BatchSummary, run_batch
+from evalkit.runner.cache import Cache
 
 CHAT = Target(name="chatty", model="gpt-4o-mini", endpoint="chat")
 LEGACY = Target(name="legacy", model="davinci-002", endpoint="completions")

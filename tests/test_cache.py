@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cache import FILE_NAME, Cache, CachedReply, cache_key
 from evalkit.errors import InputError
 from evalkit.records import Usage
+from evalkit.runner.cache import FILE_NAME, Cache, CachedReply, cache_key
 
 REPLY = CachedReply(output="billing ✓", usage=Usage(12, 3), finish_reason="stop", latency_s=0.25)
 

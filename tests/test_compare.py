@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from test_gate import marks, run
 
-from evalkit.compare import compare_results, regressions, render_comparison
+from evalkit.analysis.runs import compare_results, regressions, render_comparison
 from evalkit.errors import InputError
 
 

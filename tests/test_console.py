@@ -9,10 +9,10 @@ from rich.console import Console
 from test_gate import marks, run
 
 from evalkit.analysis import analyse
-from evalkit.console import print_summary, significance
 from evalkit.gate import apply_gate
 from evalkit.records import Case, CaseSet, Metric, Outcome, RunRecord, Score, Target
-from evalkit.results import build_results
+from evalkit.records.results import build_results
+from evalkit.report.console import print_summary, significance
 from evalkit.suite.model import GateRule
 
 

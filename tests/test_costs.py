@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from test_gate import marks, run
 
-from evalkit.costs import BASE_PRICES, FINE_TUNED_PRICES, apply_costs, lineage, price_for
-from evalkit.results import write_results
+from evalkit.analysis.costs import BASE_PRICES, FINE_TUNED_PRICES, apply_costs, lineage, price_for
+from evalkit.records.results import write_results
 from evalkit.suite.model import Price
 
 FT_MINI = "ft:gpt-4o-mini-2024-07-18:acme:triage:7p4lURel"

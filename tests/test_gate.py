@@ -14,7 +14,7 @@ import pytest
 from evalkit.errors import InputError
 from evalkit.gate import apply_gate, rule_label, rules_from_results
 from evalkit.records import Case, CaseSet, Metric, Outcome, RunRecord, Score, Target, Usage
-from evalkit.results import build_results
+from evalkit.records.results import build_results
 from evalkit.suite.model import GateRule
 
 ROLES = {"base": "base", "final": "final"}
@@ -289,7 +289,7 @@ def test_cost_budget_from_the_run_costs() -> None:
     results = run(
         {"final": marks(10, 0)}, models={"final": "ft:gpt-4o-mini-2024-07-18:acme::x1"}, tokens=(1000, 100)
     )
-    from evalkit.costs import apply_costs
+    from evalkit.analysis.costs import apply_costs
 
     apply_costs(results)
     # 10 cases × (1000 in × $0.30 + 100 out × $1.20) / 1M

@@ -12,7 +12,7 @@ from test_gate import marks, run
 from evalkit.analysis import analyse
 from evalkit.errors import InputError
 from evalkit.gate import apply_gate, check_rules
-from evalkit.results import run_inputs, write_results
+from evalkit.records.results import run_inputs, write_results
 from evalkit.suite.model import GateRule
 
 

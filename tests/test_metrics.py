@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import pytest
 
+from evalkit.analysis.metrics import compute_metrics
 from evalkit.errors import InputError
-from evalkit.metrics import base_targets, check_pairwise, compute_metrics, score_run, score_warnings
 from evalkit.records import Case, Outcome, Score, Target
 from evalkit.scorers import (
     Aggregate,
@@ -20,6 +20,7 @@ from evalkit.scorers import (
     Scorer,
     ScoringError,
 )
+from evalkit.scorers.run import base_targets, check_pairwise, score_run, score_warnings
 
 LABELS = ["billing", "technical"]
 

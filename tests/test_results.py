@@ -12,7 +12,7 @@ import pytest
 import evalkit
 from evalkit.errors import InputError
 from evalkit.records import Case, CaseSet, Metric, Outcome, RunRecord, Score, Target, Usage
-from evalkit.results import (
+from evalkit.records.results import (
     SCHEMA_PATH,
     build_results,
     load_schema,

@@ -13,11 +13,11 @@ import httpx2
 import pytest
 from fakeopenai import FakeOpenAI
 
-from evalkit.cache import FILE_NAME, Cache
 from evalkit.errors import ServiceError
 from evalkit.providers.openai import ModelWait, OpenAIProvider
 from evalkit.records import Case, Outcome, Target
 from evalkit.runner import RunSettings, run_targets
+from evalkit.runner.cache import FILE_NAME, Cache
 from evalkit.suite.model import Completions, Generation
 
 SECRET = "sk-proj-SECRETsecret0123456789abcdef"

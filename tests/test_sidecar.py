@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 PRELUDE = """
 import json, os, signal, sys, threading, time
 from evalkit.errors import InputError
-from evalkit.sidecar import Sidecar
+from evalkit.cli.sidecar import Sidecar
 
 def whoami(*args, **kwargs):
     return {"pid": os.getpid(), "args": list(args), "kwargs": kwargs, "modules": "jinja2" in sys.modules}
@@ -140,7 +140,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_the_sidecar_is_not_used_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
-    from evalkit.sidecar import Sidecar
+    from evalkit.cli.sidecar import Sidecar
 
     monkeypatch.setattr(sys, "platform", "darwin")
     with Sidecar.start(preload=[]) as sidecar:

@@ -1,5 +1,5 @@
 """Does the paired test decide well? 1,000 simulated suites of 200 paired 0/1 cases, through
-``evalkit.analysis.compare`` (exact McNemar), the path a superiority gate takes.
+``evalkit.analysis.runs`` (exact McNemar), the path a superiority gate takes.
 
 "Superior" means what a ``superior: true`` gate rule asks: p < 0.05 (two-sided) and Δ > 0.
 - Equal true accuracy (base right 70%; the fine-tune fixes 10% of cases and breaks 10%): superior in at

@@ -1,4 +1,4 @@
-"""evalkit.stats: the intervals, tests and corrections match the reference implementations (statsmodels,
+"""evalkit.analysis.stats: the intervals, tests and corrections match the reference implementations (statsmodels,
 scipy), cover what they claim, and give the same numbers for the same seed."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from evalkit.stats import (
+from evalkit.analysis.stats import (
     EXACT_SIGN_FLIP_MAX,
     MULTINOMIAL_MAX_KINDS,
     bootstrap_ci,

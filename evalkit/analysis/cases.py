@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from evalkit.errors import InputError
+from evalkit.records import ERROR_RATE
 from evalkit.scorers.classify import UNPARSED, ClassifyScorer
-
-ERROR_RATE = "error_rate"
-"""The metric counting failed calls."""
 
 CLASSIFY_FIGURES = ("accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall", "kappa")
 """The classify scorer's suite-level figures that are bootstrapped (besides per-label ones)."""
@@ -173,7 +171,7 @@ def classify_scorers(results: Results) -> dict[str, ClassifyScorer]:
     from pydantic import ValidationError
 
     from evalkit.scorers.classify import build_classify
-    from evalkit.scorers.options import ClassifyOptions
+    from evalkit.suite.scorer_options import ClassifyOptions
 
     built: dict[str, ClassifyScorer] = {}
     for index, entry in enumerate(results.get("scorers", [])):

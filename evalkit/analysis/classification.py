@@ -1,7 +1,7 @@
 """The classify scorer's figures over many bootstrap resamples at once, without a loop per resample.
 
 Cases with the same (true, predicted) classes are interchangeable, so a resample is a tally of how many
-cases of each kind it drew (``evalkit.stats.bootstrap_tallies``); ``confusions`` turns a matrix of tallies
+cases of each kind it drew (``evalkit.analysis.stats.bootstrap_tallies``); ``confusions`` turns a matrix of tallies
 into one confusion matrix per resample with one matrix product, and ``figures`` computes every figure
 from those matrices with array arithmetic, following ``sklearn.metrics`` exactly (``labels=`` the
 scorer's labels, ``zero_division=0``; kappa over the labels plus ``unparsed``, NaN when undefined). The

@@ -14,7 +14,7 @@ from typing import Any
 from evalkit.analysis import cases as per_case
 from evalkit.analysis.cases import MetricSpec, Run, Side
 from evalkit.analysis.classification import confusions, figures, kinds_of
-from evalkit.stats import bootstrap_means, bootstrap_tallies, percentile_ci, seeded, wilson_ci
+from evalkit.analysis.stats import bootstrap_means, bootstrap_tallies, percentile_ci, seeded, wilson_ci
 
 Interval = tuple[float, float] | None
 

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 from evalkit.analysis import cases as per_case
 from evalkit.analysis.cases import MetricSpec, Side
 from evalkit.analysis.classification import confusions, figures, kinds_of
-from evalkit.errors import InputError
-from evalkit.stats import (
+from evalkit.analysis.stats import (
     bootstrap_means,
     bootstrap_p,
     bootstrap_tallies,
@@ -29,6 +28,7 @@ from evalkit.stats import (
     seeded,
     sign_flip_p,
 )
+from evalkit.errors import InputError
 
 if TYPE_CHECKING:
     import numpy as np

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evalkit.checks.infer import shown
+from evalkit.providers.prompts import to_prompt
 from evalkit.records import Case, Message, TrainingExample
 from evalkit.suite.model import Completions
-from evalkit.targets.prompts import to_prompt
 
 FILES = ("training", "validation")
 """The job's files a suite is checked against, in the order they are reported."""

@@ -18,9 +18,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from evalkit.checks.infer import common_ending, shown
+from evalkit.providers.prompts import content_text
 from evalkit.records import Case, Message, TrainingExample
 from evalkit.suite.model import Completions
-from evalkit.targets.prompts import content_text
 
 SYSTEM_ROLES = frozenset({"system", "developer"})
 """Roles whose message is the conversation's standing instruction."""

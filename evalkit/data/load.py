@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from evalkit.data.chat import chat_drafts
@@ -27,8 +26,8 @@ from evalkit.data.rows import (
 from evalkit.data.sources import RawRow, Rows, data_path, inline_rows, jsonl_rows
 from evalkit.errors import DataError
 from evalkit.records import Case, CaseSet
-from evalkit.scorers.options import ClassifyOptions
 from evalkit.suite.model import Columns, Suite
+from evalkit.suite.scorer_options import ClassifyOptions
 
 Kind = Literal["chat", "prompt"]
 _LABELS_SHOWN = 10
@@ -60,14 +59,6 @@ def _read(suite: Suite) -> Rows:
     return table_rows(path, kind=spec.format, columns=spec.columns, suite=suite)
 
 
-@dataclass(frozen=True, slots=True)
-class _LabelCheck:
-    name: str
-    casefold: bool
-    allowed: frozenset[str]
-    shown: str
-
-
 class _Assembler:
     """Turns rows into cases, keeping what the set-wide checks need (ids seen, first row's kind)."""
 
@@ -79,7 +70,7 @@ class _Assembler:
         self.expand = spec.expand_turns if spec is not None else False
         self.stop = suite.completions.stop or []
         self.labels = [
-            _label_check(s.name, s.options) for s in suite.scorers if isinstance(s.options, ClassifyOptions)
+            (s.name, s.options) for s in suite.scorers if isinstance(s.options, ClassifyOptions)
         ]
         self.first_kind: tuple[Kind, str] | None = None
         self.seen: dict[str, str] = {}
@@ -142,13 +133,12 @@ class _Assembler:
         self.seen[key] = row.label
 
     def _check_labels(self, draft: Draft) -> None:
-        for check in self.labels:
-            value = draft.reference.strip()
-            if (value.casefold() if check.casefold else value) not in check.allowed:
-                scorer = "" if check.name == "classify" else f" of scorer {check.name!r}"
-                message = (
-                    f"reference {draft.reference!r} is not one of the classify labels{scorer} ({check.shown})"
-                )
+        for name, options in self.labels:
+            if options.label_of(draft.reference) is None:
+                scorer = "" if name == "classify" else f" of scorer {name!r}"
+                more = ", …" if len(options.labels) > _LABELS_SHOWN else ""
+                shown = ", ".join(options.labels[:_LABELS_SHOWN]) + more
+                message = f"reference {draft.reference!r} is not one of the classify labels{scorer} ({shown})"
                 raise RowError(message, field=draft.reference_field)
 
     def _case(self, case_id: str, draft: Draft, row: RawRow) -> Case:
@@ -161,13 +151,6 @@ class _Assembler:
             source=self.rows.case_source,
             line=row.number,
         )
-
-
-def _label_check(name: str, options: ClassifyOptions) -> _LabelCheck:
-    labels = [label.strip() for label in options.labels]
-    allowed = frozenset(label.casefold() if options.casefold else label for label in labels)
-    shown = ", ".join(labels[:_LABELS_SHOWN]) + (", …" if len(labels) > _LABELS_SHOWN else "")
-    return _LabelCheck(name=name, casefold=options.casefold, allowed=allowed, shown=shown)
 
 
 def _content_hash(drafts: list[Draft], *, expanded: bool) -> str:

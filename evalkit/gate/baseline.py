@@ -26,7 +26,7 @@ def baseline_path(rule: GateRule, base_dir: Path) -> Path:
 def read_baseline(path: Path, *, on_missing: Callable[[str], Exception]) -> dict[str, Any]:
     """The saved run at ``path`` (a results.json or its folder); ``on_missing(message)`` builds the error
     for a path that does not exist. A file that is not a results.json raises ``InputError`` naming it."""
-    from evalkit.results import read_results
+    from evalkit.records.results import read_results
 
     if not path.exists():
         raise on_missing(

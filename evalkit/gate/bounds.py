@@ -109,7 +109,7 @@ def latency_p95(results: Mapping[str, Any], target: str) -> float | None:
 
 def target_cost(context: GateContext, index: int, target: str) -> float:
     """The target's cost in USD; ``InputError`` when its model's price is unknown."""
-    from evalkit.costs import target_cost as compute
+    from evalkit.analysis.costs import target_cost as compute
 
     usage = context.results.get("usage", {}).get(target, {})
     cost = usage["cost_usd"] if "cost_usd" in usage else compute(context.results, target)

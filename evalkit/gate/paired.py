@@ -12,8 +12,9 @@ from typing import Any
 
 from evalkit.gate.baseline import baseline_comparison
 from evalkit.gate.context import Check, GateContext
-from evalkit.gate.text import digits_for, p_value, signed
+from evalkit.gate.text import p_value
 from evalkit.suite.rules import GateRule
+from evalkit.text import digits_for, signed
 
 
 def check_paired(context: GateContext, index: int, rule: GateRule, targets: Sequence[str]) -> list[Check]:
@@ -81,7 +82,7 @@ def _non_inferiority(rule: GateRule, target: str, comparison: Mapping[str, Any])
 def _superiority(
     rule: GateRule, targets: Sequence[str], comparisons: Sequence[Mapping[str, Any]]
 ) -> list[Check]:
-    from evalkit.stats import holm
+    from evalkit.analysis.stats import holm
 
     tested = [
         i

@@ -6,27 +6,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-MINUS = "\u2212"
-"""The minus sign of signed figures (``−0.020``), as in a printed table."""
+from evalkit.text import digits_for
 
 
 def pair(value: float, bar: float, digits: int = 3) -> tuple[str, str]:
     """Both numbers with ``digits`` decimals, or more when that would make different numbers look equal."""
     digits = digits_for(value, bar, digits)
     return f"{value:.{digits}f}", f"{bar:.{digits}f}"
-
-
-def digits_for(value: float, bar: float, digits: int = 3) -> int:
-    """The fewest decimals (at least ``digits``) at which ``value`` and ``bar`` print differently."""
-    while digits < 9 and value != bar and f"{value:.{digits}f}" == f"{bar:.{digits}f}":
-        digits += 1
-    return digits
-
-
-def signed(value: float, digits: int = 3) -> str:
-    """``+0.045`` / ``−0.020``: a difference, always with its sign."""
-    text = f"{value:+.{digits}f}"
-    return text.replace("-", MINUS)
 
 
 def p_value(value: float, alpha: float) -> str:

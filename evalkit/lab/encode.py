@@ -17,18 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from evalkit.records import Message, TrainingExample, render_tool_calls
-from evalkit.targets.prompts import content_text
+from evalkit.providers.local.templates import TemplateError, render_chat, template_message
+from evalkit.records import Message, TrainingExample
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
 IGNORE = -100
 """The label of a token that adds nothing to the loss (PyTorch's cross-entropy ``ignore_index``)."""
-
-
-class TemplateError(ValueError):
-    """The model's chat template cannot be used to tell which tokens an assistant message produced."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,36 +92,6 @@ def encode_legacy(prompt: str, completion: str, tokenizer: PreTrainedTokenizerBa
     if isinstance(eos, int):
         completion_ids.append(eos)
     return Encoded(prompt_ids + completion_ids, [IGNORE] * len(prompt_ids) + completion_ids)
-
-
-def template_message(message: Message) -> dict[str, Any]:
-    """A message as chat templates expect it: role and text content (content parts joined, an
-    assistant's tool calls written as JSON text when it has no text), nothing else."""
-    content = content_text(message.get("content"))
-    calls = message.get("tool_calls")
-    if not content and calls:
-        content = render_tool_calls(calls)
-    return {"role": str(message.get("role", "user")), "content": content}
-
-
-def render_chat(
-    messages: Sequence[dict[str, Any]],
-    tokenizer: PreTrainedTokenizerBase,
-    *,
-    tools: list[dict[str, Any]] | None = None,
-    open_reply: bool,
-) -> str:
-    """The conversation as text, through the model's chat template; ``open_reply`` adds the header
-    that asks for the assistant's answer. ``TemplateError`` if the model has no chat template."""
-    if not getattr(tokenizer, "chat_template", None):
-        raise TemplateError("the model has no chat template: call it on the completions endpoint")
-    options: dict[str, Any] = {"tools": tools} if tools else {}
-    text = tokenizer.apply_chat_template(
-        list(messages), tokenize=False, add_generation_prompt=open_reply, **options
-    )
-    if not isinstance(text, str):
-        raise TemplateError("the chat template did not produce text")
-    return text
 
 
 def _span(

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import InputError
 from evalkit.lab.examples import TrainingFile, read_training_file
-from evalkit.lab.models import DEFAULT_BASE, LocalModel, load_base, resolve_model
 from evalkit.lab.record import JobFacts, write_record
+from evalkit.providers.local.models import DEFAULT_BASE, LocalModel, load_base, resolve_model
 from evalkit.targets.local_jobs import JOB_FILE, TRAINING_FILE, VALIDATION_FILE, base_id
 
 if TYPE_CHECKING:
@@ -162,7 +162,8 @@ def _encoded(file: TrainingFile, tokenizer: PreTrainedTokenizerBase, settings: S
     """The file's examples as token ids and labels; ``DataError`` naming the line of an example that has
     nothing left to learn once cut to ``max_length``."""
     from evalkit.errors import DataError
-    from evalkit.lab.encode import TemplateError, encode
+    from evalkit.lab.encode import encode
+    from evalkit.providers.local.templates import TemplateError
 
     encoded: list[Encoded] = []
     for number, (example, tools) in enumerate(zip(file.examples, file.tools, strict=True), 1):
@@ -253,7 +254,7 @@ def _saved_checkpoints(out: Path) -> list[tuple[int, int]]:
 def _point_adapters_at(out: Path, base: str) -> None:
     """Make every adapter name its base portably: the Hub id of a built-in (which evalkit maps back to
     the built-in, and other tools can fetch), else the base's path — never evalkit's cache folder."""
-    from evalkit.lab.models import BUILTINS
+    from evalkit.providers.local.models import BUILTINS
 
     builtin = BUILTINS.get(base.removeprefix("local:"))
     name = builtin.hub_ids[0] if builtin is not None else base.removeprefix("local:")

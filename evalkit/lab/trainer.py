@@ -141,7 +141,7 @@ class _ProgressBar(TrainerCallback):
     def on_train_begin(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
     ) -> None:
-        from evalkit.progress import progress_bars
+        from evalkit.runner.progress import progress_bars
 
         self._progress = progress_bars("{task.fields[status]}")
         self._task = self._progress.add_task("fine-tuning", total=state.max_steps, status="")

@@ -39,8 +39,8 @@ from evalkit.errors import ServiceError
 from evalkit.providers.base import CallError, Reply
 from evalkit.providers.redact import Redactor
 from evalkit.providers.request import Request
+from evalkit.providers.routing import endpoint_for
 from evalkit.records import Endpoint, Usage, render_tool_calls
-from evalkit.targets.routing import endpoint_for
 
 if TYPE_CHECKING:
     import httpx2

@@ -2,7 +2,7 @@
 
 A chat target gets ``messages`` (a prompt case becomes one user message) plus the case's request-level
 extras (``tools``, …); a completions target gets ``prompt`` (a chat case rendered by
-``evalkit.targets.prompts.to_prompt``) and ``completions.stop``, never tools. The completions settings
+``evalkit.providers.prompts.to_prompt``) and ``completions.stop``, never tools. The completions settings
 are the target's own when ``completions_by_target`` has them (a fine-tuning job's training file may imply
 its own separator and stop), else the suite's. Generation settings follow; ``None`` values are left out,
 ``generation.params`` are sent as they are.
@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from evalkit.providers.prompts import to_prompt
 from evalkit.records import Case, Endpoint, Message, Target
 from evalkit.suite.model import Completions, Generation
-from evalkit.targets.prompts import to_prompt
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,12 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from evalkit.lab.models import is_local
 from evalkit.providers.base import CallError, Provider, Reply
+from evalkit.providers.local.models import is_local
 from evalkit.providers.request import Request
 
 if TYPE_CHECKING:
-    from evalkit.providers.local import LocalProvider
+    from evalkit.providers.local.provider import LocalProvider
     from evalkit.providers.openai import OpenAIProvider
 
 

@@ -27,7 +27,6 @@ from markupsafe import Markup
 
 from evalkit.report.cases import case_data, script_json
 from evalkit.report.figures import confusion_chart, curve_charts
-from evalkit.report.summary import format_number
 from evalkit.report.tables import (
     base_target,
     comparison_rows,
@@ -36,6 +35,7 @@ from evalkit.report.tables import (
     metrics_table,
     usage_rows,
 )
+from evalkit.text import number, signed
 
 __all__ = ["TEMPLATE_DIR", "render_html"]
 
@@ -59,8 +59,8 @@ def render_html(results: Mapping[str, Any]) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["num"] = format_number
-    env.filters["signed"] = _signed
+    env.filters["num"] = number
+    env.filters["signed"] = signed
     env.filters["p"] = _p_value
     env.filters["p_text"] = _p_text
     env.filters["tojson_text"] = _json_text
@@ -120,14 +120,6 @@ def _contamination(checks: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _compact(settings: Mapping[str, Any]) -> str:
     shown = {key: value for key, value in settings.items() if value not in (None, {}, [])}
     return json.dumps(shown, ensure_ascii=False) if shown else "defaults"
-
-
-def _signed(value: float | None, digits: int = 3) -> str:
-    """A difference with its sign: ``+0.125``, ``−0.040``, or ``—``."""
-    if value is None:
-        return "—"
-    text = f"{value:+.{digits}f}"
-    return text.replace("-", "−")
 
 
 def _p_value(p: float | None) -> str:

@@ -15,7 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from evalkit.gate import rule_label
-from evalkit.report.summary import ERROR_RATE, format_number, headline_value
+from evalkit.records import ERROR_RATE
+from evalkit.report.summary import headline_value
+from evalkit.text import number
 
 __all__ = ["render_junit"]
 
@@ -63,7 +65,7 @@ def _rule_case(classname: str, rule: Mapping[str, Any]) -> ET.Element:
 def _target_cases(classname: str, results: Mapping[str, Any]) -> list[ET.Element]:
     cases = []
     for target in results["targets"]:
-        rate = format_number(headline_value(results, target["name"], ERROR_RATE))
+        rate = number(headline_value(results, target["name"], ERROR_RATE))
         case = ET.Element("testcase", _attrs(classname=classname, name=f"{target['name']} ran", time="0"))
         properties = ET.SubElement(case, "properties")
         ET.SubElement(properties, "property", _attrs(name=ERROR_RATE, value=rate))

@@ -11,9 +11,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from evalkit.records import ERROR_RATE
+from evalkit.text import number, one_line
+
 __all__ = [
     "format_cost",
-    "format_number",
     "headline_metrics",
     "headline_value",
     "markdown_text",
@@ -21,9 +23,7 @@ __all__ = [
 ]
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _AGGREGATES = ("macro_f1",)  # "<scorer>.accuracy" equals the mean "<scorer>" already shown
-ERROR_RATE = "error_rate"
 
 
 def render_summary(results: Mapping[str, Any]) -> str:
@@ -75,14 +75,9 @@ def headline_value(results: Mapping[str, Any], target: str, metric: str) -> floa
     return sum(1 for r in answered if r["error"] is not None) / len(answered)
 
 
-def format_number(value: float | None, digits: int = 3) -> str:
-    """A figure with ``digits`` decimals, or ``—`` when there is none."""
-    return "—" if value is None else f"{value:.{digits}f}"
-
-
 def markdown_text(text: str) -> str:
     """``text`` as literal Markdown inline text: one line, every special character backslash-escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", _CONTROL.sub(" ", str(text))).strip()
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(text)).strip()
 
 
 def _verdict_line(results: Mapping[str, Any]) -> str:
@@ -106,7 +101,7 @@ def _table(results: Mapping[str, Any]) -> list[str]:
         [
             markdown_text(target["name"]),
             markdown_text(target["model"]),
-            *(format_number(headline_value(results, target["name"], m)) for m in metrics),
+            *(number(headline_value(results, target["name"], m)) for m in metrics),
             *([format_cost(costs.get(target["name"]))] if with_cost else []),
         ]
         for target in results["targets"]

@@ -10,7 +10,7 @@ that validation uses to flag references a scorer cannot use.
     regex      output matches a regular expression                      match.py
     json       output is JSON; optionally fits a schema, equals the ref  jsonscore.py
     classify   output names a label; accuracy, F1, kappa, confusion     classify.py
-    judge      another model grades the output: on a scale, or pairwise judge.py, judge_prompts.py
+    judge      another model grades the output: on a scale, or pairwise judge/ (scorer, prompts, backend)
                against the base's output (both orders)
 
 Judge scorers call their model through a ``JudgeBackend`` given to ``build_scorers(..., judge=)``; built
@@ -23,15 +23,16 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import SuiteError
-from evalkit.scorers.base import Aggregate, FailedScore, Scorer, ScoringError, is_scored
+from evalkit.records import FailedScore, is_scored
+from evalkit.scorers.base import Aggregate, Scorer, ScoringError
 from evalkit.scorers.classify import UNPARSED, ClassifyScorer, build_classify
 from evalkit.scorers.exact import ExactScorer, build_exact
 from evalkit.scorers.jsonscore import JsonScorer, build_json
 from evalkit.scorers.match import IncludesScorer, RegexScorer, build_includes, build_regex
-from evalkit.scorers.options import SCORER_OPTIONS, JudgeOptions, ScorerConfig, ScorerOptions
+from evalkit.suite.scorer_options import SCORER_OPTIONS, JudgeOptions, ScorerConfig, ScorerOptions
 
 if TYPE_CHECKING:
-    from evalkit.scorers.judge_backend import JudgeBackend
+    from evalkit.scorers.judge.backend import JudgeBackend
 
 __all__ = [
     "UNPARSED",
@@ -49,9 +50,6 @@ __all__ = [
     "is_scored",
 ]
 
-RESERVED_NAMES = frozenset({"error_rate"})
-"""Metric names evalkit reports itself, which a scorer may not be named."""
-
 _BUILDERS: dict[str, Callable[[Any], Scorer]] = {
     "exact": build_exact,
     "includes": build_includes,
@@ -66,7 +64,7 @@ def build_scorer(config: ScorerConfig, *, judge: JudgeBackend | None = None) -> 
 
     ``judge``: the backend judge scorers call their model through (without it they cannot score)."""
     if config.kind == "judge":
-        from evalkit.scorers.judge import build_judge
+        from evalkit.scorers.judge.scorer import build_judge
 
         options = _checked(config.options, config.kind)
         assert isinstance(options, JudgeOptions)
@@ -81,7 +79,7 @@ def build_scorer(config: ScorerConfig, *, judge: JudgeBackend | None = None) -> 
 def build_scorers(configs: Sequence[ScorerConfig], *, judge: JudgeBackend | None = None) -> list[Scorer]:
     """The scorers of a suite, in order; their names (which prefix every metric) must be distinct.
 
-    ``judge``: the backend judge scorers call their model through (see ``evalkit.scorers.judge``)."""
+    ``judge``: the backend judge scorers call their model through (see ``evalkit.scorers.judge.scorer``)."""
     scorers: list[Scorer] = []
     for index, config in enumerate(configs):
         try:
@@ -102,8 +100,6 @@ def _checked(options: ScorerOptions, kind: str) -> ScorerOptions:
 
 def _check_name(scorer: Scorer, earlier: Sequence[Scorer], index: int) -> None:
     field = f"scorers[{index}]"
-    if scorer.name in RESERVED_NAMES:
-        raise SuiteError(f"scorer name {scorer.name!r} is reserved for evalkit's own metric", field=field)
     if any(other.name == scorer.name for other in earlier):
         raise SuiteError(
             f"two scorers are named {scorer.name!r}; give one of them another 'name' so their metrics "

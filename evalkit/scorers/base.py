@@ -6,24 +6,19 @@ case's reference is unusable (a classify reference that is no label) override ``
 that ``evalkit validate`` reports it before any model is called.
 
 A scorer that cannot score an output (a judge whose verdict does not parse) raises ``ScoringError``;
-``evalkit.metrics.score_run`` records that as a ``FailedScore`` — an error for that case, left out of the
+``evalkit.scorers.run.score_run`` records that as a ``FailedScore`` — an error for that case, left out of the
 scorer's metrics, never a made-up score. Scorers that call a model set ``calls_model`` so their cases are
 scored concurrently; ``pairwise`` scorers compare a target's output with its base's (``score_pair``).
 """
 
 from __future__ import annotations
 
-import math
-import re
-import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from evalkit.records import Case, Score
-
-_WHITESPACE = re.compile(r"\s+")
+from evalkit.records import Case, Outcome, Score
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,23 +43,9 @@ class ScoringError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
-class FailedScore(Score):
-    """No score: the scorer could not score the output. ``value`` is NaN so that it can never pass for a
-    score; metrics leave these cases out."""
-
-    error: str = ""
-    """Why the output could not be scored."""
-
-
-def failed(message: str) -> FailedScore:
-    """The record of a scorer that could not score an output."""
-    return FailedScore(math.nan, error=message)
-
-
-def is_scored(score: Score | None) -> bool:
-    """True for a real score: not None (errored call) and not a ``FailedScore``."""
-    return score is not None and not isinstance(score, FailedScore)
+def is_error(outcome: Outcome) -> bool:
+    """True when the call produced no output to score."""
+    return outcome.error is not None or outcome.output is None
 
 
 class Scorer(ABC):
@@ -105,18 +86,3 @@ class Scorer(ABC):
 def binary(matched: bool, *, answer: str | None = None, explanation: str | None = None) -> Score:
     """A 1.0 / 0.0 score; the explanation is kept only for a miss."""
     return Score(1.0 if matched else 0.0, answer=answer, explanation=None if matched else explanation)
-
-
-def is_punctuation(char: str) -> bool:
-    """True for Unicode punctuation (general category ``P*``: ``.,;:!?'"()[]{}«»“”-`` …)."""
-    return unicodedata.category(char).startswith("P")
-
-
-def remove_punctuation(text: str) -> str:
-    """``text`` without any Unicode punctuation character."""
-    return "".join(char for char in text if not is_punctuation(char))
-
-
-def collapse_whitespace(text: str) -> str:
-    """``text`` with every run of whitespace replaced by one space."""
-    return _WHITESPACE.sub(" ", text)

@@ -15,19 +15,14 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
-from evalkit.errors import SuiteError
 from evalkit.records import Case, Score
-from evalkit.scorers.base import Aggregate, Scorer, binary, collapse_whitespace, is_punctuation
-from evalkit.scorers.options import ClassifyOptions
+from evalkit.scorers.base import Aggregate, Scorer, binary
+from evalkit.suite.scorer_options import UNPARSED, ClassifyOptions
 
-UNPARSED = "unparsed"
-"""The prediction for an output that names no label."""
-
-_EDGE_SYMBOLS = "`*_~"
-"""Markdown emphasis and code marks stripped from the ends along with punctuation (``**Billing**``)."""
+__all__ = ["UNPARSED", "ClassifyScorer", "build_classify"]
 
 
 class ClassifyScorer(Scorer):
@@ -44,20 +39,20 @@ class ClassifyScorer(Scorer):
         casefold: bool = True,
     ) -> None:
         super().__init__(name=name)
+        self.options = ClassifyOptions(labels=list(labels), name=name, match=match, casefold=casefold)
+        """The options, validated (labels that cannot be told apart are refused there)."""
         self.labels: tuple[str, ...] = tuple(labels)
         """The allowed labels, as spelled in the suite."""
         self.match = match
         """``exact``: the output must be a label; ``first``: the first label mentioned in it."""
         self.casefold = casefold
         """Ignore case when matching labels."""
-        self._by_key = _index_labels(self.labels, self.normalise, casefold=casefold)
+        self._by_key = self.options.labels_by_key
         self._mention = _mention_pattern(self._by_key)
 
     def normalise(self, text: str) -> str:
-        """``text`` as it is compared with labels."""
-        text = collapse_whitespace(text).strip()
-        text = _strip_edges(text)
-        return text.casefold() if self.casefold else text
+        """``text`` as it is compared with labels (``ClassifyOptions.label_key``)."""
+        return self.options.label_key(text)
 
     def label_of(self, text: str) -> str | None:
         """The label ``text`` names (per ``match``), as spelled in ``labels``; None when it names none."""
@@ -140,51 +135,10 @@ class ClassifyScorer(Scorer):
         return Aggregate(metrics=metrics, details=details, n=len(y_true))
 
 
-def _strip_edges(text: str) -> str:
-    """``text`` without the quotes, punctuation, Markdown marks and whitespace around it."""
-    start, end = 0, len(text)
-    while start < end and _is_edge(text[start]):
-        start += 1
-    while end > start and _is_edge(text[end - 1]):
-        end -= 1
-    return text[start:end]
-
-
-def _is_edge(char: str) -> bool:
-    return char.isspace() or char in _EDGE_SYMBOLS or is_punctuation(char)
-
-
 def _number(value: Any) -> float | None:
     """A plain Python float, or None for NaN (a figure sklearn finds undefined, e.g. kappa of one class)."""
     number = float(value)
     return None if math.isnan(number) else number
-
-
-def _index_labels(
-    labels: Sequence[str], normalise: Callable[[str], str], *, casefold: bool
-) -> dict[str, str]:
-    """Each label by its normalised form; two labels that normalise alike are a suite error."""
-    by_key: dict[str, str] = {}
-    for label in labels:
-        key = normalise(label)
-        if not key:
-            raise SuiteError(
-                f"label {label!r} is only punctuation or whitespace, which is ignored when matching",
-                field="scorers.classify.labels",
-            )
-        if key == normalise(UNPARSED):
-            raise SuiteError(
-                f"label {label!r} is reserved: {UNPARSED!r} is what an output naming no label is counted as",
-                field="scorers.classify.labels",
-            )
-        if key in by_key:
-            why = " when case is ignored (set casefold: false to tell them apart)" if casefold else ""
-            raise SuiteError(
-                f"labels {by_key[key]!r} and {label!r} are the same after normalisation{why}",
-                field="scorers.classify.labels",
-            )
-        by_key[key] = label
-    return by_key
 
 
 def _mention_pattern(by_key: dict[str, str]) -> re.Pattern[str]:
@@ -195,5 +149,5 @@ def _mention_pattern(by_key: dict[str, str]) -> re.Pattern[str]:
 
 
 def build_classify(options: ClassifyOptions) -> ClassifyScorer:
-    """The ``classify`` scorer a suite entry describes; rejects labels that cannot be told apart."""
+    """The ``classify`` scorer a suite entry describes."""
     return ClassifyScorer(options.labels, name=options.name, match=options.match, casefold=options.casefold)

@@ -7,8 +7,9 @@ Normalisation, in this order, each step only when its option is on: casefold, re
 from __future__ import annotations
 
 from evalkit.records import Case, Score
-from evalkit.scorers.base import Scorer, binary, collapse_whitespace, remove_punctuation
-from evalkit.scorers.options import ExactOptions
+from evalkit.scorers.base import Scorer, binary
+from evalkit.suite.scorer_options import ExactOptions
+from evalkit.text import collapse_whitespace, remove_punctuation
 
 
 class ExactScorer(Scorer):

@@ -11,10 +11,9 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from evalkit.errors import SuiteError
 from evalkit.records import Case, Score
 from evalkit.scorers.base import Scorer, binary
-from evalkit.scorers.options import JsonOptions
+from evalkit.suite.scorer_options import JsonOptions
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -139,22 +138,14 @@ def _next_opening(text: str, start: int) -> int:
 
 
 def _validator(schema: dict[str, Any]) -> Validator:
-    from jsonschema.exceptions import SchemaError
+    """A validator for ``schema`` (checked to be a valid JSON Schema by ``JsonOptions``)."""
     from jsonschema.validators import validator_for
 
-    cls = validator_for(schema)
-    try:
-        cls.check_schema(schema)
-    except SchemaError as exc:
-        where = "/".join(str(part) for part in exc.path) or "(top level)"
-        raise SuiteError(
-            f"not a valid JSON Schema: {exc.message} (at {where})", field="scorers.json.schema"
-        ) from None
-    return cls(schema)
+    return validator_for(schema)(schema)
 
 
 def build_json(options: JsonOptions) -> JsonScorer:
-    """The ``json`` scorer a suite entry describes; rejects an invalid schema with a ``SuiteError``."""
+    """The ``json`` scorer a suite entry describes."""
     return JsonScorer(
         name=options.name, schema=options.json_schema, equal=options.equal, extract=options.extract
     )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
-from evalkit.errors import SuiteError
 from evalkit.records import Case, Score
 from evalkit.scorers.base import Scorer, binary
-from evalkit.scorers.options import IncludesOptions, RegexOptions
+from evalkit.suite.scorer_options import IncludesOptions, RegexOptions
 
 
 class IncludesScorer(Scorer):
@@ -66,9 +65,7 @@ class RegexScorer(Scorer):
 
 
 def build_includes(options: IncludesOptions) -> IncludesScorer:
-    """The ``includes`` scorer a suite entry describes; an empty ``text`` would match everything."""
-    if options.text is not None and not options.text:
-        raise SuiteError("text is empty, so it would be found in every output", field="scorers.includes.text")
+    """The ``includes`` scorer a suite entry describes."""
     return IncludesScorer(name=options.name, text=options.text, casefold=options.casefold)
 
 

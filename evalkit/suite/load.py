@@ -9,7 +9,6 @@ raised as one ``SuiteError`` whose text reads ``suites/x.yaml:7: generation.temp
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -55,21 +54,7 @@ def load_suite(path: str | Path) -> Suite:
     suite._path = Path(path).absolute()
     suite._sha256 = hashlib.sha256(raw).hexdigest()
     suite._doc = doc
-    _check_scorers(suite, file=file)
     return suite
-
-
-def _check_scorers(suite: Suite, *, file: str) -> None:
-    """Build the scorers once, so options that only fail when used (a bad JSON Schema, labels that
-    collide after normalisation) are reported with the suite's file and line like any other error."""
-    from evalkit.scorers import build_scorers
-
-    try:
-        build_scorers(suite.scorers)
-    except SuiteError as exc:
-        path = [int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", exc.field or "")]
-        line = suite.line_of(*path) if path else None
-        raise SuiteError(exc.message, file=file, line=line, field=exc.field) from None
 
 
 def _read(path: Path, *, file: str) -> bytes:

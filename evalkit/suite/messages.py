@@ -18,9 +18,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from evalkit.errors import SuiteError
-from evalkit.scorers.options import SCORER_OPTIONS, ScorerConfig
 from evalkit.suite.located import ERROR_TYPE, PathElem
 from evalkit.suite.model import Suite
+from evalkit.suite.scorer_options import SCORER_OPTIONS, ScorerConfig
 from evalkit.suite.yamlpos import YamlDoc
 
 _NOUNS: dict[str, str] = {

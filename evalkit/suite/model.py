@@ -24,9 +24,9 @@ from pydantic import (
     model_validator,
 )
 
-from evalkit.scorers.options import SCORER_OPTIONS, ScorerConfig
 from evalkit.suite.located import located_error, relocated
 from evalkit.suite.rules import GateRule, Price
+from evalkit.suite.scorer_options import SCORER_OPTIONS, ScorerConfig
 
 if TYPE_CHECKING:
     from evalkit.suite.located import PathElem

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from evalkit.errors import InputError, ServiceError
 from evalkit.providers.redact import Redactor
+from evalkit.providers.routing import endpoint_for
 from evalkit.records import Target, TrainingExample
-from evalkit.targets.routing import endpoint_for
 from evalkit.targets.training import (
     ResultFileError,
     TrainingStep,

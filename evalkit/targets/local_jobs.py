@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import InputError
-from evalkit.lab.models import PREFIX, BaseSource, adapter_base, is_local, local_id, read_json
+from evalkit.providers.local.models import PREFIX, BaseSource, adapter_base, is_local, local_id, read_json
 from evalkit.records import Target
 from evalkit.targets.jobs import (
     Checkpoint,

@@ -1,7 +1,7 @@
 """Targets named by the user: the suite's ``targets:`` block and ``--model NAME=ID[@ENDPOINT]`` flags.
 
 Both become ``Target`` records, each with the endpoint its model is served on (the override if one is
-given, else the one its lineage implies, see ``evalkit.targets.routing``).
+given, else the one its lineage implies, see ``evalkit.providers.routing``).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import re
 from collections.abc import Mapping, Sequence
 
 from evalkit.errors import InputError
+from evalkit.providers.routing import endpoint_for
 from evalkit.records import ENDPOINTS, Endpoint, Target
 from evalkit.suite.model import TargetSpec
-from evalkit.targets.routing import endpoint_for
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]*")
 _NAME_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit"

@@ -1,6 +1,6 @@
 """report.html in a real headless Chromium: offline, quiet, filterable, linkable, and deaf to payloads.
 
-Two reports: the synthetic job run of ``evalkit.report.sample`` (every section: CIs, comparisons, flips,
+Two reports: the synthetic job run of ``fixtures.sample`` (every section: CIs, comparisons, flips,
 recommendation, cost, judge rationales) with markup and script planted in outputs, data, ids and errors;
 and one written by the real ``evalkit run --job`` against the fake OpenAI server, the results.json of today
 (no statistics yet), with a payload in a model's answer.
@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 from fakeopenai import FakeOpenAI, FakeRequest
+from fixtures.sample import XSS_FLAG, sample_results
 from playwright.sync_api import Page, expect
 from report_visit import Visit
 
 from evalkit.report import render_html
-from evalkit.report.sample import XSS_FLAG, sample_results
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = 120

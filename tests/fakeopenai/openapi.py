@@ -1,4 +1,9 @@
-"""Check JSON bodies against OpenAI's official OpenAPI spec (``<repo>/../shared/openai-openapi.yaml``).
+"""Check JSON bodies against OpenAI's official OpenAPI spec, from a trimmed copy kept in the repo.
+
+``openai-openapi.trimmed.json`` (beside this file) holds the ``components/schemas`` the tests check,
+plus everything they reference, cut from openai/openai-openapi at commit f85dbe2 (2026-08-21); its
+``info.x-trimmed-from`` says so. ``trim_spec.py`` writes it from the full spec in ``<repo>/../shared/``
+(``python tests/fakeopenai/trim_spec.py``); add a schema to its ``ROOTS`` before checking it here.
 
 ``OpenAPISpec.check(instance, "CreateChatCompletionResponse")`` validates with JSON Schema 2020-12
 (OpenAPI 3.1) through a ``referencing`` registry, so ``#/components/schemas/...`` refs resolve. The
@@ -13,8 +18,10 @@ import functools
 from pathlib import Path
 from typing import Any
 
-SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "openai-openapi.yaml"
-"""Where the spec is expected: beside the repository, in ``shared/`` (CI has it)."""
+from .trim_spec import TRIMMED, load_document
+
+SPEC_PATH = TRIMMED
+"""The trimmed spec, kept in the repository (openai/openai-openapi f85dbe2; ``trim_spec.py`` writes it)."""
 
 _URI = "urn:openai-openapi"
 
@@ -94,11 +101,7 @@ class OpenAPISpec:
 
 @functools.cache
 def load_spec(path: Path = SPEC_PATH) -> OpenAPISpec | None:
-    """The spec at ``path`` (parsed once per process), or None if the file is absent."""
-    import yaml
-
+    """The spec at ``path`` (JSON or YAML, parsed once per process), or None if the file is absent."""
     if not path.is_file():
         return None
-    with path.open("rb") as stream:
-        document = yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return OpenAPISpec(document)
+    return OpenAPISpec(load_document(path))

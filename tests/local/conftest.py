@@ -19,7 +19,7 @@ from local_data import TICKETS, chat_row
 @pytest.fixture(scope="session")
 def converted_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A models folder holding the built-in model converted from its GGUF file (once per test run)."""
-    from evalkit.lab.models import BUILTINS, BaseSource, load_base
+    from evalkit.providers.local.models import BUILTINS, BaseSource, load_base
 
     folder = tmp_path_factory.mktemp("models")
     builtin = BUILTINS["smollm2-135m-instruct"]

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from test_router import Recording
 
-from evalkit.cache import Cache
-from evalkit.lab.models import cache_name, local_id
+from evalkit.providers.local.models import cache_name, local_id
 from evalkit.providers.router import ProviderRouter
 from evalkit.records import Case, Message, Target
 from evalkit.runner import RunSettings, run_targets
+from evalkit.runner.cache import Cache
 
 CASES = [Case(id=f"c{i}", reference="billing", messages=(Message(role="user", content=f"ticket {i}"),))
          for i in range(3)]

@@ -10,16 +10,17 @@ from pathlib import Path
 import pytest
 from local_data import SYSTEM
 
-from evalkit.cache import Cache
+from evalkit.analysis.metrics import compute_metrics
 from evalkit.data import load_cases
 from evalkit.errors import DataError, InputError
 from evalkit.lab.finetune import finetune
-from evalkit.metrics import compute_metrics, score_run
-from evalkit.providers.local import LocalProvider
+from evalkit.providers.local.provider import LocalProvider
 from evalkit.providers.router import ProviderRouter
 from evalkit.records import Outcome, Target
 from evalkit.runner import RunSettings, run_targets
+from evalkit.runner.cache import Cache
 from evalkit.scorers import build_scorers
+from evalkit.scorers.run import score_run
 from evalkit.suite import load_suite
 from evalkit.targets.local_jobs import fetch_local_job, local_job_targets
 

@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from evalkit.providers import local_engine
 from evalkit.providers.base import CallError, Reply
-from evalkit.providers.local import LocalProvider
+from evalkit.providers.local import engine as local_engine
+from evalkit.providers.local.provider import LocalProvider
 from evalkit.providers.request import Request
 
 BASE = "local:smollm2-135m-instruct"

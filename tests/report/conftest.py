@@ -8,7 +8,7 @@ import pytest
 
 from evalkit.gate import apply_gate
 from evalkit.records import Case, CaseSet, Metric, Outcome, RunRecord, Score, Target, Usage
-from evalkit.results import build_results
+from evalkit.records.results import build_results
 from evalkit.suite.model import GateRule
 
 SCRIPT = "<script>alert('xss')</script>"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from evalkit.outputs import write_outputs, write_reports
-from evalkit.results import read_results
+from evalkit.records.results import read_results
+from evalkit.report.outputs import write_outputs, write_reports
 
 
 def test_writes_the_four_files_into_a_new_folder(results: dict[str, Any], tmp_path: Path) -> None:

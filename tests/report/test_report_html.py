@@ -14,9 +14,9 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from fixtures.sample import sample_results
 
 from evalkit.report import render_html
-from evalkit.report.sample import sample_results
 
 DANGEROUS = {"img", "iframe", "object", "embed", "link", "base", "textarea", "b", "i", "form", "frame", "meta"}
 

@@ -6,9 +6,10 @@ import copy
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from fixtures.sample import sample_results
+
 from evalkit.report.charts import Band, Heatmap, Line, checkpoint_curve_svg, confusion_svg
 from evalkit.report.figures import curve_charts
-from evalkit.report.sample import sample_results
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert(1)</script> $x^2$ "quoted" & --> <!--'

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.sample import sample_results
 from test_report_html import Page
 
 from evalkit.cli import main
 from evalkit.report import render_html
-from evalkit.report.sample import sample_results
 
 
 def section(html: str, name: str) -> str:

@@ -17,7 +17,7 @@ from evalkit.scorers import (
     RegexScorer,
     build_scorers,
 )
-from evalkit.scorers.options import (
+from evalkit.suite.scorer_options import (
     ClassifyOptions,
     ExactOptions,
     IncludesOptions,
@@ -55,12 +55,6 @@ def test_two_scorers_with_one_name_are_rejected() -> None:
     assert [s.name for s in build_scorers(configs)] == ["regex", "regex_b"]
 
 
-def test_a_scorer_cannot_take_the_error_rate_name() -> None:
-    config = ScorerConfig(kind="exact", options=ExactOptions(name="error_rate"))
-    with pytest.raises(SuiteError, match="reserved"):
-        build_scorers([config])
-
-
 def test_an_unknown_kind_lists_the_known_ones() -> None:
     config = ScorerConfig(kind="exactt", options=ScorerOptions())
     with pytest.raises(SuiteError, match=r"scorer 'exactt' is unknown \(known: exact, includes, regex, json"):
@@ -77,7 +71,7 @@ def test_scoring_without_aggregates_does_not_import_heavy_libraries() -> None:
         "import asyncio, sys\n"
         "from evalkit.records import Case\n"
         "from evalkit.scorers import build_scorers\n"
-        "from evalkit.scorers.options import ClassifyOptions, JsonOptions, ScorerConfig\n"
+        "from evalkit.suite.scorer_options import ClassifyOptions, JsonOptions, ScorerConfig\n"
         "scorers = build_scorers([ScorerConfig(kind='json', options=JsonOptions()),\n"
         "    ScorerConfig(kind='classify', options=ClassifyOptions(labels=['a', 'b']))])\n"
         "case = Case(id='c', reference='a')\n"

@@ -16,10 +16,8 @@ from sklearn.metrics import (
     recall_score,
 )
 
-from evalkit.errors import SuiteError
 from evalkit.records import Case, Score
-from evalkit.scorers import UNPARSED, ClassifyScorer, build_scorers
-from evalkit.scorers.options import ClassifyOptions, ScorerConfig
+from evalkit.scorers import UNPARSED, ClassifyScorer
 
 QUEUES = ["billing", "technical", "account", "Late delivery"]
 
@@ -89,28 +87,6 @@ def test_check_reference_names_the_labels() -> None:
     assert scorer.check_reference("sales") == (
         "reference 'sales' is not one of the labels (billing, technical, account, Late delivery)"
     )
-
-
-@pytest.mark.parametrize(
-    ("labels", "casefold", "message"),
-    [
-        (
-            ["Yes", "yes"],
-            True,
-            "labels 'Yes' and 'yes' are the same after normalisation when case is ignored",
-        ),
-        (["yes", "yes.", "no"], False, "labels 'yes' and 'yes.' are the same after normalisation"),
-        (["billing", "Unparsed"], True, "label 'Unparsed' is reserved"),
-        (["billing", "?!"], True, "label '?!' is only punctuation or whitespace"),
-    ],
-)
-def test_labels_that_cannot_be_told_apart_are_a_suite_error(
-    labels: list[str], casefold: bool, message: str
-) -> None:
-    config = ScorerConfig(kind="classify", options=ClassifyOptions(labels=labels, casefold=casefold))
-    with pytest.raises(SuiteError, match=r"scorers\[0\]\.classify\.labels: ") as info:
-        build_scorers([config])
-    assert message in str(info.value)
 
 
 def random_run(seed: int, n: int = 300) -> tuple[list[Case], list[Score | None], list[str], list[str]]:

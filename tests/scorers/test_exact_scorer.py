@@ -9,7 +9,7 @@ import pytest
 from evalkit.records import Case, Score
 from evalkit.scorers import ExactScorer, Scorer
 from evalkit.scorers.exact import build_exact
-from evalkit.scorers.options import ExactOptions
+from evalkit.suite.scorer_options import ExactOptions
 
 
 def score(scorer: Scorer, output: str, reference: str) -> Score:

@@ -8,11 +8,9 @@ from typing import Any
 
 import pytest
 
-from evalkit.errors import SuiteError
 from evalkit.records import Case, Score
-from evalkit.scorers import JsonScorer, Scorer, build_scorers
+from evalkit.scorers import JsonScorer, Scorer
 from evalkit.scorers.jsonscore import json_equal
-from evalkit.scorers.options import ExactOptions, JsonOptions, ScorerConfig
 
 TICKET_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -108,15 +106,3 @@ def test_json_equal_distinguishes_booleans_from_numbers() -> None:
     assert not json_equal(0, False)
     assert not json_equal({"a": 1}, {"a": 1, "b": 2})
     assert not json_equal("1", 1)
-
-
-def test_invalid_schema_is_rejected_when_the_suite_is_built() -> None:
-    configs = [
-        ScorerConfig(kind="exact", options=ExactOptions()),
-        ScorerConfig(kind="json", options=JsonOptions(schema={"type": "banana"})),
-    ]
-    with pytest.raises(SuiteError) as info:
-        build_scorers(configs)
-    assert info.value.field == "scorers[1].json.schema"
-    assert "not a valid JSON Schema" in str(info.value)
-    assert "banana" in str(info.value)

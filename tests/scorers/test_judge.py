@@ -17,17 +17,18 @@ from fakeopenai import ApiError, FakeOpenAI, FakeRequest
 from fakeopenai.bodies import count_tokens
 from fakeopenai.generate import message_text
 
-from evalkit.cache import Cache
+from evalkit.analysis.metrics import compute_metrics
 from evalkit.errors import ServiceError
-from evalkit.metrics import Scores, compute_metrics, score_run, score_warnings
 from evalkit.providers.openai import OpenAIProvider
 from evalkit.records import Case, CaseSet, Metric, Outcome, RunRecord, Score, Target
-from evalkit.results import build_results, validate_results
+from evalkit.records.results import build_results, validate_results
+from evalkit.runner.cache import Cache
 from evalkit.scorers import FailedScore, build_scorers
-from evalkit.scorers.judge import JudgeScorer, PairwiseJudgeScorer
-from evalkit.scorers.judge_backend import JudgeBackend
-from evalkit.scorers.judge_prompts import NONCE
-from evalkit.scorers.options import JudgeOptions, ScorerConfig
+from evalkit.scorers.judge.backend import JudgeBackend
+from evalkit.scorers.judge.prompts import NONCE
+from evalkit.scorers.judge.scorer import JudgeScorer, PairwiseJudgeScorer
+from evalkit.scorers.run import Scores, score_run, score_warnings
+from evalkit.suite.scorer_options import JudgeOptions, ScorerConfig
 
 RUBRIC = "Is the answer correct and polite?"
 

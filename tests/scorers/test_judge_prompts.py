@@ -10,8 +10,8 @@ import pytest
 from evalkit.errors import SuiteError
 from evalkit.records import Case, Score
 from evalkit.scorers import ScoringError, build_scorers
-from evalkit.scorers.judge_backend import JudgeModel
-from evalkit.scorers.judge_prompts import (
+from evalkit.scorers.judge.backend import JudgeModel
+from evalkit.scorers.judge.prompts import (
     NONCE,
     neutralise,
     pairwise_prompt,
@@ -20,8 +20,8 @@ from evalkit.scorers.judge_prompts import (
     pointwise_prompt,
     render_conversation,
 )
-from evalkit.scorers.options import JudgeOptions, ScorerConfig
 from evalkit.suite import load_suite
+from evalkit.suite.scorer_options import JudgeOptions, ScorerConfig
 
 SCALE = (1, 5)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from evalkit.errors import SuiteError
-from evalkit.scorers.options import ClassifyOptions, ExactOptions, RegexOptions
 from evalkit.suite import Suite, TargetSpec, load_suite
+from evalkit.suite.scorer_options import ClassifyOptions, ExactOptions, RegexOptions
 
 GOOD = """\
 name: ticket-triage

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from evalkit.providers.prompts import to_prompt
 from evalkit.suite.model import Completions
-from evalkit.targets.prompts import to_prompt
 
 
 def test_lone_user_message_is_its_content_plus_separator() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evalkit.targets.routing import base_model, endpoint_for
+from evalkit.providers.routing import base_model, endpoint_for
 
 ROUTES = [
     # the legacy completions family and everything built on it

@@ -13,7 +13,7 @@ to ``batch_size`` of them — any mix of a base model and LoRA adapters on that 
 mixed-adapter batches), so ``base``, every ``step-N`` and ``final`` of a run share one copy of the
 base's weights and one batch. Identical calls in flight at once (a run's ``final`` is its last
 checkpoint) are generated once. Models load on their first call, in the same worker thread as
-generation; a built-in's GGUF weights are converted once and cached (``evalkit.lab.models``).
+generation; a built-in's GGUF weights are converted once and cached (``evalkit.providers.local.models``).
 
 Failures: a model id that names nothing usable, or a request field local models cannot honour →
 ``CallError(whole_target=True)``; torch/transformers/peft or the built-in's weights not installed →
@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import InputError
-from evalkit.lab.models import LocalModel, require_libraries, resolve_model
 from evalkit.providers.base import CallError, Reply
-from evalkit.providers.local_engine import Engine, Job, LoadCallback, Sampling, failure
+from evalkit.providers.local.engine import Engine, Job, LoadCallback, Sampling, failure
+from evalkit.providers.local.models import LocalModel, require_libraries, resolve_model
 from evalkit.providers.request import Request
 
 DEFAULT_BATCH_SIZE = 16

@@ -6,11 +6,12 @@ Only names and figures are printed, as plain text (never rich markup), with cont
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from evalkit.report.summary import ERROR_RATE, format_number, headline_metrics, headline_value
+from evalkit.records import ERROR_RATE
+from evalkit.report.summary import headline_metrics, headline_value
+from evalkit.text import number, one_line, signed
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = ["print_job_targets", "print_summary", "significance"]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _LEGEND = "  (95% CI of Δ; p Holm-adjusted per reference and metric: * < 0.05, ** < 0.01, *** < 0.001)"
 
 
@@ -49,17 +49,17 @@ def _table(results: Mapping[str, Any]) -> Any:
 
     suite = results["suite"]
     count = suite["data"]["cases"]
-    title = Text(f"{_plain(suite['name'])} · {count} case{'' if count == 1 else 's'}")
+    title = Text(f"{one_line(suite['name'])} · {count} case{'' if count == 1 else 's'}")
     table = Table(title=title, title_justify="left")
     table.add_column("target")
     table.add_column("model", overflow="fold")
     metrics = headline_metrics(results)
     for metric in metrics:
-        table.add_column(Text(_plain(metric)), justify="right")
+        table.add_column(Text(one_line(metric)), justify="right")
     for target in results["targets"]:
         name = target["name"]
-        figures = (Text(format_number(headline_value(results, name, m))) for m in metrics)
-        table.add_row(Text(_plain(name)), Text(_plain(target["model"])), *figures)
+        figures = (Text(number(headline_value(results, name, m))) for m in metrics)
+        table.add_row(Text(one_line(name)), Text(one_line(target["model"])), *figures)
     return table
 
 
@@ -89,11 +89,11 @@ def _comparisons(results: Mapping[str, Any]) -> Any:
         p = entry.get("p_adjusted", entry.get("p_value"))
         ci = entry.get("ci")
         table.add_row(
-            Text(_plain(entry["target"])),
-            Text(_plain(entry["versus"])),
-            Text(_plain(entry["metric"])),
-            _signed(entry.get("delta")),
-            "—" if ci is None else f"[{_signed(ci[0])}, {_signed(ci[1])}]",
+            Text(one_line(entry["target"])),
+            Text(one_line(entry["versus"])),
+            Text(one_line(entry["metric"])),
+            signed(entry.get("delta")),
+            "—" if ci is None else f"[{signed(ci[0])}, {signed(ci[1])}]",
             "—" if p is None else (f"{p:.3f}" if p >= 0.001 else "< 0.001"),
             significance(p),
         )
@@ -104,15 +104,11 @@ def _recommendation(recommendation: Mapping[str, Any]) -> Any:
     from rich.text import Text
 
     line = Text("Recommendation: ", style="bold")
-    line.append(_plain(recommendation["best"]), style="bold")
+    line.append(one_line(recommendation["best"]), style="bold")
     if recommendation.get("overfitting"):
         line.append(" ⚠ possible overfitting", style="yellow")
-    line.append(f" — {_plain(recommendation['reason'])}")
+    line.append(f" — {one_line(recommendation['reason'])}")
     return line
-
-
-def _signed(value: float | None) -> str:
-    return "—" if value is None else f"{value:+.3f}".replace("-", "\u2212")
 
 
 def _rule_line(rule: Mapping[str, Any]) -> Any:
@@ -120,7 +116,7 @@ def _rule_line(rule: Mapping[str, Any]) -> Any:
 
     mark, style = ("✓", "green") if rule["passed"] else ("✗", "red")
     line = Text(f"  {mark} ", style=style)
-    line.append(_plain(rule["reason"]))
+    line.append(one_line(rule["reason"]))
     return line
 
 
@@ -146,10 +142,6 @@ def _stdout() -> Console:
     return console if console.is_terminal else Console(width=200)
 
 
-def _plain(text: Any) -> str:
-    return _CONTROL.sub(" ", str(text))
-
-
 def print_job_targets(job: JobInfo, targets: Sequence[Target], console: Console | None = None) -> None:
     """``evalkit targets``: one row per target with its endpoint, step and the losses at that step."""
     from rich.table import Table
@@ -159,7 +151,7 @@ def print_job_targets(job: JobInfo, targets: Sequence[Target], console: Console 
     losses = {record["step"]: record for record in job.training}
     last_step = max(losses, default=None)
     title = f"{job.id} · {job.status} · base {job.base_model}"
-    table = Table(title=Text(_plain(title)), title_justify="left")
+    table = Table(title=Text(one_line(title)), title_justify="left")
     for column in ("target", "model", "endpoint", "step"):
         table.add_column(column, overflow="fold")
     table.add_column("train loss", justify="right")
@@ -168,13 +160,13 @@ def print_job_targets(job: JobInfo, targets: Sequence[Target], console: Console 
         step = target.step if target.role != "final" else (target.step or last_step)
         record = losses.get(step, {}) if step is not None else {}
         table.add_row(
-            Text(_plain(target.name)),
-            Text(_plain(target.model)),
+            Text(one_line(target.name)),
+            Text(one_line(target.model)),
             target.endpoint,
             "" if target.step is None else str(target.step),
-            format_number(record.get("train_loss")),
-            format_number(record.get("valid_loss")),
+            number(record.get("train_loss")),
+            number(record.get("valid_loss")),
         )
     console.print(table)
     for warning in job.warnings:
-        console.print(Text(f"warning: {_plain(warning)}", style="yellow"))
+        console.print(Text(f"warning: {one_line(warning)}", style="yellow"))

@@ -10,7 +10,7 @@ The judge model is called through a ``JudgeBackend``: the run's provider and res
 bounded concurrency, structured output (``response_format: json_schema``, strict) on chat models unless
 the service rejects it, and usage counted per judge scorer. A verdict that cannot be read or falls off
 the scale raises ``ScoringError`` — the case gets a score error, never a made-up score. Prompts and
-parsing live in ``judge_prompts``.
+parsing live in ``prompts``.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from evalkit.errors import ServiceError
 from evalkit.providers.base import CallError, Reply
 from evalkit.records import Case, Score
 from evalkit.scorers.base import Aggregate, Scorer, ScoringError
-from evalkit.scorers.judge_backend import JudgeBackend, JudgeModel, Sampling
-from evalkit.scorers.judge_prompts import (
+from evalkit.scorers.judge.backend import JudgeBackend, JudgeModel, Sampling
+from evalkit.scorers.judge.prompts import (
     JudgePrompt,
     Winner,
     pairwise_prompt,
@@ -35,7 +35,7 @@ from evalkit.scorers.judge_prompts import (
     parse_winner,
     pointwise_prompt,
 )
-from evalkit.scorers.options import JudgeOptions
+from evalkit.suite.scorer_options import JudgeOptions
 
 T = TypeVar("T")
 

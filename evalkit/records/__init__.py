@@ -6,6 +6,7 @@ Every stage takes these and returns these; none of them holds a client, a file h
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,6 +22,9 @@ Message = dict[str, Any]
 """One OpenAI chat message, passed to chat models unchanged (content-part lists, tool calls included)."""
 
 ENDPOINTS: tuple[Endpoint, ...] = ("chat", "completions")
+
+ERROR_RATE = "error_rate"
+"""The metric every target reports: the share of cases whose call failed."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -95,6 +99,25 @@ class Score:
     """What the scorer read from the output (the predicted label, the extracted JSON, …), if anything."""
     explanation: str | None = None
     """Why, in a few words, when the scorer has something to say."""
+
+
+@dataclass(frozen=True, slots=True)
+class FailedScore(Score):
+    """No score: the scorer could not score the output. ``value`` is NaN so that it can never pass for a
+    score; metrics leave these cases out."""
+
+    error: str = ""
+    """Why the output could not be scored."""
+
+
+def failed(message: str) -> FailedScore:
+    """The record of a scorer that could not score an output."""
+    return FailedScore(math.nan, error=message)
+
+
+def is_scored(score: Score | None) -> bool:
+    """True for a real score: not None (errored call) and not a ``FailedScore``."""
+    return score is not None and not isinstance(score, FailedScore)
 
 
 @dataclass(frozen=True, slots=True)

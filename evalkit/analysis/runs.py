@@ -8,15 +8,14 @@ paired by id, over the cases both runs scored. The statistics are ``evalkit.anal
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from evalkit.errors import InputError
+from evalkit.text import one_line, signed
 
 __all__ = ["compare_results", "regressions", "render_comparison"]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _LOWER_IS_BETTER = frozenset({"error_rate"})
 _SHOWN_IDS = 200  # regressed case ids listed on the terminal; all of them are in the returned dict
 
@@ -58,16 +57,16 @@ def render_comparison(comparison: Mapping[str, Any]) -> str:
     """The comparison as terminal text: per target pair a table of metrics, the flips, the regressed ids."""
     a, b = comparison["a"], comparison["b"]
     lines = [
-        f"A (baseline): {_plain(a['suite'])} · {_plain(a['started_at'])}",
-        f"B (new):      {_plain(b['suite'])} · {_plain(b['started_at'])}",
+        f"A (baseline): {one_line(a['suite'])} · {one_line(a['started_at'])}",
+        f"B (new):      {one_line(b['suite'])} · {one_line(b['started_at'])}",
     ]
-    lines += [f"warning: {_plain(warning)}" for warning in comparison["warnings"]]
+    lines += [f"warning: {one_line(warning)}" for warning in comparison["warnings"]]
     for pair in comparison["pairs"]:
         lines += ["", *_render_pair(pair)]
     worse = regressions(comparison)
     lines += ["", "▲/▼: B significantly better/worse (Δ's 95% CI excludes 0)"]
     if worse:
-        names = ", ".join(f"{_plain(e['target'])} {_plain(e['metric'])}" for e in worse)
+        names = ", ".join(f"{one_line(e['target'])} {one_line(e['metric'])}" for e in worse)
         lines.append(f"REGRESSED: B is significantly worse on {names}")
     else:
         lines.append("No significant regression (no Δ's 95% CI entirely on the worse side of 0).")
@@ -194,7 +193,7 @@ def _better(entry: Mapping[str, Any]) -> bool:
 
 
 def _render_pair(pair: Mapping[str, Any]) -> list[str]:
-    ta, tb = _plain(pair["a_target"]), _plain(pair["b_target"])
+    ta, tb = one_line(pair["a_target"]), one_line(pair["b_target"])
     title = f"{tb}" if ta == tb else f"{ta} (A) → {tb} (B)"
     lines = [f"{title} · {pair['cases']} cases in both runs"]
     rows = [["metric", "A", "B", "Δ (B − A)", "95% CI of Δ", "p", "test"]]
@@ -202,12 +201,12 @@ def _render_pair(pair: Mapping[str, Any]) -> list[str]:
     lines += _columns(rows)
     for flip in pair["flips"]:
         lines.append(
-            f"  {_plain(flip['scorer'])}: {flip['fixed']} fixed, {flip['broken']} broken, "
+            f"  {one_line(flip['scorer'])}: {flip['fixed']} fixed, {flip['broken']} broken, "
             f"{flip['both_right']} right in both, {flip['both_wrong']} wrong in both"
         )
     for scorer, ids in pair["regressed_ids"].items():
         if ids:
-            lines.append(f"  regressed on {_plain(scorer)} (right in A, wrong in B): {_ids(ids)}")
+            lines.append(f"  regressed on {one_line(scorer)} (right in A, wrong in B): {_ids(ids)}")
     if pair["failed_ids"]:
         lines.append(f"  failed in B (answered in A): {_ids(pair['failed_ids'])}")
     return lines
@@ -218,13 +217,13 @@ def _row(entry: Mapping[str, Any]) -> list[str]:
     p = entry.get("p_value")
     marker = " ▼" if _worse(entry) else (" ▲" if _better(entry) else "")
     return [
-        _plain(entry["metric"]),
+        one_line(entry["metric"]),
         _number(entry.get("a_value")),
         _number(entry.get("b_value")),
-        _signed(entry.get("delta")) + marker,
-        "—" if ci is None else f"[{_signed(ci[0])}, {_signed(ci[1])}]",
+        signed(entry.get("delta")) + marker,
+        "—" if ci is None else f"[{signed(ci[0])}, {signed(ci[1])}]",
         "—" if p is None else (f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"),
-        _plain(entry.get("test") or "—"),
+        one_line(entry.get("test") or "—"),
     ]
 
 
@@ -237,7 +236,7 @@ def _columns(rows: list[list[str]]) -> list[str]:
 
 
 def _ids(ids: Sequence[str]) -> str:
-    shown = ", ".join(_plain(i) for i in ids[:_SHOWN_IDS])
+    shown = ", ".join(one_line(i) for i in ids[:_SHOWN_IDS])
     more = len(ids) - _SHOWN_IDS
     return f"{shown} (and {more} more)" if more > 0 else shown
 
@@ -246,9 +245,3 @@ def _number(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
-def _signed(value: float | None) -> str:
-    return "—" if value is None else f"{value:+.3f}".replace("-", "\u2212")
-
-
-def _plain(text: Any) -> str:
-    return _CONTROL.sub(" ", str(text))

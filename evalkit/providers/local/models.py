@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalkit import dirs
 from evalkit.errors import InputError, ServiceError
 
 if TYPE_CHECKING:
@@ -201,9 +202,7 @@ def read_json(path: Path, *, field: str | None = None) -> dict[str, Any]:
 
 def models_dir() -> Path:
     """Where converted weights are cached: ``models/`` in evalkit's cache directory."""
-    from evalkit.cache import Cache
-
-    return Cache.default_dir() / "models"
+    return dirs.cache_dir() / "models"
 
 
 def require_libraries() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import InputError
-from evalkit.results import write_results, write_text_atomic
+from evalkit.records.results import write_results, write_text_atomic
 
 __all__ = ["OutputPaths", "append_step_summary", "check_out_dir", "write_outputs", "write_reports"]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from evalkit.records import CaseSet
 from evalkit.scorers.base import Scorer
-from evalkit.scorers.options import ClassifyOptions
 from evalkit.suite.model import Suite
+from evalkit.suite.scorer_options import ClassifyOptions
 
 
 def find_problems(suite: Suite, case_set: CaseSet, scorers: Sequence[Scorer]) -> list[str]:
@@ -18,9 +18,8 @@ def find_problems(suite: Suite, case_set: CaseSet, scorers: Sequence[Scorer]) ->
     references = Counter(case.reference for case in case_set.cases)
     for config in suite.scorers:
         if isinstance(config.options, ClassifyOptions):
-            fold = str.casefold if config.options.casefold else str
-            seen = {fold(ref.strip()) for ref in references}
-            missing = [label for label in config.options.labels if fold(label) not in seen]
+            seen = {config.options.label_of(ref) for ref in references}
+            missing = [label for label in config.options.labels if label not in seen]
             if missing:
                 problems.append(f"scorer {config.name}: no case has the label(s) {', '.join(missing)}")
     for scorer in scorers:
@@ -58,11 +57,9 @@ def label_distribution(suite: Suite, case_set: CaseSet) -> dict[str, Counter[str
     out: dict[str, Counter[str]] = {}
     for config in suite.scorers:
         if isinstance(config.options, ClassifyOptions):
-            fold = str.casefold if config.options.casefold else str
-            by_key = {fold(label): label for label in config.options.labels}
             counts: Counter[str] = Counter({label: 0 for label in config.options.labels})
             for case in case_set.cases:
-                counts[by_key.get(fold(case.reference.strip()), case.reference)] += 1
+                counts[config.options.label_of(case.reference) or case.reference] += 1
             out[config.name] = counts
     return out
 

@@ -11,7 +11,28 @@ import math
 import re
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from evalkit.records import ERROR_RATE
+from evalkit.suite.located import located_error
+from evalkit.text import collapse_whitespace, is_punctuation
+
+RESERVED_NAMES = frozenset({ERROR_RATE})
+"""Metric names evalkit reports itself, which a scorer may not be named."""
+
+UNPARSED = "unparsed"
+"""What ``classify`` predicts for an output that names no label (a reserved name, never a label)."""
+
+_EDGE_SYMBOLS = "`*_~"
+"""Markdown emphasis and code marks stripped from the ends along with punctuation (``**Billing**``)."""
 
 
 class ScorerOptions(BaseModel):
@@ -21,6 +42,13 @@ class ScorerOptions(BaseModel):
 
     name: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
     """Name the scorer's metrics are reported under (default: the scorer's kind)."""
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, value: str | None) -> str | None:
+        if value in RESERVED_NAMES:
+            raise ValueError(f"scorer name {value!r} is reserved for evalkit's own metric")
+        return value
 
 
 class ExactOptions(ScorerOptions):
@@ -43,6 +71,13 @@ class IncludesOptions(ScorerOptions):
     """Text to look for instead of the reference."""
     casefold: bool = False
     """Ignore case."""
+
+    @field_validator("text")
+    @classmethod
+    def _not_empty(cls, value: str | None) -> str | None:
+        if value is not None and not value:
+            raise ValueError("text is empty, so it would be found in every output")
+        return value
 
 
 class RegexOptions(ScorerOptions):
@@ -77,6 +112,21 @@ class JsonOptions(ScorerOptions):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    @field_validator("json_schema")
+    @classmethod
+    def _valid_schema(cls, schema: dict[str, Any] | None) -> dict[str, Any] | None:
+        if schema is None:
+            return None
+        from jsonschema.exceptions import SchemaError
+        from jsonschema.validators import validator_for
+
+        try:
+            validator_for(schema).check_schema(schema)
+        except SchemaError as exc:
+            where = "/".join(str(part) for part in exc.path) or "(top level)"
+            raise ValueError(f"not a valid JSON Schema: {exc.message} (at {where})") from None
+        return schema
+
 
 class ClassifyOptions(ScorerOptions):
     """``classify``: output mapped to one of a fixed set of labels; reference is the true label."""
@@ -99,6 +149,42 @@ class ClassifyOptions(ScorerOptions):
                 raise ValueError(f"label {label!r} is listed twice; labels must be unique")
             seen.add(label)
         return labels
+
+    _by_key: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        by_key: dict[str, str] = {}
+        for label in self.labels:
+            key = self.label_key(label)
+            if not key:
+                problem = f"label {label!r} is only punctuation or whitespace, which is ignored when matching"
+            elif key == self.label_key(UNPARSED):
+                problem = f"label {label!r} is reserved: {UNPARSED!r} is what an output naming no label is counted as"
+            elif key in by_key:
+                why = " when case is ignored (set casefold: false to tell them apart)" if self.casefold else ""
+                problem = f"labels {by_key[key]!r} and {label!r} are the same after normalisation{why}"
+            else:
+                by_key[key] = label
+                continue
+            raise located_error(("labels",), problem, self.labels)
+        self._by_key = by_key
+        return self
+
+    def label_key(self, text: str) -> str:
+        """``text`` as it is compared with labels: whitespace runs collapsed; surrounding whitespace,
+        quotes, punctuation and Markdown marks stripped; case folded unless ``casefold`` is off."""
+        text = _strip_edges(collapse_whitespace(text).strip())
+        return text.casefold() if self.casefold else text
+
+    def label_of(self, text: str) -> str | None:
+        """The label ``text`` is (``Billing.`` → ``billing``), as spelled in ``labels``; None if none."""
+        return self._by_key.get(self.label_key(text))
+
+    @property
+    def labels_by_key(self) -> dict[str, str]:
+        """Each label by its ``label_key``."""
+        return dict(self._by_key)
 
 
 JUDGE_MODEL_ENDPOINTS = ("chat", "completions")
@@ -180,6 +266,20 @@ class JudgeOptions(ScorerOptions):
             return self.pass_mark
         low, high = self.scale
         return float(math.floor(low + 0.75 * (high - low) + 0.5))
+
+
+def _strip_edges(text: str) -> str:
+    """``text`` without the quotes, punctuation, Markdown marks and whitespace around it."""
+    start, end = 0, len(text)
+    while start < end and _is_edge(text[start]):
+        start += 1
+    while end > start and _is_edge(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def _is_edge(char: str) -> bool:
+    return char.isspace() or char in _EDGE_SYMBOLS or is_punctuation(char)
 
 
 SCORER_OPTIONS: dict[str, type[ScorerOptions]] = {

@@ -42,10 +42,10 @@ PRELOAD: tuple[str, ...] = (
     "matplotlib.figure",
     "matplotlib.backends.backend_svg",
     "jinja2",
-    "evalkit.metrics",
+    "evalkit.analysis.metrics",
     "evalkit.analysis",
     "evalkit.gate",
-    "evalkit.outputs",
+    "evalkit.report.outputs",
     "evalkit.report.html",
 )
 """What the analysis stage imports: metrics, statistics, gate, results.json and the reports."""

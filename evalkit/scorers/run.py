@@ -1,34 +1,21 @@
-"""Scores and metrics for a whole run: every scorer on every target's outcomes, then the figures per target.
+"""Scoring a whole run: every scorer on every target's outcome of every case.
 
 ``score_run`` scores each outcome (None where the call errored; a ``FailedScore`` where the scorer could
-not score it, e.g. an unreadable judge verdict); ``compute_metrics`` turns those scores into the metrics
-named in results.json and gate rules:
-
-    <scorer>              mean of the scorer's per-case scores, over the cases it scored
-    <scorer>.<aggregate>  a suite-level figure of that scorer (``classify.macro_f1``, …)
-    error_rate            errored outcomes / all cases
-
-Built-in scorers run case after case (they are cheap); scorers that call a model (``judge``) score all
-cases of all targets concurrently, their backend bounding the calls in flight. A pairwise scorer scores
-each target against its base (``base_targets``); the base itself gets no pairwise score.
-
-Confidence intervals and paired comparisons are not computed here (see the stats stage).
+not score it, e.g. an unreadable judge verdict). Built-in scorers run case after case (they are cheap);
+scorers that call a model (``judge``) score all cases of all targets concurrently, their backend bounding
+the calls in flight. A pairwise scorer scores each target against its base (``base_targets``); the base
+itself gets no pairwise score.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any
 
 from evalkit.errors import InputError
-from evalkit.records import Case, Metric, Outcome, Role, Score, Target
-from evalkit.scorers import FailedScore, Scorer, ScoringError, is_scored
-from evalkit.scorers.base import failed
-
-ERROR_RATE = "error_rate"
-"""Name of the metric counting errored outcomes."""
+from evalkit.records import Case, FailedScore, Outcome, Role, Score, Target, failed
+from evalkit.scorers.base import Scorer, ScoringError, is_error
 
 Scores = dict[str, dict[str, list[Score | None]]]
 """Per target name, per scorer name, one score per case (None where the outcome errored)."""
@@ -48,7 +35,7 @@ async def score_run(
     ``targets``: the run's targets, whose roles and names tell pairwise scorers each target's base
     (default: the target named ``base`` is every other target's base)."""
     for target, outcomes in outcomes_by_target.items():
-        _check_aligned(cases, outcomes, target)
+        check_aligned(cases, outcomes, target)
     bases = base_targets(targets if targets is not None else _named_roles(outcomes_by_target))
     scores: Scores = {target: {} for target in outcomes_by_target}
     for scorer in scorers:
@@ -105,29 +92,6 @@ def score_warnings(scores: Scores) -> list[str]:
                     f"(first: {errors[0]})"
                 )
     return lines
-
-
-def compute_metrics(
-    cases: Sequence[Case],
-    outcomes_by_target: Mapping[str, Sequence[Outcome]],
-    scores: Scores,
-    scorers: Sequence[Scorer],
-) -> tuple[dict[str, dict[str, Metric]], dict[str, dict[str, dict[str, Any]]]]:
-    """Per target: its metrics by name, and per scorer the non-scalar details of its aggregates.
-
-    Details hold only scorers that have any (``classify``: labels, confusion matrix, support).
-    """
-    metrics: dict[str, dict[str, Metric]] = {}
-    details: dict[str, dict[str, dict[str, Any]]] = {}
-    for target, outcomes in outcomes_by_target.items():
-        _check_aligned(cases, outcomes, target)
-        metrics[target], details[target] = _target_metrics(cases, outcomes, scores[target], scorers)
-    return metrics, details
-
-
-def is_error(outcome: Outcome) -> bool:
-    """True when the call produced no output to score."""
-    return outcome.error is not None or outcome.output is None
 
 
 async def _score_all(
@@ -210,43 +174,6 @@ def _named_roles(outcomes_by_target: Mapping[str, Sequence[Outcome]]) -> list[Ta
     return [Target(name, model="", endpoint="chat", role=role[name == "base"]) for name in outcomes_by_target]
 
 
-def _target_metrics(
-    cases: Sequence[Case],
-    outcomes: Sequence[Outcome],
-    scores: Mapping[str, Sequence[Score | None]],
-    scorers: Sequence[Scorer],
-) -> tuple[dict[str, Metric], dict[str, dict[str, Any]]]:
-    metrics: dict[str, Metric] = {}
-    details: dict[str, dict[str, Any]] = {}
-    for scorer in scorers:
-        per_case = [score if is_scored(score) else None for score in scores[scorer.name]]
-        metrics[scorer.name] = mean_metric(per_case)
-        aggregate = scorer.aggregate(cases, per_case)
-        n = aggregate.n if aggregate.n is not None else metrics[scorer.name].n
-        for name, value in aggregate.metrics.items():
-            metrics[f"{scorer.name}.{name}"] = Metric(_plain(value), n)
-        if aggregate.details:
-            details[scorer.name] = aggregate.details
-    errors = sum(1 for outcome in outcomes if is_error(outcome))
-    metrics[ERROR_RATE] = Metric(errors / len(outcomes) if outcomes else None, len(outcomes))
-    return metrics, details
-
-
-def mean_metric(scores: Sequence[Score | None]) -> Metric:
-    """The mean of the scores that exist (None: errored; ``FailedScore``: could not be scored), over how
-    many there are; None if there are none."""
-    values = [score.value for score in scores if score is not None and is_scored(score)]
-    return Metric(math.fsum(values) / len(values) if values else None, len(values))
-
-
-def _plain(value: float | None) -> float | None:
-    """A plain Python float (never a numpy scalar), or None for a missing or NaN figure."""
-    if value is None:
-        return None
-    number = float(value)
-    return None if math.isnan(number) else number
-
-
-def _check_aligned(cases: Sequence[Case], outcomes: Sequence[Outcome], target: str) -> None:
+def check_aligned(cases: Sequence[Case], outcomes: Sequence[Outcome], target: str) -> None:
     if len(outcomes) != len(cases):
         raise ValueError(f"target {target!r} has {len(outcomes)} outcomes for {len(cases)} cases")

@@ -8,15 +8,15 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from evalkit.cache import Cache, CachedReply, cache_key
-from evalkit.lab.models import cache_name
 from evalkit.providers.base import CallError, Provider, Reply
+from evalkit.providers.local.models import cache_name
 from evalkit.providers.request import Request
+from evalkit.providers.routing import endpoint_for
 from evalkit.records import ENDPOINTS, Endpoint
-from evalkit.scorers.judge_prompts import (
+from evalkit.runner.cache import Cache, CachedReply, cache_key
+from evalkit.scorers.judge.prompts import (
     JudgePrompt,
 )
-from evalkit.targets.routing import endpoint_for
 
 DEFAULT_CONCURRENCY = 8
 """Judge calls in flight at once, over all judge scorers."""

@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from evalkit.cache import Cache, CachedReply, cache_key
 from evalkit.errors import InputError, ServiceError
-from evalkit.lab.models import is_local
+from evalkit.providers.local.models import is_local
 from evalkit.providers.redact import Redactor
 from evalkit.providers.request import Request, build_request
 from evalkit.records import Case, Endpoint, Target
+from evalkit.runner.cache import Cache, CachedReply, cache_key
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -354,7 +354,7 @@ def _progress(labels: dict[str, str], *, enabled: bool) -> Iterator[_Bars | None
     if not enabled:
         yield None
         return
-    from evalkit.progress import progress_bars
+    from evalkit.runner.progress import progress_bars
 
     progress = progress_bars("{task.fields[status]}", elapsed=True)
     tasks = {

@@ -1,6 +1,6 @@
 """The torch side of local models: load a base (and LoRA adapters on it) and generate a batch of calls.
 
-Used from ``LocalProvider``'s single worker thread only; ``evalkit.providers.local`` holds the provider
+Used from ``LocalProvider``'s single worker thread only; ``evalkit.providers.local.provider`` holds the provider
 (queueing, batching, the asyncio side).
 """
 
@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import InputError, ServiceError
-from evalkit.lab.models import LocalModel, load_base
 from evalkit.providers.base import CallError, Reply
+from evalkit.providers.local.models import LocalModel, load_base
+from evalkit.providers.local.templates import TemplateError, render_chat, template_message
 from evalkit.records import Usage
 
 if TYPE_CHECKING:
@@ -139,8 +140,6 @@ def _text(job: Job, tokenizer: PreTrainedTokenizerBase) -> str:
     """What the model reads: the raw prompt, or the conversation through the chat template."""
     if job.prompt is not None:
         return job.prompt
-    from evalkit.lab.encode import TemplateError, render_chat, template_message
-
     messages = [template_message(m) for m in job.messages or []]
     try:
         return render_chat(messages, tokenizer, tools=job.tools, open_reply=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from evalkit.dirs import cache_dir
 from evalkit.errors import InputError
 from evalkit.records import Usage
 
@@ -72,13 +72,8 @@ class Cache:
 
     @staticmethod
     def default_dir() -> Path:
-        """``$EVALKIT_CACHE_DIR``, else the platform's user cache directory for evalkit."""
-        configured = os.environ.get("EVALKIT_CACHE_DIR")
-        if configured:
-            return Path(configured).expanduser()
-        from platformdirs import user_cache_dir
-
-        return Path(user_cache_dir("evalkit", appauthor=False))
+        """evalkit's cache directory (``evalkit.dirs.cache_dir``): ``$EVALKIT_CACHE_DIR`` or the user's."""
+        return cache_dir()
 
     @classmethod
     def open(cls, directory: str | Path | None = None, *, batch: int = 1) -> Cache:

@@ -17,9 +17,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import evalkit
+from evalkit._version import __version__
 from evalkit.errors import InputError
-from evalkit.records import Case, Outcome, RunRecord, Score
+from evalkit.records import Case, FailedScore, Outcome, RunRecord, Score
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -49,7 +49,7 @@ def build_results(record: RunRecord, gate: Mapping[str, Any]) -> dict[str, Any]:
     scrub = _scrubber()
     results: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
-        "evalkit_version": evalkit.__version__,
+        "evalkit_version": __version__,
         "suite": {
             "name": record.suite_name,
             "description": record.suite_description,
@@ -264,8 +264,6 @@ def _input(case: Case) -> dict[str, Any]:
 
 
 def _case_result(outcome: Outcome, scores: Mapping[str, Score | None], scrub: _Scrub) -> dict[str, Any]:
-    from evalkit.scorers.base import FailedScore  # here: reading results must not import the scorers
-
     failures = {name: score for name, score in scores.items() if isinstance(score, FailedScore)}
     scored = {name: score for name, score in scores.items() if score is not None and name not in failures}
     return {
@@ -328,7 +326,7 @@ def _describe(error: ValidationError) -> str:
     expected: Any = error.validator_value
     if kind == "const" and list(error.absolute_path) == ["schema_version"]:
         return (
-            f"{_short(instance)} is not supported by evalkit {evalkit.__version__} (it reads schema_version "
+            f"{_short(instance)} is not supported by evalkit {__version__} (it reads schema_version "
             f"{SCHEMA_VERSION}); use the evalkit version that wrote the file"
         )
     if kind == "type":

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from evalkit.argtypes import positive_float, positive_int
-from evalkit.lab.models import BUILTINS, DEFAULT_BASE
+from evalkit.cli.argtypes import positive_float, positive_int
+from evalkit.providers.local.models import BUILTINS, DEFAULT_BASE
 
 _EPILOG = """\
 examples:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from evalkit import __version__
-from evalkit.argtypes import non_negative_float, positive_float, positive_int
+from evalkit._version import __version__
+from evalkit.cli.argtypes import non_negative_float, positive_float, positive_int
 from evalkit.errors import EvalkitError
+from evalkit.text import one_line
 
 EXIT_GO, EXIT_NO_GO, EXIT_ERROR = 0, 1, 2
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")  # untrusted text never drives the terminal
 
 _DESCRIPTION = """\
 Decide whether a (fine-tuned) model is ready to ship: run a suite of test conversations through every
@@ -150,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("results", type=Path, metavar="RESULTS", help="a results.json")
     report.add_argument("--out", type=Path, metavar="DIR", help="folder to write into (default: beside it)")
 
-    from evalkit.lab.cli import add_finetune_command
+    from evalkit.cli.finetune import add_finetune_command
 
     add_finetune_command(commands)
     return parser
@@ -171,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except EvalkitError as error:
-        print(f"evalkit: error: {_CONTROL.sub(' ', str(error))}", file=sys.stderr)
+        print(f"evalkit: error: {one_line(error)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("evalkit: interrupted", file=sys.stderr)
@@ -183,8 +182,8 @@ def _exit_code(results: dict[str, Any]) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from evalkit.console import print_summary
     from evalkit.pipeline import RunOptions, run_suite
+    from evalkit.report.console import print_summary
 
     options = RunOptions(
         model_flags=tuple(args.model),
@@ -198,30 +197,35 @@ def _run(args: argparse.Namespace) -> int:
         batch=args.batch,
         progress=not args.quiet,
     )
-    result = run_suite(args.suite, options)
+    from evalkit.cli.sidecar import Sidecar
+
+    # Forked first, before any client, thread or event loop exists: the analysis libraries load on the other
+    # core while the calls run, and the analysis runs there once they are done.
+    with Sidecar.start() as sidecar:
+        result = run_suite(args.suite, options, offload=sidecar)
     for warning in result.results["warnings"]:
-        print(f"evalkit: warning: {_CONTROL.sub(' ', warning)}", file=sys.stderr)
+        print(f"evalkit: warning: {one_line(warning)}", file=sys.stderr)
     print_summary(result.results)
     print(f"outputs: {result.out_dir}/ (results.json, report.html, junit.xml, summary.md)")
     return _exit_code(result.results)
 
 
 def _finetune(args: argparse.Namespace) -> int:
-    from evalkit.lab.cli import run_finetune
+    from evalkit.cli.finetune import run_finetune
 
     return run_finetune(args)
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from evalkit.validate import describe_suite
+    from evalkit.cli.validate import describe_suite
 
     print(describe_suite(args.suite))
     return EXIT_GO
 
 
 def _targets(args: argparse.Namespace) -> int:
-    from evalkit.console import print_job_targets
     from evalkit.pipeline import list_job_targets
+    from evalkit.report.console import print_job_targets
 
     for job, targets in list_job_targets(args.job):
         print_job_targets(job, targets)
@@ -229,9 +233,9 @@ def _targets(args: argparse.Namespace) -> int:
 
 
 def _gate(args: argparse.Namespace) -> int:
-    from evalkit.console import print_summary
     from evalkit.gate import apply_gate, rules_from_results
-    from evalkit.results import read_results
+    from evalkit.records.results import read_results
+    from evalkit.report.console import print_summary
 
     results = read_results(args.results)
     if args.suite is not None:
@@ -247,8 +251,8 @@ def _gate(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from evalkit.compare import compare_results, regressions, render_comparison
-    from evalkit.results import read_results
+    from evalkit.analysis.runs import compare_results, regressions, render_comparison
+    from evalkit.records.results import read_results
 
     comparison = compare_results(read_results(args.baseline), read_results(args.candidate))
     print(render_comparison(comparison))
@@ -256,8 +260,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from evalkit.outputs import write_reports
-    from evalkit.results import read_results
+    from evalkit.records.results import read_results
+    from evalkit.report.outputs import write_reports
 
     results = read_results(args.results)
     out_dir = args.out or (args.results if args.results.is_dir() else args.results.parent)

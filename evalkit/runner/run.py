@@ -20,11 +20,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from evalkit.cache import Cache, CachedReply, cache_key
-from evalkit.lab.models import cache_name
 from evalkit.providers.base import CallError, Provider
+from evalkit.providers.local.models import cache_name
 from evalkit.providers.request import Request, build_request
 from evalkit.records import Case, Outcome, Target
+from evalkit.runner.cache import Cache, CachedReply, cache_key
 from evalkit.suite.model import Completions, Generation
 
 if TYPE_CHECKING:
@@ -269,7 +269,7 @@ def _progress_bars(targets: Sequence[Target], total: int, *, enabled: bool) -> I
     if not enabled:
         yield None
         return
-    from evalkit.progress import progress_bars
+    from evalkit.runner.progress import progress_bars
 
     progress = progress_bars("{task.fields[errors]} errors")
     tasks = {t.name: progress.add_task(t.name, total=total, errors=0) for t in targets}

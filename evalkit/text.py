@@ -1,0 +1,55 @@
+"""Text a person reads, written one way everywhere: untrusted text made inert, figures and signed
+differences. The gate's reasons, the terminal, the reports, ``compare`` and the pytest plugin all use these.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MINUS = "\u2212"
+"""The minus sign of signed figures (``−0.020``), as in a printed table."""
+
+NONE = "—"
+"""What is shown where there is no figure."""
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def one_line(text: object) -> str:
+    """``text`` on one line with no control characters (each run becomes a space): model outputs and
+    server messages are untrusted, and must never move the cursor or colour a terminal."""
+    return _CONTROL.sub(" ", str(text))
+
+
+def number(value: float | None, digits: int = 3) -> str:
+    """A figure with ``digits`` decimals, or ``—`` when there is none."""
+    return NONE if value is None else f"{value:.{digits}f}"
+
+
+def signed(value: float | None, digits: int = 3) -> str:
+    """A difference, always with its sign (``+0.045``, ``−0.020``), or ``—`` when there is none."""
+    return NONE if value is None else f"{value:+.{digits}f}".replace("-", MINUS)
+
+
+def digits_for(value: float, bar: float, digits: int = 3) -> int:
+    """The fewest decimals (at least ``digits``) at which ``value`` and ``bar`` print differently."""
+    while digits < 9 and value != bar and f"{value:.{digits}f}" == f"{bar:.{digits}f}":
+        digits += 1
+    return digits
+
+
+def is_punctuation(char: str) -> bool:
+    """True for Unicode punctuation (general category ``P*``: ``.,;:!?'"()[]{}«»“”-`` …)."""
+    return unicodedata.category(char).startswith("P")
+
+
+def remove_punctuation(text: str) -> str:
+    """``text`` without any Unicode punctuation character."""
+    return "".join(char for char in text if not is_punctuation(char))
+
+
+def collapse_whitespace(text: str) -> str:
+    """``text`` with every run of whitespace replaced by one space."""
+    return _WHITESPACE.sub(" ", text)
