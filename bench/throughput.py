@@ -160,13 +160,14 @@ def _evalkit_runner(url: str, n: int) -> float:
     from evalkit.providers.openai import OpenAIProvider
     from evalkit.records import Target
     from evalkit.runner import RunSettings, run_targets
+    from evalkit.runner.calls import Caller
 
     async def run() -> float:
         provider = OpenAIProvider.from_env()
         target = Target(name="m", model=MODELS[0], endpoint="chat")
         start = time.perf_counter()
-        await run_targets(_cases(n), [target], provider=provider,  # type: ignore[arg-type]
-                          settings=RunSettings(concurrency=CONCURRENCY), progress=False)
+        await run_targets(_cases(n), [target], caller=Caller(provider, concurrency=CONCURRENCY),
+                          settings=RunSettings(), progress=False)
         elapsed = time.perf_counter() - start
         await provider.aclose()
         return elapsed
@@ -189,25 +190,28 @@ def _write_suite(workdir: Path, n: int, models: tuple[str, ...]) -> Path:
 
 
 def _fill_cache(suite_path: Path, url: str, cache_dir: Path) -> None:
-    """Store an answer for every (case, target) of the suite, as a cold run would have."""
+    """Store an answer for every (case, target) of the suite, as a cold run would have (keyed by the
+    run's own ``Caller``, so the warm run finds every one)."""
+    os.environ.update({"OPENAI_BASE_URL": url, "OPENAI_API_KEY": "sk-bench"})
     from evalkit.data import load_cases
-    from evalkit.providers.openai import service_identity
+    from evalkit.providers.base import Reply
+    from evalkit.providers.openai import OpenAIProvider
     from evalkit.providers.request import build_request
     from evalkit.records import Usage
-    from evalkit.runner.cache import Cache, CachedReply, cache_key
+    from evalkit.runner.cache import Cache
+    from evalkit.runner.calls import Caller
     from evalkit.suite import load_suite
     from evalkit.targets.spec import resolve_targets
 
     suite = load_suite(suite_path)
     cases = load_cases(suite).cases
-    identity = service_identity(url)
     with Cache.open(cache_dir, batch=5000) as cache:
+        caller = Caller(OpenAIProvider.from_env(), cache=cache)
         for target in resolve_targets(suite.targets, [], allow_empty=False):
             for i, case in enumerate(cases):
                 request = build_request(case, target, suite.generation, suite.completions)
-                key = cache_key(identity, request.endpoint, request.model, request.payload)
                 answer = LABELS[(i + (i % 3 == 0) * (target.name != "t1")) % 4]
-                cache.put(key, CachedReply(answer, Usage(20, 1), "stop", LATENCY_S))
+                caller.put(caller.key(request), Reply(answer, Usage(20, 1), "stop"), latency_s=LATENCY_S)
 
 
 def _warm_run(url: str, workdir: Path, n: int, models: tuple[str, ...]) -> tuple[float, int]:

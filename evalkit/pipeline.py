@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from evalkit.checks.examine import Findings
     from evalkit.providers.router import ProviderRouter
     from evalkit.runner import RunSettings
-    from evalkit.runner.cache import Cache
+    from evalkit.runner.calls import Caller
     from evalkit.scorers.base import Scorer
     from evalkit.scorers.judge.backend import JudgeBackend
     from evalkit.targets.jobs import JobInfo
@@ -98,10 +98,16 @@ def default_out_dir(suite: Suite, started: datetime) -> Path:
     return Path("reports") / suite.name / started.strftime("%Y%m%dT%H%M%SZ")
 
 
-def _check_rules(suite: Suite, case_set: CaseSet, targets: list[Target]) -> None:
-    """Refuse, before any call is made, gate rules the run could not apply."""
+def check_suite(
+    suite: Suite, case_set: CaseSet, scorers: Sequence[Scorer], *, targets: Sequence[Target] | None = None
+) -> None:
+    """What can be known wrong before any call, as ``evalkit validate`` and ``evalkit run`` both check it:
+    every gate rule's metric is one the scorers declare, its saved run is readable and comparable, and
+    (once ``targets`` are known) its targets exist. ``InputError`` naming the rule's file, key and the
+    closest valid name."""
     from evalkit.gate import check_rules
     from evalkit.records.results import run_inputs
+    from evalkit.scorers import declared_metrics
 
     inputs = run_inputs(
         data_sha256=case_set.sha256,
@@ -109,14 +115,29 @@ def _check_rules(suite: Suite, case_set: CaseSet, targets: list[Target]) -> None
         completions=suite.completions.model_dump(exclude_none=True),
         scorers=_scorer_configs(suite),
     )
-    check_rules(
-        suite.gate,
-        targets=[t.name for t in targets],
-        scorers=[s.name for s in suite.scorers],
-        file=suite.path,
-        base_dir=suite.path.parent,
-        inputs=inputs,
-    )
+    try:
+        check_rules(
+            suite.gate,
+            targets=None if targets is None else [t.name for t in targets],
+            metrics=declared_metrics(scorers),
+            file=suite.path,
+            base_dir=suite.path.parent,
+            inputs=inputs,
+        )
+    except InputError as exc:
+        raise suite.locate(exc) from None
+
+
+def _check_targets(suite: Suite, targets: Sequence[Target]) -> None:
+    """The gate rules' targets exist among those a job resolved to (the rest was checked before)."""
+    from evalkit.gate import rule_targets
+
+    names = [t.name for t in targets]
+    for index, rule in enumerate(suite.gate):
+        try:
+            rule_targets(rule, names, index=index, file=suite.path)
+        except InputError as exc:
+            raise suite.locate(exc) from None
 
 
 def _scorer_configs(suite: Suite) -> list[dict[str, Any]]:
@@ -145,8 +166,7 @@ def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload |
     case_set = load_cases(suite)  # bad input fails here, before any network call
     scorers = build_scorers(suite.scorers)
     named = resolve_targets(suite.targets, list(options.model_flags), allow_empty=bool(options.job_ids))
-    if not options.job_ids:
-        _check_rules(suite, case_set, named)  # with jobs, once their targets are known
+    check_suite(suite, case_set, scorers, targets=None if options.job_ids else named)  # with jobs: below
     out_dir = options.out_dir or default_out_dir(suite, started)
     check_out_dir(out_dir)
     record = asyncio.run(_evaluate(suite, case_set, named, scorers, options, started))
@@ -163,8 +183,10 @@ async def _evaluate(
     options: RunOptions,
     started: datetime,
 ) -> RunRecord:
-    """Resolve the jobs, call every target, score — with one client and one cache for it all."""
+    """Resolve the jobs, call every target, score — one client, one cache and one limit on calls in flight
+    (the run's ``Caller``) for the targets, the judge and the Batch API alike."""
     from evalkit.runner.cache import Cache
+    from evalkit.runner.calls import Caller
     from evalkit.scorers import build_scorers
     from evalkit.scorers.judge.backend import JudgeBackend
     from evalkit.scorers.run import check_pairwise
@@ -172,15 +194,16 @@ async def _evaluate(
 
     provider = _providers(suite, named, options)
     cache = Cache.open(Cache.default_dir()) if options.use_cache else None
+    caller = Caller(provider, cache=cache, concurrency=options.concurrency)
     try:
         jobs, targets_by_job = await fetch_jobs(provider, options.job_ids)
         targets = all_targets(named, targets_by_job)
         if options.job_ids:
-            _check_rules(suite, case_set, targets)
+            _check_targets(suite, targets)
         check_pairwise(scorers, targets)
         case_set, findings = _examine(suite, case_set, jobs, targets_by_job)
-        outcomes = await _call_targets(suite, case_set, targets, provider, cache, options, findings)
-        judge = JudgeBackend(provider, cache=cache, concurrency=options.concurrency)
+        outcomes = await _call_targets(suite, case_set, targets, caller, options, findings)
+        judge = JudgeBackend(caller)
         scorers = build_scorers(suite.scorers, judge=judge)
         return await _score(suite, case_set, targets, scorers, outcomes, jobs, findings, judge, started)
     finally:
@@ -239,8 +262,7 @@ async def _call_targets(
     suite: Suite,
     case_set: CaseSet,
     targets: list[Target],
-    provider: ProviderRouter,
-    cache: Cache | None,
+    caller: Caller,
     options: RunOptions,
     findings: Findings,
 ) -> dict[str, list[Outcome]]:
@@ -250,37 +272,36 @@ async def _call_targets(
         generation=suite.generation,
         completions=suite.completions,
         completions_by_target=findings.completions_by_target,
-        concurrency=options.concurrency,
     )
-    if options.batch and cache is not None and provider.remote is not None:
-        await _batch(case_set, targets, provider, cache, settings, options)
-    return await run_targets(
-        case_set.cases, targets, provider=provider, settings=settings, cache=cache, progress=options.progress
-    )
+    if options.batch and caller.cache is not None:
+        await _batch(case_set, targets, caller, settings, options)
+    return await run_targets(case_set.cases, targets, caller=caller, settings=settings, progress=options.progress)
 
 
 async def _batch(
     case_set: CaseSet,
     targets: list[Target],
-    provider: ProviderRouter,
-    cache: Cache,
+    caller: Caller,
     settings: RunSettings,
     options: RunOptions,
 ) -> None:
     """Send the uncached requests through OpenAI's Batch API into the cache; the runner then finds them
     there, and calls live only what a batch could not answer."""
+    from evalkit.dirs import cache_dir
     from evalkit.providers.openai import OpenAIProvider
+    from evalkit.providers.router import ProviderRouter
     from evalkit.runner.batch_api import run_batch
-    from evalkit.runner.cache import Cache
 
-    assert isinstance(provider.remote, OpenAIProvider)
+    router = caller.provider
+    if not isinstance(router, ProviderRouter) or not isinstance(router.remote, OpenAIProvider):
+        return  # no OpenAI service in this run: nothing to batch
     summary = await run_batch(
         case_set.cases,
         targets,
-        provider=provider.remote,
+        caller=caller,
+        remote=router.remote,
         settings=settings,
-        cache=cache,
-        state_dir=Cache.default_dir(),
+        state_dir=cache_dir(),
         progress=options.progress,
     )
     if summary.errors:

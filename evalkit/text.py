@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 
 MINUS = "\u2212"
 """The minus sign of signed figures (``−0.020``), as in a printed table."""
@@ -21,6 +22,15 @@ def one_line(text: object) -> str:
     """``text`` on one line with no control characters (each run becomes a space): model outputs and
     server messages are untrusted, and must never move the cursor or colour a terminal."""
     return _CONTROL.sub(" ", str(text))
+
+
+def display_path(path: str | Path) -> str:
+    """``path`` as a user would type it: relative to the working directory when inside it."""
+    absolute = Path(path).absolute()
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def number(value: float | None, digits: int = 3) -> str:

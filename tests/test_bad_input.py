@@ -98,6 +98,14 @@ CASES: dict[str, Bad] = {
         )},
         where="test.jsonl:2", mentions=("'refund'", "billing, technical"),
     ),
+    "gate rule on a misspelt aggregate": Bad(
+        suite=GOOD_SUITE + "gate:\n  - {target: m, metric: classify.macro_f11, min: 0.5}\n",
+        where="suite.yaml:7", mentions=("gate[0].metric", "did you mean 'classify.macro_f1'?"),
+    ),
+    "gate rule on a scorer the suite does not have": Bad(
+        suite=GOOD_SUITE + "gate:\n  - target: m\n    metric: judge.pass_rate\n    min: 0.5\n",
+        where="suite.yaml:8", mentions=("gate[0].metric", "names no scorer", "known: classify, error_rate, exact"),
+    ),
     "missing suite file": Bad(suite="", files={}, where="suite.yaml", mentions=("not found",)),
     "suite that is not a mapping": Bad(suite="- just\n- a list\n", where="suite.yaml", mentions=("mapping",)),
 }
@@ -167,6 +175,18 @@ def test_bad_flags_exit_2(
     assert code == 2
     assert fragment in err
     assert "Traceback" not in err
+
+
+def test_a_misspelt_gate_metric_stops_the_run_before_any_call(
+    fake_openai: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    bad = CASES["gate rule on a misspelt aggregate"]
+    suite = _write(tmp_path, bad)
+    code = main(["run", suite.name, "--model", "m=gpt-4o-mini", "--model", "base=gpt-4o", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "did you mean 'classify.macro_f1'?" in err
+    assert fake_openai.requests == []  # not one model call was made (nor paid for)
 
 
 def test_an_out_folder_that_cannot_be_written_stops_before_any_call(

@@ -16,6 +16,7 @@ from evalkit.records import Case, Outcome, Target
 from evalkit.runner import RunSettings, run_targets
 from evalkit.runner.batch_api import STATE_FILE, BatchSummary, run_batch
 from evalkit.runner.cache import Cache
+from evalkit.runner.calls import Caller
 
 CHAT = Target(name="chatty", model="gpt-4o-mini", endpoint="chat")
 LEGACY = Target(name="legacy", model="davinci-002", endpoint="completions")
@@ -38,9 +39,9 @@ async def batch(
             return await run_batch(
                 items,
                 targets,
-                provider=provider,
+                caller=Caller(provider, cache=cache),
+                remote=provider,
                 settings=RunSettings(),
-                cache=cache,
                 state_dir=tmp_path / "state",
                 poll_s=poll_s,
                 progress=False,
@@ -52,7 +53,7 @@ async def run_live(
 ) -> dict[str, list[Outcome]]:
     async with OpenAIProvider.from_env(max_attempts=1) as provider:
         with Cache.open(tmp_path / "cache") as cache:
-            return await run_targets(items, targets, provider=provider, cache=cache, progress=False)
+            return await run_targets(items, targets, caller=Caller(provider, cache=cache), progress=False)
 
 
 async def interrupt_while_polling(

@@ -227,30 +227,45 @@ def test_the_saved_runs_target_is_matched_by_name_or_named(tmp_path: Path) -> No
 
 
 def test_check_rules_refuses_mistakes_before_the_run(tmp_path: Path) -> None:
-    names, scorers = ["base", "step-10", "final"], ["exact", "classify"]
+    names = ["base", "step-10", "final"]
+    scorers = ["exact", "classify", "classify.accuracy", "classify.macro_f1", "error_rate"]
     check_rules(
         [
             GateRule(target="step-*", metric="classify.macro_f1", versus="base", superior=True),
             GateRule(target="final", max_cost_usd=3),
         ],
         targets=names,
-        scorers=scorers,
+        metrics=scorers,
     )
     with pytest.raises(InputError, match=r"gate\[0\]\.metric: metric 'exactt' names no scorer"):
-        check_rules([GateRule(target="final", metric="exactt", min=0.1)], targets=names, scorers=scorers)
+        check_rules([GateRule(target="final", metric="exactt", min=0.1)], targets=names, metrics=scorers)
     with pytest.raises(InputError, match=r"gate\[0\]\.target: 'ckpt-\*' matches no target"):
-        check_rules([GateRule(target="ckpt-*", metric="exact", min=0.1)], targets=names, scorers=scorers)
+        check_rules([GateRule(target="ckpt-*", metric="exact", min=0.1)], targets=names, metrics=scorers)
     missing = GateRule(target="final", metric="exact", baseline="nowhere/results.json", margin=0)
     with pytest.raises(InputError, match=r"gate\[0\]\.baseline: no saved run at"):
-        check_rules([missing], targets=names, scorers=scorers, base_dir=tmp_path)
+        check_rules([missing], targets=names, metrics=scorers, base_dir=tmp_path)
     save(tmp_path, run({"final": marks(5, 5)}))
     saved = GateRule(target="final", metric="exact", baseline="runs/v1/results.json", margin=0)
     same = {"data_sha256": "b" * 64, "generation": {}, "completions": {},
             "scorers": [{"kind": "exact", "name": "exact", "options": {}}]}
-    check_rules([saved], targets=names, scorers=scorers, base_dir=tmp_path, inputs=run_inputs(**same))
+    check_rules([saved], targets=names, metrics=scorers, base_dir=tmp_path, inputs=run_inputs(**same))
     rescored = run_inputs(**{**same, "scorers": [{"kind": "exact", "name": "exact", "options": {"casefold": False}}]})
     with pytest.raises(InputError, match="was made with different scorers; set 'allow_changed: true'"):
-        check_rules([saved], targets=names, scorers=scorers, base_dir=tmp_path, inputs=rescored)
+        check_rules([saved], targets=names, metrics=scorers, base_dir=tmp_path, inputs=rescored)
     hotter = run_inputs(**{**same, "generation": {"temperature": 1.0}})
     with pytest.raises(InputError, match="was made with different generation settings"):
-        check_rules([saved], targets=names, scorers=scorers, base_dir=tmp_path, inputs=hotter)
+        check_rules([saved], targets=names, metrics=scorers, base_dir=tmp_path, inputs=hotter)
+
+
+def test_a_misspelt_metric_is_refused_with_the_closest_name_before_the_run() -> None:
+    names = ["base", "final"]
+    known = ["exact", "classify", "classify.accuracy", "classify.macro_f1", "classify.f1.billing", "error_rate"]
+    with pytest.raises(InputError) as caught:
+        check_rules([GateRule(target="final", metric="classify.macro_f11", min=0.8)], targets=names, metrics=known)
+    assert str(caught.value) == (
+        "gate[0].metric: metric 'classify.macro_f11' is not one scorer 'classify' reports; did you mean "
+        "'classify.macro_f1'? (it reports: classify, classify.accuracy, classify.macro_f1, classify.f1.billing)"
+    )
+    with pytest.raises(InputError, match=r"metric 'exat' names no scorer of this suite; did you mean 'exact'\?"):
+        check_rules([GateRule(target="final", metric="exat", min=0.8)], targets=None, metrics=known)
+    check_rules([GateRule(target="nobody", metric="classify.f1.billing", min=0.8)], targets=None, metrics=known)

@@ -18,6 +18,7 @@ from evalkit.providers.openai import ModelWait, OpenAIProvider
 from evalkit.records import Case, Outcome, Target
 from evalkit.runner import RunSettings, run_targets
 from evalkit.runner.cache import FILE_NAME, Cache
+from evalkit.runner.calls import Caller
 from evalkit.suite.model import Completions, Generation
 
 SECRET = "sk-proj-SECRETsecret0123456789abcdef"
@@ -111,12 +112,9 @@ def run(
     max_attempts: int = 3,
 ) -> dict[str, list[Outcome]]:
     provider = provider_for(service, max_attempts=max_attempts)
-    settings = RunSettings(
-        generation=Generation(max_tokens=4), completions=Completions(separator="|"), concurrency=concurrency
-    )
-    return asyncio.run(
-        run_targets(cases(n), targets, provider=provider, settings=settings, cache=cache, progress=False)
-    )
+    settings = RunSettings(generation=Generation(max_tokens=4), completions=Completions(separator="|"))
+    caller = Caller(provider, cache=cache, concurrency=concurrency)
+    return asyncio.run(run_targets(cases(n), targets, caller=caller, settings=settings, progress=False))
 
 
 def test_every_target_answers_every_case_in_case_order() -> None:
@@ -246,7 +244,7 @@ def test_unreachable_server_stops_the_run() -> None:
         max_attempts=1, http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(refuse))
     )
     with pytest.raises(ServiceError) as caught:
-        asyncio.run(run_targets(cases(3), [CHAT], provider=provider, progress=False))
+        asyncio.run(run_targets(cases(3), [CHAT], caller=Caller(provider), progress=False))
     assert str(caught.value) == (
         "cannot reach http://fake.test/v1 on the only attempt: [Errno 111] Connection refused; "
         "check OPENAI_BASE_URL"
@@ -285,7 +283,7 @@ def test_changed_settings_miss_the_cache(tmp_path: Path) -> None:
         provider = provider_for(again)
         settings = RunSettings(generation=Generation(max_tokens=5))
         asyncio.run(
-            run_targets(cases(2), [CHAT], provider=provider, settings=settings, cache=cache, progress=False)
+            run_targets(cases(2), [CHAT], caller=Caller(provider, cache=cache), settings=settings, progress=False)
         )
     assert len(again.calls) == 2
 
@@ -318,7 +316,7 @@ def test_aborted_run_keeps_the_answers_it_got(tmp_path: Path) -> None:
 
 def test_progress_shows_one_bar_per_target(capsys: pytest.CaptureFixture[str]) -> None:
     provider = provider_for(FakeService())
-    asyncio.run(run_targets(cases(2), [CHAT, LEGACY], provider=provider, progress=True))
+    asyncio.run(run_targets(cases(2), [CHAT, LEGACY], caller=Caller(provider), progress=True))
     err = capsys.readouterr().err
     assert "chatty" in err and "legacy" in err and "2/2" in err
 
@@ -343,11 +341,12 @@ def run_on(
         wait_schedule=wait_schedule,
         on_model_wait=None if waits is None else waits.append,
     )
-    settings = RunSettings(generation=Generation(max_tokens=4), concurrency=4)
+    settings = RunSettings(generation=Generation(max_tokens=4))
 
     async def go() -> dict[str, list[Outcome]]:
         async with provider:
-            return await run_targets(cases(n), targets, provider=provider, settings=settings, progress=False)
+            caller = Caller(provider, concurrency=4)
+            return await run_targets(cases(n), targets, caller=caller, settings=settings, progress=False)
 
     return asyncio.run(go())
 
@@ -400,7 +399,7 @@ def test_each_completions_target_gets_its_own_separator_and_stop() -> None:
     )
     asyncio.run(
         run_targets(
-            cases(2), [LEGACY, job], provider=provider_for(service), settings=settings, progress=False
+            cases(2), [LEGACY, job], caller=Caller(provider_for(service)), settings=settings, progress=False
         )
     )
     sent = {(body["model"], body["prompt"], tuple(body["stop"])) for _, body in service.calls}
@@ -418,4 +417,4 @@ def test_per_target_settings_for_an_unknown_target_are_refused() -> None:
     with pytest.raises(
         ValueError, match=r"completions_by_target names targets this run does not have: \['fnial'\]"
     ):
-        asyncio.run(run_targets(cases(1), [LEGACY], provider=provider, settings=settings, progress=False))
+        asyncio.run(run_targets(cases(1), [LEGACY], caller=Caller(provider), settings=settings, progress=False))

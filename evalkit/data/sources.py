@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import DataError
-from evalkit.suite.load import display_path
 from evalkit.suite.messages import show
 from evalkit.suite.model import DataSpec, Suite
+from evalkit.text import display_path
 
 
 @dataclass(frozen=True, slots=True)

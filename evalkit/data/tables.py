@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.data.sources import RawRow, Rows
 from evalkit.errors import DataError
-from evalkit.suite.load import display_path
 from evalkit.suite.model import Columns, DataSpec, Suite
+from evalkit.text import display_path
 
 if TYPE_CHECKING:
     from datasets import Dataset

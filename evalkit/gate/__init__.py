@@ -24,11 +24,14 @@ from pydantic import ValidationError
 
 from evalkit.errors import InputError
 from evalkit.gate.bounds import check_bound, check_budget
-from evalkit.gate.context import Check, GateContext, listing
+from evalkit.gate.context import Check, GateContext, listing, suggest
 from evalkit.gate.text import rule_label, target_label
 from evalkit.suite.rules import GateRule, is_glob
 
 __all__ = ["apply_gate", "check_rules", "rule_label", "rule_targets", "rules_from_results"]
+
+_SHOWN_METRICS = 12
+"""Metric names listed at most in an error about an unknown one."""
 
 
 def apply_gate(
@@ -72,29 +75,40 @@ def rules_from_results(results: Mapping[str, Any], *, file: str | Path | None = 
 def check_rules(
     rules: Sequence[GateRule],
     *,
-    targets: Sequence[str],
-    scorers: Sequence[str],
+    targets: Sequence[str] | None,
+    metrics: Sequence[str],
     file: str | Path | None = None,
     base_dir: Path | None = None,
     inputs: Mapping[str, Any] | None = None,
 ) -> None:
-    """Before any model call: every rule's targets exist, its metric names a scorer (or error_rate), and
+    """Before any model call: every rule's targets exist (``targets``; None while they are not known yet),
+    its metric is one the suite's scorers report (``metrics``: ``evalkit.scorers.declared_metrics``), and
     its saved run can be read (and, given this run's ``inputs`` — ``results.run_inputs`` — was made with
-    the same data, scorers and generation settings)."""
-    known = [*scorers, "error_rate"]
-    run = inputs
+    the same data, scorers and generation settings). ``InputError`` at ``gate[i].<key>``, with the closest
+    valid name."""
+    names = list(targets or [])
     for index, rule in enumerate(rules):
-        context = GateContext({"targets": [{"name": name} for name in targets]}, file, base_dir or Path.cwd())
-        context.targets_of(index, rule)
-        if rule.metric is not None and rule.metric.split(".", 1)[0] not in known:
-            raise context.error(
-                index,
-                "metric",
-                f"metric {rule.metric!r} names no scorer of this suite (known: {listing(known)}; "
-                "aggregates look like classify.macro_f1)",
-            )
+        context = GateContext({"targets": [{"name": name} for name in names]}, file, base_dir or Path.cwd())
+        if targets is not None:
+            context.targets_of(index, rule)
+        if rule.metric is not None and rule.metric not in metrics:
+            raise context.error(index, "metric", _unknown_metric(rule.metric, metrics))
         if rule.baseline is not None:
-            _check_saved_run(context, index, rule, run)
+            _check_saved_run(context, index, rule, inputs)
+
+
+def _unknown_metric(metric: str, known: Sequence[str]) -> str:
+    """Why ``metric`` is not one of ``known``, with the closest name that is."""
+    scorer = metric.split(".", 1)[0]
+    scorers = list(dict.fromkeys(name.split(".", 1)[0] for name in known))
+    if scorer not in scorers:
+        return (
+            f"metric {metric!r} names no scorer of this suite{suggest(metric, known)} (known: "
+            f"{listing(scorers)}; aggregates look like classify.macro_f1)"
+        )
+    own = [name for name in known if name.split(".", 1)[0] == scorer]
+    shown = ", ".join(own[:_SHOWN_METRICS]) + (", …" if len(own) > _SHOWN_METRICS else "")
+    return f"metric {metric!r} is not one scorer {scorer!r} reports{suggest(metric, own)} (it reports: {shown})"
 
 
 def _check_saved_run(context: GateContext, index: int, rule: GateRule, run: Mapping[str, Any] | None) -> None:

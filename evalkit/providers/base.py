@@ -51,7 +51,12 @@ class Provider(Protocol):
 
     @property
     def identity(self) -> str:
-        """Which service answers (its base URL without credentials): part of every cache key."""
+        """Which service answers (its base URL without credentials), as messages name it."""
+        ...
+
+    def cache_identity(self, model: str) -> str:
+        """Who answers for ``model``, as part of every cache key of its answers: the service, and for
+        weights on this machine what they are, so that answers never mix across services or weights."""
         ...
 
     async def call(self, request: Request, *, probe: bool = False) -> Reply:

@@ -141,9 +141,13 @@ class OpenAIProvider:
             client, model_wait_s=model_wait_s, wait_schedule=wait_schedule, on_model_wait=on_model_wait
         )
 
+    def cache_identity(self, model: str) -> str:
+        """The service's identity: on one service, a model id names the same model for every caller."""
+        return self._identity
+
     @property
     def identity(self) -> str:
-        """The service's base URL without credentials or query: part of every cache key."""
+        """The service's base URL without credentials or query."""
         return self._identity
 
     @property

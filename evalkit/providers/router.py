@@ -38,18 +38,16 @@ class ProviderRouter:
 
     @property
     def identity(self) -> str:
-        """The remote service's identity when there is one, else the local provider's.
-
-        Cache keys also hold the model id, so local and remote answers never mix; keeping the remote
-        identity unchanged keeps the answers already cached for remote models (they cost money)."""
+        """The remote service's identity when there is one, else the local provider's."""
         provider = self.remote if self.remote is not None else self.local
         assert provider is not None
         return provider.identity
 
-    def identity_for(self, model: str) -> str:
-        """The identity of the provider that serves ``model`` (for a cache keyed per provider)."""
+    def cache_identity(self, model: str) -> str:
+        """The cache identity the provider that serves ``model`` gives it (this router's identity when
+        that provider is absent: the call fails and nothing is stored)."""
         provider = self.local if is_local(model) else self.remote
-        return provider.identity if provider is not None else self.identity
+        return provider.cache_identity(model) if provider is not None else self.identity
 
     async def call(self, request: Request, *, probe: bool = False) -> Reply:
         """Send ``request`` to the provider that serves its model."""

@@ -2,11 +2,12 @@
 
 Before the runner, ``run_batch`` builds every (target, case) request the runner would send, leaves out
 those the cache already answers and ``local:`` models, and writes one JSONL per (endpoint, model) — a
-batch holds requests for one model — each line ``{"custom_id": <cache key>, "method": "POST", "url":
+batch holds requests for one model — each line ``{"custom_id": <the run's cache key>, "method": "POST", "url":
 "/v1/chat/completions" | "/v1/completions", "body": <the request body>}``. Each file is uploaded with
 ``files.create(purpose="batch")`` and run with ``batches.create(completion_window="24h")``; the batches
 are polled with ``batches.retrieve`` (a progress bar per batch from its ``request_counts``) until they
-end, and the lines of their output files are put into the cache by ``custom_id``. Lines that failed
+end, and the lines of their output files are put into the cache by ``custom_id``. Keys, lookups and
+stores go through the run's ``Caller``, so the runner finds exactly what a batch answered. Lines that failed
 (error file, or a non-200 line) are not cached: the runner afterwards calls those live, and finds every
 other answer cached.
 
@@ -33,7 +34,7 @@ from evalkit.providers.local.models import is_local
 from evalkit.providers.redact import Redactor
 from evalkit.providers.request import Request, build_request
 from evalkit.records import Case, Endpoint, Target
-from evalkit.runner.cache import Cache, CachedReply, cache_key
+from evalkit.runner.calls import Caller
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -94,23 +95,26 @@ async def run_batch(
     cases: Sequence[Case],
     targets: Sequence[Target],
     *,
-    provider: OpenAIProvider,
+    caller: Caller,
+    remote: OpenAIProvider,
     settings: RunSettings,
-    cache: Cache,
     state_dir: Path,
     poll_s: float = DEFAULT_POLL_S,
     progress: bool = True,
 ) -> BatchSummary:
-    """Answer every uncached (target, case) request of the remote targets through the Batch API, into
-    ``cache``; the runner afterwards finds them cached. Resumes the batches saved in ``state_dir``."""
+    """Answer every uncached (target, case) request of the remote targets through the Batch API (on
+    ``remote``'s client) into ``caller``'s cache; the runner afterwards finds them cached. Resumes the
+    batches saved in ``state_dir``."""
     if poll_s < 0:
         raise ValueError(f"poll_s must be at least 0, got {poll_s}")
-    _refuse_azure(provider)
-    groups = _groups(cases, targets, provider=provider, settings=settings, cache=cache)
+    if caller.cache is None:
+        raise ValueError("the Batch API path stores its answers in the cache; the caller has none")
+    _refuse_azure(remote)
+    groups = _groups(cases, targets, caller=caller, settings=settings)
     summary = BatchSummary()
     if not groups:
         return summary
-    batches = _Batches(provider, cache, _State(state_dir / STATE_FILE), summary)
+    batches = _Batches(remote, caller, _State(state_dir / STATE_FILE), summary)
     try:
         ids = [await batches.submit(group) for group in groups]
         labels = {
@@ -119,7 +123,7 @@ async def run_batch(
         with _progress(labels, enabled=progress) as bars:
             await batches.wait_all(ids, groups, poll_s=poll_s, bars=bars)
     finally:
-        cache.flush()
+        caller.flush()
     return summary
 
 
@@ -134,9 +138,8 @@ def _groups(
     cases: Sequence[Case],
     targets: Sequence[Target],
     *,
-    provider: OpenAIProvider,
+    caller: Caller,
     settings: RunSettings,
-    cache: Cache,
 ) -> list[_Group]:
     """The uncached requests of the remote targets, by (endpoint, model), in target and case order."""
     found: dict[tuple[Endpoint, str], dict[str, Request]] = {}
@@ -151,8 +154,8 @@ def _groups(
                 settings.completions,
                 completions_by_target=settings.completions_by_target,
             )
-            key = cache_key(provider.identity, request.endpoint, request.model, request.payload)
-            if cache.get(key) is None:
+            if caller.lookup(request) is None:
+                key = caller.key(request)
                 found.setdefault((request.endpoint, request.model), {}).setdefault(key, request)
     return [_Group(endpoint, model, tuple(requests.items())) for (endpoint, model), requests in found.items()]
 
@@ -194,11 +197,11 @@ class _State:
 class _Batches:
     """Submits, polls and collects the batches of one run through the provider's SDK client."""
 
-    def __init__(self, provider: OpenAIProvider, cache: Cache, state: _State, summary: BatchSummary) -> None:
-        self._client = provider.client
-        self._identity = provider.identity
-        self._redact = Redactor(provider.client.api_key)
-        self._cache = cache
+    def __init__(self, remote: OpenAIProvider, caller: Caller, state: _State, summary: BatchSummary) -> None:
+        self._client = remote.client
+        self._identity = remote.identity
+        self._redact = Redactor(remote.client.api_key)
+        self._caller = caller
         self._state = state
         self._summary = summary
         self._digests: dict[str, str] = {}
@@ -259,7 +262,7 @@ class _Batches:
         wanted = {key for key, _ in group.lines}
         for key in sorted(wanted - self._cached - set(self._summary.errors)):
             self._summary.errors[key] = self._unanswered(batch)
-        self._cache.flush()
+        self._caller.flush()
         self._state.put(self._digests[batch.id], None)
 
     async def _lines(self, file_id: str) -> list[dict[str, Any]]:
@@ -289,7 +292,7 @@ class _Batches:
             except (AttributeError, IndexError, KeyError, TypeError, ValueError):
                 self._summary.errors[key] = f"{self._identity} answered a batch line in an unexpected shape"
                 return
-            self._cache.put(key, CachedReply(reply.output, reply.usage, reply.finish_reason, 0.0))
+            self._caller.put(key, reply, latency_s=0.0)
             self._cached.add(key)
             self._summary.cached += 1
             return

@@ -1,38 +1,30 @@
-"""The runner: the only place that awaits models. Every case goes to every target, once.
+"""Every case to every target, once, through the run's ``Caller`` (cache → slot → provider → cache).
 
-A fixed pool of ``concurrency`` workers pulls (target, case) jobs from one schedule that takes the
-targets in turn, so a slow target does not hold the others back. Each target's first uncached call is
-made alone, as the provider's ``probe`` (which may wait for a fine-tune to load while the other targets
-go on): if it shows that every call to the target would fail (wrong endpoint, unknown model), its other
-cases are recorded with the same error and never sent. Per job: cache lookup → provider call (retries
-inside the provider) → latency (time spent waiting for the model to load excluded) and usage recorded →
-cache put. Errors are recorded per case (never dropped, never cached); a ``ServiceError`` stops the run at
-once (workers cancelled, cache flushed).
+A fixed pool of workers — as many as the caller's slots — pulls (target, case) jobs from one schedule
+that takes the targets in turn, so a slow target does not hold the others back. Each target's first
+uncached call is made alone, as the provider's ``probe`` (which may wait for a fine-tune to load while the
+other targets go on): if it shows that every call to the target would fail (wrong endpoint, unknown
+model), its other cases are recorded with the same error and never sent. Errors are recorded per case
+(never dropped, never cached); a ``ServiceError`` stops the run at once (workers cancelled, cache flushed).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from evalkit.providers.base import CallError, Provider
-from evalkit.providers.local.models import cache_name
+from evalkit.providers.base import CallError
 from evalkit.providers.request import Request, build_request
 from evalkit.records import Case, Outcome, Target
-from evalkit.runner.cache import Cache, CachedReply, cache_key
+from evalkit.runner.calls import Caller
 from evalkit.suite.model import Completions, Generation
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
-
-DEFAULT_CONCURRENCY = 8
-"""Calls in flight at once, over all targets."""
-
 
 @dataclass(frozen=True, slots=True)
 class RunSettings:
@@ -45,37 +37,31 @@ class RunSettings:
     completions_by_target: Mapping[str, Completions] = field(default_factory=dict)
     """Per target name, completions settings that replace ``completions`` for that target (e.g. the
     separator and stop inferred from a fine-tuning job's training file)."""
-    concurrency: int = DEFAULT_CONCURRENCY
-    """Calls in flight at once, over all targets (at least 1)."""
 
 
 async def run_targets(
     cases: Sequence[Case],
     targets: Sequence[Target],
     *,
-    provider: Provider,
+    caller: Caller,
     settings: RunSettings = RunSettings(),
-    cache: Cache | None = None,
     progress: bool = True,
 ) -> dict[str, list[Outcome]]:
     """Ask every target to answer every case; per target name, one ``Outcome`` per case, in case order."""
-    if settings.concurrency < 1:
-        raise ValueError(f"concurrency must be at least 1, got {settings.concurrency}")
     names = {t.name for t in targets}
     if len(names) != len(targets):
         raise ValueError(f"target names must be unique: {[t.name for t in targets]}")
     strangers = sorted(set(settings.completions_by_target) - names)
     if strangers:
         raise ValueError(f"completions_by_target names targets this run does not have: {strangers}")
-    run = _Run(cases, targets, provider=provider, settings=settings, cache=cache)
+    run = _Run(cases, targets, caller=caller, settings=settings)
     with _progress_bars(targets, len(cases), enabled=progress) as bars:
         run.bars = bars
         try:
             run.serve_from_cache()
             await run.call_all()
         finally:
-            if cache is not None:
-                cache.flush()
+            caller.flush()
     return run.results()
 
 
@@ -140,16 +126,13 @@ class _Run:
         cases: Sequence[Case],
         targets: Sequence[Target],
         *,
-        provider: Provider,
+        caller: Caller,
         settings: RunSettings,
-        cache: Cache | None,
     ) -> None:
-        self.provider = provider
+        self.caller = caller
         self.settings = settings
-        self.cache = cache
         self.bars: _Bars | None = None
         self.requests = {t.name: [self._request(c, t) for c in cases] for t in targets}
-        self.keys: dict[str, list[str]] = {}
         self.outcomes: dict[str, list[Outcome | None]] = {t.name: [None] * len(cases) for t in targets}
 
     def _request(self, case: Case, target: Target) -> Request:
@@ -164,17 +147,13 @@ class _Run:
 
     def serve_from_cache(self) -> None:
         """Fill in every outcome the cache already holds."""
-        if self.cache is None:
+        if self.caller.cache is None:
             return
-        identity = self.provider.identity
         for name, requests in self.requests.items():
-            models = {model: cache_name(model) for model in {r.model for r in requests}}
-            keys = [cache_key(identity, r.endpoint, models[r.model], r.payload) for r in requests]
-            self.keys[name] = keys
-            for index, key in enumerate(keys):
-                hit = self.cache.get(key)
+            for index, request in enumerate(requests):
+                hit = self.caller.lookup(request)
                 if hit is not None:
-                    self._record(name, index, _from_cache(hit))
+                    self._record(name, index, hit)
 
     async def call_all(self) -> None:
         """Call every job the cache did not answer, with a bounded pool of workers."""
@@ -185,7 +164,7 @@ class _Run:
         if not any(pending.values()):
             return
         schedule = _Schedule(pending)
-        workers = [asyncio.create_task(self._work(schedule)) for _ in range(self.settings.concurrency)]
+        workers = [asyncio.create_task(self._work(schedule)) for _ in range(self.caller.concurrency)]
         try:
             done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
             for task in done:
@@ -215,15 +194,7 @@ class _Run:
 
     async def _call(self, name: str, index: int, *, probe: bool) -> Outcome:
         request: Request = self.requests[name][index]
-        start = time.perf_counter()
-        reply = await self.provider.call(request, probe=probe)
-        latency = time.perf_counter() - start - reply.load_wait_s
-        if self.cache is not None:
-            stored = CachedReply(reply.output, reply.usage, reply.finish_reason, latency)
-            self.cache.put(self.keys[name][index], stored)
-        return Outcome(
-            output=reply.output, usage=reply.usage, latency_s=latency, finish_reason=reply.finish_reason
-        )
+        return await self.caller.call(request, probe=probe)
 
     def _record(self, name: str, index: int, outcome: Outcome) -> None:
         self.outcomes[name][index] = outcome
@@ -238,16 +209,6 @@ class _Run:
             if len(results[name]) != len(outcomes):
                 raise RuntimeError(f"runner bug: target {name!r} has cases without an outcome")
         return results
-
-
-def _from_cache(hit: CachedReply) -> Outcome:
-    return Outcome(
-        output=hit.output,
-        usage=hit.usage,
-        latency_s=hit.latency_s,
-        cached=True,
-        finish_reason=hit.finish_reason,
-    )
 
 
 class _Bars:

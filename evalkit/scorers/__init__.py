@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import SuiteError
-from evalkit.records import FailedScore, is_scored
+from evalkit.records import ERROR_RATE, FailedScore, is_scored
 from evalkit.scorers.base import Aggregate, Scorer, ScoringError
 from evalkit.scorers.classify import UNPARSED, ClassifyScorer, build_classify
 from evalkit.scorers.exact import ExactScorer, build_exact
@@ -47,6 +47,7 @@ __all__ = [
     "ScoringError",
     "build_scorer",
     "build_scorers",
+    "declared_metrics",
     "is_scored",
 ]
 
@@ -89,6 +90,12 @@ def build_scorers(configs: Sequence[ScorerConfig], *, judge: JudgeBackend | None
         _check_name(scorer, scorers, index)
         scorers.append(scorer)
     return scorers
+
+
+def declared_metrics(scorers: Sequence[Scorer]) -> list[str]:
+    """Every metric a run with these scorers reports, in report order: each scorer's mean and aggregates
+    (``exact``, ``classify``, ``classify.macro_f1``, ``classify.f1.billing``, …), then ``error_rate``."""
+    return [*(name for scorer in scorers for name in scorer.metric_names()), ERROR_RATE]
 
 
 def _checked(options: ScorerOptions, kind: str) -> ScorerOptions:

@@ -72,8 +72,17 @@ class Scorer(ABC):
 
     def aggregate(self, cases: Sequence[Case], scores: Sequence[Score | None]) -> Aggregate:
         """Suite-level figures over the scored cases (None: errored call; ``FailedScore``: could not be
-        scored — leave both out); none by default."""
+        scored — leave both out), named as ``aggregate_names`` declares; none by default."""
         return Aggregate()
+
+    def aggregate_names(self) -> tuple[str, ...]:
+        """The names ``aggregate`` reports figures under (without the scorer's prefix), known before any
+        output is scored — so a gate rule on a misspelt one is refused before the first call."""
+        return ()
+
+    def metric_names(self) -> list[str]:
+        """Every metric this scorer reports: its mean (``<name>``), then ``<name>.<aggregate>``."""
+        return [self.name, *(f"{self.name}.{aggregate}" for aggregate in self.aggregate_names())]
 
     def check_reference(self, reference: str) -> str | None:
         """What is wrong with a case's reference for this scorer, or None when it can be used."""

@@ -82,7 +82,7 @@ class ClassifyScorer(Scorer):
             if score is not None and (key := self.normalise(case.reference)) in self._by_key
         ]
         if not pairs:
-            return Aggregate(metrics=dict.fromkeys(self._metric_names()), n=0)
+            return Aggregate(metrics=dict.fromkeys(self.aggregate_names()), n=0)
         y_true, y_pred = [t for t, _ in pairs], [p for _, p in pairs]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -92,10 +92,10 @@ class ClassifyScorer(Scorer):
         """The label a reference names (normalised alike); None for a reference that is no label."""
         return self._by_key.get(self.normalise(reference))
 
-    def _metric_names(self) -> list[str]:
+    def aggregate_names(self) -> tuple[str, ...]:
         names = ["accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall", "kappa"]
         names += [f"{kind}.{label}" for kind in ("precision", "recall", "f1") for label in self.labels]
-        return [*names, "unparsed_rate"]
+        return (*names, "unparsed_rate")
 
     def _aggregate(self, y_true: list[str], y_pred: list[str]) -> Aggregate:
         from sklearn.metrics import (

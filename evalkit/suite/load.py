@@ -17,15 +17,7 @@ from evalkit.errors import SuiteError
 from evalkit.suite.messages import suite_error
 from evalkit.suite.model import Suite
 from evalkit.suite.yamlpos import parse_yaml
-
-
-def display_path(path: str | Path) -> str:
-    """``path`` as a user would type it: relative to the working directory when inside it."""
-    absolute = Path(path).absolute()
-    try:
-        return str(absolute.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+from evalkit.text import display_path
 
 
 def load_suite(path: str | Path) -> Suite:

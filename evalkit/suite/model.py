@@ -24,9 +24,11 @@ from pydantic import (
     model_validator,
 )
 
+from evalkit.errors import InputError
 from evalkit.suite.located import located_error, relocated
 from evalkit.suite.rules import GateRule, Price
 from evalkit.suite.scorer_options import SCORER_OPTIONS, ScorerConfig
+from evalkit.text import display_path
 
 if TYPE_CHECKING:
     from evalkit.suite.located import PathElem
@@ -372,3 +374,11 @@ class Suite(_Strict):
     def line_of(self, *path: PathElem) -> int | None:
         """1-based line in the suite file of the value at ``path`` (e.g. ``"cases", 3``); None if unknown."""
         return self._doc.line_of(path) if self._doc is not None else None
+
+    def locate(self, error: InputError) -> InputError:
+        """``error`` about a key of this suite (its ``field`` a path like ``gate[1].metric``) placed in the
+        file: the suite file as the user named it, and the line of that key."""
+        if error.line is not None or not error.field:
+            return error
+        path = [int(part) if part.isdigit() else part for part in re.findall(r"[^.\[\]]+", error.field)]
+        return type(error)(error.message, file=display_path(self.path), line=self.line_of(*path), field=error.field)

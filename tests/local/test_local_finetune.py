@@ -19,6 +19,7 @@ from evalkit.providers.router import ProviderRouter
 from evalkit.records import Outcome, Target
 from evalkit.runner import RunSettings, run_targets
 from evalkit.runner.cache import Cache
+from evalkit.runner.calls import Caller
 from evalkit.scorers import build_scorers
 from evalkit.scorers.run import score_run
 from evalkit.suite import load_suite
@@ -67,9 +68,8 @@ def evaluate(
             outcomes = await run_targets(
                 cases,
                 targets,
-                provider=provider,
+                caller=Caller(provider, cache=cache),
                 settings=RunSettings(generation=suite.generation),
-                cache=cache,
                 progress=False,
             )
         cache.close()

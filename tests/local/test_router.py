@@ -23,6 +23,9 @@ class Recording:
     def identity(self) -> str:
         return f"{self.name}-service"
 
+    def cache_identity(self, model: str) -> str:
+        return self.identity
+
     async def call(self, request: Request, *, probe: bool = False) -> Reply:
         self.models.append(request.model)
         return Reply(output=self.name)
@@ -51,11 +54,12 @@ def test_each_model_goes_to_the_provider_that_serves_it() -> None:
     assert remote.closed and local.closed
 
 
-def test_the_cache_identity_stays_the_remote_services() -> None:
+def test_each_model_is_cached_under_the_identity_of_the_provider_that_serves_it() -> None:
     router = ProviderRouter(remote=Recording("remote"), local=Recording("local"))
 
     assert router.identity == "remote-service"
-    assert router.identity_for("local:/runs/x/checkpoint-2") == "local-service"
+    assert router.cache_identity("gpt-4o-mini") == "remote-service"
+    assert router.cache_identity("local:/runs/x/checkpoint-2") == "local-service"
     assert ProviderRouter(local=Recording("local")).identity == "local-service"
 
 

@@ -80,3 +80,30 @@ def test_scoring_without_aggregates_does_not_import_heavy_libraries() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_every_scorer_declares_exactly_the_metrics_a_run_reports() -> None:
+    """What ``declared_metrics`` says before a run (gate rules are checked against it) is what the
+    metrics of a run hold, name for name, in order."""
+    from evalkit.analysis.metrics import compute_metrics
+    from evalkit.records import Case, Outcome, Score
+    from evalkit.scorers import declared_metrics
+    from evalkit.suite.scorer_options import JudgeOptions
+
+    configs = [
+        ScorerConfig(kind="exact", options=ExactOptions()),
+        ScorerConfig(kind="includes", options=IncludesOptions()),
+        ScorerConfig(kind="regex", options=RegexOptions(pattern="a")),
+        ScorerConfig(kind="json", options=JsonOptions()),
+        ScorerConfig(kind="classify", options=ClassifyOptions(labels=["a", "b"], name="queue")),
+        ScorerConfig(kind="judge", options=JudgeOptions(model="m", rubric="r", name="once")),
+        ScorerConfig(kind="judge", options=JudgeOptions(model="m", rubric="r", repeats=3, name="thrice")),
+        ScorerConfig(kind="judge", options=JudgeOptions(model="m", rubric="r", mode="pairwise", name="duel")),
+    ]
+    scorers = build_scorers(configs)
+    case = Case(id="c1", reference="a", messages=({"role": "user", "content": "q"},))
+    answers = {"queue": "a", "once": "4", "thrice": "4, 4, 5", "duel": "target, target"}
+    scores = {"t": {s.name: [Score(1.0, answer=answers.get(s.name))] for s in scorers}}
+    metrics, _ = compute_metrics([case], {"t": [Outcome(output="a")]}, scores, scorers)
+    assert list(metrics["t"]) == declared_metrics(scorers)
+    assert "queue.f1.b" in metrics["t"] and "thrice.spread" in metrics["t"] and "once.spread" not in metrics["t"]

@@ -23,6 +23,7 @@ from evalkit.providers.openai import OpenAIProvider
 from evalkit.records import Case, CaseSet, Metric, Outcome, RunRecord, Score, Target
 from evalkit.records.results import build_results, validate_results
 from evalkit.runner.cache import Cache
+from evalkit.runner.calls import Caller
 from evalkit.scorers import FailedScore, build_scorers
 from evalkit.scorers.judge.backend import JudgeBackend
 from evalkit.scorers.judge.prompts import NONCE
@@ -70,7 +71,7 @@ def run_judge(
         cache = Cache.open(cache_dir) if cache_dir is not None else None
         try:
             async with OpenAIProvider.from_env(max_attempts=1) as provider:
-                backend = JudgeBackend(provider, cache=cache, concurrency=concurrency)
+                backend = JudgeBackend(Caller(provider, cache=cache, concurrency=concurrency))
                 scorers = build_scorers(configs, judge=backend)
                 scores = await score_run(cases, outcomes, scorers, targets=targets)
         finally:

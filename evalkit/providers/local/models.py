@@ -176,19 +176,6 @@ def model_fingerprint(model: LocalModel) -> str:
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()[:16]
 
 
-def cache_name(model_id: str) -> str:
-    """The name a model's answers are cached under: its id, and for a ``local:`` model whose files are on
-    this machine also their fingerprint, so weights retrained in place (a Trainer ``output_dir`` used
-    again) never get the old weights' cached answers."""
-    if not is_local(model_id):
-        return model_id
-    try:
-        model = resolve_model(model_id)
-    except InputError:
-        return model_id  # it cannot be served either; the call says why
-    return f"{model_id}#{model_fingerprint(model)}"
-
-
 def read_json(path: Path, *, field: str | None = None) -> dict[str, Any]:
     """A JSON object from ``path``; ``InputError`` naming the file if it is not one."""
     try:

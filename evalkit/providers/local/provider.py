@@ -33,7 +33,7 @@ from typing import Any
 from evalkit.errors import InputError
 from evalkit.providers.base import CallError, Reply
 from evalkit.providers.local.engine import Engine, Job, LoadCallback, Sampling, failure
-from evalkit.providers.local.models import LocalModel, require_libraries, resolve_model
+from evalkit.providers.local.models import LocalModel, model_fingerprint, require_libraries, resolve_model
 from evalkit.providers.request import Request
 
 DEFAULT_BATCH_SIZE = 16
@@ -74,8 +74,17 @@ class LocalProvider:
 
     @property
     def identity(self) -> str:
-        """``local`` and the versions of the libraries that generate: part of every cache key."""
+        """``local`` and the versions of the libraries that generate."""
         return self._identity
+
+    def cache_identity(self, model: str) -> str:
+        """The libraries' versions and the fingerprint of the model's files (names, sizes, times), so
+        weights retrained in place (a Trainer ``output_dir`` used again) never get the old weights' answers."""
+        try:
+            resolved = self._model(model)
+        except CallError:
+            return self._identity  # it cannot be served either; the call says why
+        return f"{self._identity}#{model_fingerprint(resolved)}"
 
     async def call(self, request: Request, *, probe: bool = False) -> Reply:
         """Generate the answer to ``request`` (in a batch with the calls around it)."""

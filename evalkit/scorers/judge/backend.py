@@ -1,5 +1,6 @@
-"""The judge model's side of ``judge``: calls through the run's provider and cache, bounded concurrency,
-structured output where the service accepts it, and usage counted per judge scorer."""
+"""The judge model's side of ``judge``: calls through the run's ``Caller`` (the targets' cache table and
+limit on calls in flight), structured output where the service accepts it, usage counted per judge
+scorer, and one call for a question two targets ask at once."""
 
 from __future__ import annotations
 
@@ -8,18 +9,12 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from evalkit.providers.base import CallError, Provider, Reply
-from evalkit.providers.local.models import cache_name
+from evalkit.providers.base import CallError, Reply
 from evalkit.providers.request import Request
 from evalkit.providers.routing import endpoint_for
-from evalkit.records import ENDPOINTS, Endpoint
-from evalkit.runner.cache import Cache, CachedReply, cache_key
-from evalkit.scorers.judge.prompts import (
-    JudgePrompt,
-)
-
-DEFAULT_CONCURRENCY = 8
-"""Judge calls in flight at once, over all judge scorers."""
+from evalkit.records import ENDPOINTS, Endpoint, Outcome
+from evalkit.runner.calls import Caller
+from evalkit.scorers.judge.prompts import JudgePrompt
 
 _REJECTED_FORMAT = re.compile(r"response_format|json_schema", re.IGNORECASE)
 
@@ -71,21 +66,15 @@ class JudgeUsage:
 
 
 class JudgeBackend:
-    """Calls judge models through the run's provider and cache, ``concurrency`` calls at a time."""
+    """Calls judge models through the run's ``Caller``."""
 
-    def __init__(
-        self, provider: Provider, *, cache: Cache | None = None, concurrency: int = DEFAULT_CONCURRENCY
-    ) -> None:
-        if concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
-        self._provider = provider
-        self._cache = cache
-        self._slots = asyncio.Semaphore(concurrency)
+    def __init__(self, caller: Caller) -> None:
+        self._caller = caller
         self._usage: dict[str, JudgeUsage] = {}
         self._unstructured: set[str] = set()
         self._broken: dict[str, str] = {}
         self._in_flight: dict[str, asyncio.Future[Reply]] = {}
-        self._cache_names: dict[str, str] = {}
+        self._first_calls: dict[str, asyncio.Future[None]] = {}
 
     def usage(self) -> dict[str, dict[str, Any]]:
         """Per judge scorer name: ``model``, ``calls``, ``cached``, ``prompt_tokens``, ``completion_tokens``."""
@@ -100,11 +89,11 @@ class JudgeBackend:
         usage = self._usage.setdefault(scorer, JudgeUsage(judge.model))
         structured, plain = _requests(prompt, judge, sampling, scorer)
         for request in (structured, plain):
-            hit = self._cached(request, repeat) if request is not None else None
+            hit = self._caller.lookup(request, repeat=repeat) if request is not None else None
             if hit is not None:
                 usage.cached += 1
-                return hit
-        question = self._key(plain, repeat)
+                return _reply(hit)
+        question = self._caller.key(plain, repeat=repeat)
         shared = self._in_flight.get(question)
         if shared is not None:  # the same question is being asked right now (two targets, one answer)
             usage.cached += 1
@@ -120,14 +109,28 @@ class JudgeBackend:
     async def _fetch(
         self, structured: Request | None, plain: Request, judge: JudgeModel, repeat: int, usage: JudgeUsage
     ) -> Reply:
-        async with self._slots:
-            reply = await self._call(structured, plain, judge, repeat)
+        reply = await self._call(structured, plain, judge, repeat)
         usage.calls += 1
         usage.prompt_tokens += reply.usage.prompt_tokens
         usage.completion_tokens += reply.usage.completion_tokens
         return reply
 
     async def _call(
+        self, structured: Request | None, plain: Request, judge: JudgeModel, repeat: int
+    ) -> Reply:
+        """A judge model's first call is made alone, as the runner probes a target: the others wait for it,
+        so they never ask a model that does not exist, nor for an output format it refused."""
+        first = self._first_calls.get(judge.model)
+        if first is None:
+            first = self._first_calls[judge.model] = asyncio.get_running_loop().create_future()
+            try:
+                return await self._attempt(structured, plain, judge, repeat)
+            finally:
+                first.set_result(None)
+        await asyncio.shield(first)
+        return await self._attempt(structured, plain, judge, repeat)
+
+    async def _attempt(
         self, structured: Request | None, plain: Request, judge: JudgeModel, repeat: int
     ) -> Reply:
         """Call with structured output unless the model rejected it before; without it if rejected now."""
@@ -143,34 +146,12 @@ class JudgeBackend:
         return await self._send(plain, judge, repeat)
 
     async def _send(self, request: Request, judge: JudgeModel, repeat: int) -> Reply:
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         try:
-            reply = await self._provider.call(request)
+            return _reply(await self._caller.call(request, repeat=repeat))
         except CallError as exc:
             if exc.whole_target:
                 self._broken[judge.model] = exc.message
             raise
-        if self._cache is not None:
-            latency = loop.time() - started
-            stored = CachedReply(reply.output, reply.usage, reply.finish_reason, latency)
-            self._cache.put(self._key(request, repeat), stored)
-        return reply
-
-    def _cached(self, request: Request, repeat: int) -> Reply | None:
-        if self._cache is None:
-            return None
-        hit = self._cache.get(self._key(request, repeat))
-        if hit is None:
-            return None
-        return Reply(output=hit.output, usage=hit.usage, finish_reason=hit.finish_reason)
-
-    def _key(self, request: Request, repeat: int) -> str:
-        """The cache key: the request's, as the runner computes it; a repeat's is set apart by its number."""
-        payload = request.payload if repeat == 0 else {"payload": request.payload, "repeat": repeat}
-        if request.model not in self._cache_names:
-            self._cache_names[request.model] = cache_name(request.model)
-        return cache_key(self._provider.identity, request.endpoint, self._cache_names[request.model], payload)
 
 
 def _requests(
@@ -186,6 +167,10 @@ def _requests(
     plain = {"model": judge.model, "messages": messages, **settings}
     structured = {**plain, "response_format": {"type": "json_schema", "json_schema": prompt.schema}}
     return Request(name, judge.model, "chat", structured), Request(name, judge.model, "chat", plain)
+
+
+def _reply(outcome: Outcome) -> Reply:
+    return Reply(output=outcome.output or "", usage=outcome.usage, finish_reason=outcome.finish_reason)
 
 
 def _retrieve(task: asyncio.Future[Reply]) -> None:

@@ -6,8 +6,8 @@
                 target, 0.0 when both prefer the base, else 0.5; answer = the preference in each order
                 ("target, tie"); aggregates win_rate, loss_rate, tie_rate, position_bias_rate
 
-The judge model is called through a ``JudgeBackend``: the run's provider and response cache, with
-bounded concurrency, structured output (``response_format: json_schema``, strict) on chat models unless
+The judge model is called through a ``JudgeBackend``: the run's ``Caller`` (response cache, shared
+limit on calls in flight), structured output (``response_format: json_schema``, strict) on chat models unless
 the service rejects it, and usage counted per judge scorer. A verdict that cannot be read or falls off
 the scale raises ``ScoringError`` — the case gets a score error, never a made-up score. Prompts and
 parsing live in ``prompts``.
@@ -82,7 +82,7 @@ class _Judge(Scorer):
         if self.judge is None:
             raise ServiceError(
                 f"scorer {self.name!r} cannot call its judge model {self.model.model}: it was built without "
-                "a judge backend (build_scorers(configs, judge=JudgeBackend(provider, cache=...)))"
+                "a judge backend (build_scorers(configs, judge=JudgeBackend(Caller(provider, cache=...))))"
             )
         try:
             return await self.judge.ask(
@@ -129,6 +129,9 @@ class JudgeScorer(_Judge):
             value, answer=", ".join(map(str, scores)), explanation=_reasons([r for _, r in verdicts])
         )
 
+    def aggregate_names(self) -> tuple[str, ...]:
+        return ("pass_rate", "mean_verdict", "spread") if self.repeats > 1 else ("pass_rate", "mean_verdict")
+
     def aggregate(self, cases: Sequence[Case], scores: Sequence[Score | None]) -> Aggregate:
         low, high = self.scale
         scored = [s for s in scores if s is not None and math.isfinite(s.value)]
@@ -165,6 +168,9 @@ class PairwiseJudgeScorer(_Judge):
         value = 1.0 if preferred == ("target", "target") else 0.0 if preferred == ("base", "base") else 0.5
         explanation = f"target shown as A: {first[1]}\ntarget shown as B: {second[1]}"
         return Score(value, answer=", ".join(preferred), explanation=explanation)
+
+    def aggregate_names(self) -> tuple[str, ...]:
+        return ("win_rate", "loss_rate", "tie_rate", "position_bias_rate")
 
     def aggregate(self, cases: Sequence[Case], scores: Sequence[Score | None]) -> Aggregate:
         pairs = [_preferences(s.answer) for s in scores if s is not None and math.isfinite(s.value)]
