@@ -29,7 +29,7 @@ _EXPORTS: dict[str, str] = {
     "endpoint_for": "evalkit.providers.routing",
     "build_scorers": "evalkit.scorers",
     "apply_gate": "evalkit.gate",
-    "read_results": "evalkit.records.results",
+    "read_results": "evalkit.records.results_json",
     "write_outputs": "evalkit.report.outputs",
     # records
     "Suite": "evalkit.suite.model",
@@ -81,7 +81,7 @@ if TYPE_CHECKING:
     from evalkit.pipeline import RunOptions, RunResult, run_suite
     from evalkit.providers.routing import endpoint_for
     from evalkit.records import Case, CaseSet, Metric, Outcome, Score, Target
-    from evalkit.records.results import read_results
+    from evalkit.records.results_json import read_results
     from evalkit.report.outputs import write_outputs
     from evalkit.scorers import build_scorers
     from evalkit.suite import load_suite

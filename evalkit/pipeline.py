@@ -16,10 +16,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
 
 from evalkit.errors import InputError
-from evalkit.records import CaseSet, Outcome, RunRecord, Target
+from evalkit.records import CaseSet, Outcome, Target
+from evalkit.records.results import RunRecord, RunResults, ScorerInfo
 from evalkit.suite.model import Suite
 
 if TYPE_CHECKING:
@@ -78,15 +79,15 @@ class RunOptions:
 class RunResult:
     """What a finished run hands back to the CLI."""
 
-    results: dict[str, Any]
-    """The results.json content."""
+    results: RunResults
+    """What the run found (results.json's records)."""
     out_dir: Path
     """Where results.json and the reports were written."""
 
     @property
     def verdict(self) -> str:
         """``go`` or ``no-go``."""
-        return str(self.results["gate"]["verdict"])
+        return self.results.gate.verdict
 
 
 def _utc_now() -> datetime:
@@ -106,14 +107,14 @@ def check_suite(
     (once ``targets`` are known) its targets exist. ``InputError`` naming the rule's file, key and the
     closest valid name."""
     from evalkit.gate import check_rules
-    from evalkit.records.results import run_inputs
+    from evalkit.records.results import RunInputs, settings
     from evalkit.scorers import declared_metrics
 
-    inputs = run_inputs(
+    inputs = RunInputs(
         data_sha256=case_set.sha256,
-        generation=suite.generation.model_dump(exclude_none=True),
-        completions=suite.completions.model_dump(exclude_none=True),
-        scorers=_scorer_configs(suite),
+        generation=settings(suite.generation.model_dump(exclude_none=True)),
+        completions=settings(suite.completions.model_dump(exclude_none=True)),
+        scorers=_scorer_infos(suite),
     )
     try:
         check_rules(
@@ -140,10 +141,12 @@ def _check_targets(suite: Suite, targets: Sequence[Target]) -> None:
             raise suite.locate(exc) from None
 
 
-def _scorer_configs(suite: Suite) -> list[dict[str, Any]]:
+def _scorer_infos(suite: Suite) -> list[ScorerInfo]:
     """The suite's scorers as results.json records them, so a saved run can be re-analysed without it."""
+    from evalkit.records.results import ScorerInfo, jsonable
+
     return [
-        {"kind": c.kind, "name": c.name, "options": c.options.model_dump(by_alias=True, exclude_none=True)}
+        ScorerInfo(c.kind, c.name, jsonable(c.options.model_dump(by_alias=True, exclude_none=True)))
         for c in suite.scorers
     ]
 
@@ -324,6 +327,7 @@ async def _score(
     judge: JudgeBackend,
     started: datetime,
 ) -> RunRecord:
+    from evalkit.records.results import DataSource, SuiteInfo, settings
     from evalkit.scorers.run import score_run, score_warnings
 
     scores = await score_run(case_set.cases, outcomes, scorers, targets=targets)
@@ -334,27 +338,23 @@ async def _score(
     completions = suite.completions.model_dump(exclude_none=True)
     if findings.inferred:
         completions["inferred"] = findings.inferred
+    data = DataSource(source=case_set.source, sha256=case_set.sha256, cases=len(case_set.cases))
     return RunRecord(
-        suite_name=suite.name,
-        suite_description=suite.description,
-        suite_file=str(suite.path),
-        suite_sha256=suite.sha256,
+        suite=SuiteInfo(suite.name, suite.description, str(suite.path), suite.sha256, data),
         case_set=case_set,
         targets=targets,
-        generation=suite.generation.model_dump(exclude_none=True),
-        completions=completions,
+        generation=settings(suite.generation.model_dump(exclude_none=True)),
+        completions=settings(completions),
+        scorers=_scorer_infos(suite),
         outcomes=outcomes,
         scores=scores,
-        metrics={},  # computed by _finish, with the other aggregates
-        details={},
         started_at=started.isoformat(timespec="seconds"),
         finished_at=_utc_now().isoformat(timespec="seconds"),
         warnings=warnings,
-        jobs=[job.to_json() for job in jobs],
-        training=[{"job": job.id, **step} for job in jobs for step in job.training],
+        jobs=[job.record() for job in jobs],
+        training=[record for job in jobs for record in job.training_records()],
         checks=findings.checks,
         judge_usage=judge.usage(),
-        scorers=_scorer_configs(suite),
     )
 
 
@@ -383,23 +383,31 @@ def _error_warning(name: str, outcomes: list[Outcome]) -> str | None:
 
 def _finish(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
     """Aggregates, statistics, costs, the gate and the outputs (into ``out_dir``): everything after the
-    last model call, which needs no client (and so can be offloaded)."""
+    last model call, which needs no client (and so can be offloaded). Each stage returns its part of the
+    ``RunResults``."""
     from evalkit.analysis import analyse
-    from evalkit.analysis.costs import apply_costs
+    from evalkit.analysis.costs import with_costs
     from evalkit.analysis.metrics import compute_metrics
     from evalkit.gate import apply_gate, rule_targets
-    from evalkit.records.results import build_results
+    from evalkit.records.results import run_results
     from evalkit.report.outputs import write_outputs
     from evalkit.scorers import build_scorers
 
     scorers = build_scorers(suite.scorers)  # aggregating needs no judge backend
     metrics, details = compute_metrics(record.case_set.cases, record.outcomes, record.scores, scorers)
-    record = replace(record, metrics=metrics, details=details)
-    results = build_results(record, {"verdict": "go", "rules": []})
-    names = [t["name"] for t in results["targets"]]
+    results = run_results(record, metrics=metrics, details=details)
+    names = results.target_names
     pairs = [(t, rule.versus) for rule in suite.gate if rule.versus for t in rule_targets(rule, names)]
-    analyse(results, pairs=pairs)
-    apply_costs(results, suite.prices)
-    results["gate"] = apply_gate(suite.gate, results, file=suite.path, base_dir=suite.path.parent)
+    analysis = analyse(results, pairs=pairs)
+    results = replace(
+        results,
+        metrics=analysis.metrics,
+        comparisons=analysis.comparisons,
+        flips=analysis.flips,
+        recommendation=analysis.recommendation,
+    )
+    usage, judge_usage = with_costs(results, suite.prices)
+    results = replace(results, usage=usage, judge_usage=judge_usage)
+    results = replace(results, gate=apply_gate(suite.gate, results, file=suite.path, base_dir=suite.path.parent))
     write_outputs(results, out_dir)
     return RunResult(results=results, out_dir=out_dir)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
@@ -119,17 +119,16 @@ def assert_go(result: RunResult) -> None:
 
 def no_go_message(result: RunResult) -> str:
     """The verdict as plain text: a headline, one line per rule (✓/✗ and its reason), where the reports are."""
-    results: Mapping[str, Any] = result.results
-    rules = results["gate"]["rules"]
-    passed = sum(1 for rule in rules if rule["passed"])
-    suite = one_line(results["suite"]["name"])
+    results = result.results
+    rules = results.gate.rules
+    passed = sum(1 for rule in rules if rule.passed)
+    suite = one_line(results.suite.name)
     lines = [
         f"evalkit: {result.verdict.upper()} for suite {suite} ({passed} of {len(rules)} gate rules passed)"
     ]
-    lines += [f"  {'✓' if rule['passed'] else '✗'} {one_line(rule['reason'])}" for rule in rules]
-    recommendation = results.get("recommendation")
-    if recommendation:
-        lines.append(f"  recommendation: {one_line(recommendation['reason'])}")
+    lines += [f"  {'✓' if rule.passed else '✗'} {one_line(rule.reason)}" for rule in rules]
+    if results.recommendation is not None:
+        lines.append(f"  recommendation: {one_line(results.recommendation.reason)}")
     lines.append(f"reports: {result.out_dir}")
     return "\n".join(lines)
 

@@ -1,7 +1,7 @@
 """The gate: rules on a run's results → go/no-go, one readable reason per rule, mistakes named.
 
-``run(...)`` builds a results dict the way ``evalkit run`` does (``build_results``); the paired-rule
-tests in ``test_gate_paired.py`` use it too.
+``run(...)`` builds a run's ``RunResults`` the way ``evalkit run`` does before its analysis; the
+paired-rule tests in ``test_gate_paired.py`` use it too.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from fixtures.runs import build_results, scored_run
+
 from evalkit.errors import InputError
 from evalkit.gate import apply_gate, rule_label, rules_from_results
-from evalkit.records import Case, CaseSet, Metric, Outcome, RunRecord, Score, Target, Usage
-from evalkit.records.results import build_results
+from evalkit.records import Case, CaseSet, Metric, Outcome, Score, Target, Usage
+from evalkit.records.results import Check, GateVerdict, RuleResult, RunResults
 from evalkit.suite.model import GateRule
 
 ROLES = {"base": "base", "final": "final"}
@@ -30,7 +32,7 @@ def run(
     suite_sha256: str = "a" * 64,
     data_sha256: str = "b" * 64,
     extra_metrics: dict[str, dict[str, Metric]] | None = None,
-) -> dict[str, Any]:
+) -> RunResults:
     """A run scored by ``exact``: per target, per case, right (True), wrong (False) or a failed call (None)."""
     n = len(next(iter(right.values())))
     ids = list(ids) if ids is not None else [f"c{i}" for i in range(n)]
@@ -53,24 +55,16 @@ def run(
         for name, marks in right.items()
     }
     metrics = {name: _metrics(marks) | (extra_metrics or {}).get(name, {}) for name, marks in right.items()}
-    record = RunRecord(
-        suite_name="triage",
-        suite_description="",
-        suite_file="suites/triage.yaml",
+    scored = scored_run(
         suite_sha256=suite_sha256,
         case_set=CaseSet(cases, data_sha256, "inline"),
         targets=targets,
-        generation={},
-        completions={},
         outcomes=outcomes,
         scores=scores,
         metrics=metrics,
-        details={},
-        started_at="2025-01-01T00:00:00+00:00",
-        finished_at="2025-01-01T00:00:05+00:00",
         scorers=[{"kind": "exact", "name": "exact", "options": {}}],
     )
-    return build_results(record, {"verdict": "go", "rules": []})
+    return build_results(scored)
 
 
 def _metrics(marks: Sequence[bool | None]) -> dict[str, Metric]:

@@ -1,12 +1,13 @@
-"""The stats stage over a results dict: CIs, paired comparisons, flips and a checkpoint recommendation.
+"""The stats stage over a run's results: CIs, paired comparisons, flips and a checkpoint recommendation.
 
-``analyse`` fills, in place, what the gate and the reports read:
+``analyse`` returns what the gate and the reports read, as an ``Analysis``:
 
-    metrics[target][metric]["ci"]   95% CI (Wilson for 0/1 means, bootstrap for other means and figures)
-    comparisons                     every target against its base (and the extra ``pairs``), per metric:
-                                    Δ, CI of Δ, p, Holm-adjusted p within each (versus, metric) family
-    flips                           per pair and 0/1 scorer: fixed, broken, both right, both wrong
-    recommendation                  the best checkpoint on the primary metric, overfitting flagged
+    metrics          the run's metrics with their 95% CI (Wilson for 0/1 means, bootstrap for other
+                     means and figures)
+    comparisons      every target against its base (and the extra ``pairs``), per metric: Δ, CI of Δ, p,
+                     Holm-adjusted p within each (versus, metric) family
+    flips            per pair and 0/1 scorer: fixed, broken, both right, both wrong
+    recommendation   the best checkpoint on the primary metric, overfitting flagged
 
 ``compare``, ``compare_runs`` (``compare_run_metrics`` for several metrics) and ``flip_counts`` compute
 a comparison (or flip count) on demand, with the same numbers ``analyse`` gives for it. Everything is
@@ -15,15 +16,18 @@ seeded: same results and seed, same figures.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from evalkit.analysis.cases import Run, Side
-from evalkit.analysis.intervals import fill_intervals
-from evalkit.analysis.paired import adjust, compare_many, compare_sides, flips_between
+from evalkit.analysis.intervals import with_intervals
+from evalkit.analysis.paired import adjusted, compare_many, compare_sides, flips_between
 from evalkit.analysis.recommend import base_of, primary_metric, recommend
+from evalkit.records import Metric
+from evalkit.records.results import Comparison, Flip, Recommendation, RunResults
 
 __all__ = [
+    "Analysis",
     "analyse",
     "base_of",
     "compare",
@@ -35,10 +39,24 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the stats stage found about a run."""
+
+    metrics: dict[str, dict[str, Metric]]
+    """The run's metrics, each with its 95% CI where its per-case figures can be resampled."""
+    comparisons: list[Comparison]
+    """Every target against its base and the pairs asked for, per metric, Holm-adjusted per family."""
+    flips: list[Flip]
+    """Per compared pair and 0/1 scorer: the cases fixed, broken, right or wrong in both."""
+    recommendation: Recommendation | None
+    """The checkpoint to ship, or None when the run has no checkpoints."""
+
+
 def analyse(
-    results: dict[str, Any], *, pairs: Sequence[tuple[str, str]] = (), seed: int = 0, resamples: int = 2000
-) -> None:
-    """Fill ``metrics[..]["ci"]``, ``comparisons``, ``flips`` and ``recommendation`` of ``results``.
+    results: RunResults, *, pairs: Sequence[tuple[str, str]] = (), seed: int = 0, resamples: int = 2000
+) -> Analysis:
+    """CIs, comparisons, flips and the recommendation of a run.
 
     Compared: every target against its base (see ``base_of``), then each (target, versus) of ``pairs``
     not already compared; ``InputError`` when a pair names a target the run does not have.
@@ -47,19 +65,20 @@ def analyse(
     for target, versus in pairs:
         run.check_target(target)
         run.check_target(versus, what="versus target")
-    fill_intervals(run, seed=seed, resamples=resamples)
     compared = _pairs(run, pairs)
     comparisons = [c for t, v in compared for c in _compare_pair(run, t, v, seed=seed, resamples=resamples)]
-    adjust(comparisons)
-    results["comparisons"] = comparisons
     binary = flip_scorers(results)
-    results["flips"] = [flips_between(Side(run, t), Side(run, v), s) for t, v in compared for s in binary]
-    results["recommendation"] = recommend(run, seed=seed, resamples=resamples)
+    return Analysis(
+        metrics=with_intervals(run, seed=seed, resamples=resamples),
+        comparisons=adjusted(comparisons),
+        flips=[flips_between(Side(run, t), Side(run, v), s) for t, v in compared for s in binary],
+        recommendation=recommend(run, seed=seed, resamples=resamples),
+    )
 
 
 def compare(
-    results: Mapping[str, Any], target: str, versus: str, metric: str, *, seed: int = 0, resamples: int = 2000
-) -> dict[str, Any]:
+    results: RunResults, target: str, versus: str, metric: str, *, seed: int = 0, resamples: int = 2000
+) -> Comparison:
     """One paired comparison of two targets of a run (a ``comparisons`` entry; ``p_adjusted`` = ``p_value``).
 
     ``InputError`` for a target or metric the run does not have.
@@ -71,15 +90,15 @@ def compare(
 
 
 def compare_runs(
-    current: Mapping[str, Any],
-    baseline: Mapping[str, Any],
+    current: RunResults,
+    baseline: RunResults,
     *,
     target: str,
     metric: str,
     baseline_target: str | None = None,
     seed: int = 0,
     resamples: int = 2000,
-) -> dict[str, Any]:
+) -> Comparison:
     """``target`` of ``current`` against ``baseline_target`` (default: the same name) of a saved
     ``baseline`` run, paired by case id; the keys of a ``comparisons`` entry, ``versus`` naming the
     baseline's target. ``InputError`` for a target or metric either run does not have."""
@@ -91,15 +110,15 @@ def compare_runs(
 
 
 def compare_run_metrics(
-    current: Mapping[str, Any],
-    baseline: Mapping[str, Any],
+    current: RunResults,
+    baseline: RunResults,
     *,
     target: str,
     metrics: Sequence[str],
     baseline_target: str | None = None,
     seed: int = 0,
     resamples: int = 2000,
-) -> list[dict[str, Any]]:
+) -> list[Comparison]:
     """``compare_runs`` for several metrics at once, in the order given, with the same numbers; faster,
     as the runs are read once and a classify scorer's figures share one set of resamples."""
     now, then = Run(current), Run(baseline)
@@ -109,9 +128,7 @@ def compare_run_metrics(
     return compare_many(Side(now, target), Side(then, versus), metrics, seed=seed, resamples=resamples)
 
 
-def flip_counts(
-    current: Mapping[str, Any], target: str, baseline: Mapping[str, Any], baseline_target: str, scorer: str
-) -> dict[str, Any]:
+def flip_counts(current: RunResults, target: str, baseline: RunResults, baseline_target: str, scorer: str) -> Flip:
     """Fixed/broken/both-right/both-wrong cases of ``target`` (in ``current``) against ``baseline_target``
     (in ``baseline``, which may be the same run) for a 0/1 scorer (a ``flips`` entry).
 
@@ -130,21 +147,21 @@ def flip_counts(
     return flips_between(Side(now, target), Side(then, baseline_target), scorer)
 
 
-def flip_scorers(results: Mapping[str, Any]) -> list[str]:
+def flip_scorers(results: RunResults) -> list[str]:
     """The scorers whose per-case scores are all 0 or 1, for every target (those flips are counted for)."""
     from evalkit.analysis.cases import scorer_kinds
 
     names = list(scorer_kinds(results))
     scored: set[str] = set()
-    for case in results.get("cases", []):
-        for result in case["results"].values():
-            scores = result.get("scores", {})
+    for case in results.cases:
+        for result in case.results.values():
+            scores = result.scores
             names = [name for name in names if scores.get(name) in (None, 0, 1)]
             scored.update(scores)
     return [name for name in names if name in scored]
 
 
-def primary_metric_of(results: Mapping[str, Any]) -> str | None:
+def primary_metric_of(results: RunResults) -> str | None:
     """The metric checkpoints are ranked by: the first classify scorer's ``macro_f1``, else the first
     scorer's mean; None without scorers."""
     return primary_metric(Run(results))
@@ -152,7 +169,7 @@ def primary_metric_of(results: Mapping[str, Any]) -> str | None:
 
 def _pairs(run: Run, extra: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     """Every target against its base, then the extra pairs; each pair once."""
-    targets = list(run.results.get("targets", []))
+    targets = run.results.targets
     found: list[tuple[str, str]] = []
     for name in run.target_names():
         base = base_of(targets, name)
@@ -164,9 +181,9 @@ def _pairs(run: Run, extra: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return found
 
 
-def _compare_pair(run: Run, target: str, versus: str, *, seed: int, resamples: int) -> list[dict[str, Any]]:
+def _compare_pair(run: Run, target: str, versus: str, *, seed: int, resamples: int) -> list[Comparison]:
     """``target`` against ``versus`` on every metric both report that can be paired, in report order."""
-    metrics = run.results.get("metrics", {})
+    metrics = run.results.metrics
     shared = [
         name
         for name in metrics.get(target, {})

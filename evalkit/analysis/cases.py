@@ -1,4 +1,4 @@
-"""Per-case figures read back from a results dict: what each metric is made of, case by case.
+"""Per-case figures read back from a run's results: what each metric is made of, case by case.
 
 Every statistic of the analysis is computed from these vectors, keyed by case id so that two targets
 (of one run or of two runs) can be paired:
@@ -12,12 +12,13 @@ Every statistic of the analysis is computed from these vectors, keyed by case id
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from evalkit.errors import InputError
 from evalkit.records import ERROR_RATE
+from evalkit.records.results import RunResults
 from evalkit.scorers.classify import UNPARSED, ClassifyScorer
 
 CLASSIFY_FIGURES = ("accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall", "kappa")
@@ -28,10 +29,6 @@ PER_LABEL = ("precision", "recall", "f1")
 
 Kind = Literal["error_rate", "mean", "classify"]
 """How a metric's statistics are computed (see ``MetricSpec.kind``)."""
-
-Results = Mapping[str, Any]
-"""A results.json document (see ``evalkit/results.schema.json``)."""
-
 
 @dataclass(frozen=True, slots=True)
 class MetricSpec:
@@ -48,11 +45,11 @@ class MetricSpec:
 
 
 class Run:
-    """A results dict with its scorers looked up once: the run a statistic is read from."""
+    """A run's results with its scorers looked up once: the run a statistic is read from."""
 
-    def __init__(self, results: Results) -> None:
+    def __init__(self, results: RunResults) -> None:
         self.results = results
-        """The results.json document."""
+        """The run's results."""
         self.scorer_kinds = scorer_kinds(results)
         """Each scorer's name and kind."""
         self.classify = classify_scorers(results)
@@ -78,24 +75,22 @@ class Run:
 
     def target_names(self) -> list[str]:
         """The run's targets, in their order."""
-        return [str(t["name"]) for t in self.results.get("targets", [])]
+        return self.results.target_names
 
     def errors(self, target: str) -> dict[str, float]:
         """Per case id: 1.0 when the target's call failed, 0.0 when it answered."""
         if target not in self._errors:
-            found: dict[str, float] = {}
-            for case_id, result in self._results_of(target):
-                failed = result.get("error") is not None or result.get("output") is None
-                found[case_id] = 1.0 if failed else 0.0
-            self._errors[target] = found
+            self._errors[target] = {
+                case_id: 1.0 if result.failed else 0.0 for case_id, result in self.results.answers(target)
+            }
         return self._errors[target]
 
     def scores(self, target: str, scorer: str) -> dict[str, float]:
         """Per case id: the scorer's score, for the cases it scored (not errored, not unscorable)."""
         if (target, scorer) not in self._scores:
             found: dict[str, float] = {}
-            for case_id, result in self._results_of(target):
-                value = result.get("scores", {}).get(scorer)
+            for case_id, result in self.results.answers(target):
+                value = result.scores.get(scorer)
                 if value is not None and math.isfinite(value):
                     found[case_id] = float(value)
             self._scores[target, scorer] = found
@@ -110,10 +105,10 @@ class Run:
             labels = self.classify[scorer].labels
             predicted = {label: i for i, label in enumerate(labels)}
             found: dict[str, tuple[int, int]] = {}
-            for case_id, result in self._results_of(target):
+            for case_id, result in self.results.answers(target):
                 true = truth.get(case_id)
-                if true is not None and result.get("scores", {}).get(scorer) is not None:
-                    answer = result.get("answers", {}).get(scorer, UNPARSED)
+                if true is not None and result.scores.get(scorer) is not None:
+                    answer = result.answers.get(scorer, UNPARSED)
                     found[case_id] = (true, predicted.get(answer, len(labels)))
             self._labels[target, scorer] = found
         return self._labels[target, scorer]
@@ -125,18 +120,12 @@ class Run:
             classify = self.classify[scorer]
             index = {classify.normalise(label): i for i, label in enumerate(classify.labels)}
             found: dict[str, int] = {}
-            for case in self.results["cases"]:
-                true = index.get(classify.normalise(str(case["reference"])))
+            for case in self.results.cases:
+                true = index.get(classify.normalise(case.reference))
                 if true is not None:
-                    found[str(case["id"])] = true
+                    found[case.id] = true
             self._truths[scorer] = found
         return self._truths[scorer]
-
-    def _results_of(self, target: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-        for case in self.results["cases"]:
-            result = case["results"].get(target)
-            if result is not None:
-                yield str(case["id"]), result
 
     def check_target(self, target: str, *, what: str = "target") -> None:
         """``InputError`` when the run has no target of that name, listing the ones it has."""
@@ -161,12 +150,12 @@ def figure_names(labels: tuple[str, ...]) -> list[str]:
     return [*CLASSIFY_FIGURES, *per_label, "unparsed_rate"]
 
 
-def scorer_kinds(results: Results) -> dict[str, str]:
+def scorer_kinds(results: RunResults) -> dict[str, str]:
     """Each scorer's name and kind, as recorded in the results."""
-    return {str(entry["name"]): str(entry["kind"]) for entry in results.get("scorers", [])}
+    return {entry.name: entry.kind for entry in results.scorers}
 
 
-def classify_scorers(results: Results) -> dict[str, ClassifyScorer]:
+def classify_scorers(results: RunResults) -> dict[str, ClassifyScorer]:
     """The run's classify scorers, rebuilt from their recorded options, by name."""
     from pydantic import ValidationError
 
@@ -174,11 +163,11 @@ def classify_scorers(results: Results) -> dict[str, ClassifyScorer]:
     from evalkit.suite.scorer_options import ClassifyOptions
 
     built: dict[str, ClassifyScorer] = {}
-    for index, entry in enumerate(results.get("scorers", [])):
-        if entry.get("kind") != "classify":
+    for index, entry in enumerate(results.scorers):
+        if entry.kind != "classify":
             continue
         try:
-            options = ClassifyOptions.model_validate({**entry.get("options", {}), "name": entry["name"]})
+            options = ClassifyOptions.model_validate({**entry.options, "name": entry.name})
         except ValidationError as exc:
             problem = exc.errors()[0]
             where = ".".join(str(part) for part in problem["loc"])
@@ -187,7 +176,7 @@ def classify_scorers(results: Results) -> dict[str, ClassifyScorer]:
                 "was the file written by another evalkit version?",
                 field=f"scorers[{index}].options",
             ) from None
-        built[str(entry["name"])] = build_classify(options)
+        built[entry.name] = build_classify(options)
     return built
 
 

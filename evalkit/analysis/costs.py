@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import Literal
 
+from evalkit.records.results import JudgeUsage, PriceInfo, RunResults, TargetUsage
 from evalkit.suite.rules import Price
 
 __all__ = [
@@ -23,11 +24,11 @@ __all__ = [
     "FINE_TUNED_PRICES",
     "Price",
     "PriceMatch",
-    "apply_costs",
     "cost_usd",
     "lineage",
     "price_for",
     "target_cost",
+    "with_costs",
 ]
 
 # Source: https://platform.openai.com/docs/pricing ("Standard" text-token rates, and the "Fine-tuning"
@@ -83,14 +84,9 @@ class PriceMatch:
     source: Literal["suite", "evalkit"]
     """The suite's ``prices:`` block, or evalkit's built-in table."""
 
-    def to_json(self) -> dict[str, Any]:
+    def info(self) -> PriceInfo:
         """As stored beside a target's usage in results.json."""
-        return {
-            "key": self.key,
-            "source": self.source,
-            "input": self.price.input,
-            "output": self.price.output,
-        }
+        return PriceInfo(key=self.key, source=self.source, input=self.price.input, output=self.price.output)
 
 
 def lineage(model: str) -> tuple[str, bool]:
@@ -129,45 +125,36 @@ def cost_usd(price: Price, prompt_tokens: int, completion_tokens: int) -> float:
     return (prompt_tokens * price.input + completion_tokens * price.output) / 1_000_000
 
 
-def apply_costs(results: dict[str, Any], prices: Mapping[str, Price] | None = None) -> None:
-    """Fill ``usage[target]`` with ``cost_usd``, ``cost_per_1000_cases_usd`` and ``price``, and
-    ``judge_usage[scorer]["cost_usd"]`` (null wherever the model's price is unknown).
+def with_costs(
+    results: RunResults, prices: Mapping[str, Price] | None = None
+) -> tuple[dict[str, TargetUsage], dict[str, JudgeUsage]]:
+    """Every target's usage with ``cost_usd``, ``cost_per_1000_cases_usd`` and ``price``, and every judge
+    scorer's usage with ``cost_usd`` (None wherever the model's price is unknown).
 
     A target's cost counts the tokens of every case it answered in this run, cached answers included:
     that is what the cases cost, whether or not this run paid for them again.
     """
-    usage = results.setdefault("usage", {})
-    for target in results["targets"]:
-        name = target["name"]
-        entry = usage.setdefault(name, {})
-        entry.update(_target_cost(results, name, price_for(target["model"], prices)))
-    for judge in results.get("judge_usage", {}).values():
-        match = price_for(str(judge.get("model", "")), prices) if judge.get("model") else None
-        judge["cost_usd"] = (
-            None
-            if match is None
-            else cost_usd(
-                match.price, int(judge.get("prompt_tokens", 0)), int(judge.get("completion_tokens", 0))
-            )
-        )
+    usage = {}
+    for target in results.targets:
+        own = results.usage.get(target.name) or TargetUsage(0, 0, 0, 0, 0, None, None)
+        usage[target.name] = _target_cost(results, target.name, own, price_for(target.model, prices))
+    judges = {}
+    for name, judge in results.judge_usage.items():
+        match = price_for(judge.model, prices) if judge.model else None
+        cost = None if match is None else cost_usd(match.price, judge.prompt_tokens, judge.completion_tokens)
+        judges[name] = replace(judge, cost_usd=cost)
+    return usage, judges
 
 
-def _target_cost(results: Mapping[str, Any], name: str, match: PriceMatch | None) -> dict[str, Any]:
-    answered = [case["results"][name] for case in results["cases"] if name in case["results"]]
+def _target_cost(results: RunResults, name: str, usage: TargetUsage, match: PriceMatch | None) -> TargetUsage:
+    answered = [result for _, result in results.answers(name)]
     if match is None or not answered:
-        return {
-            "cost_usd": None,
-            "cost_per_1000_cases_usd": None,
-            "price": None if match is None else match.to_json(),
-        }
-    prompt = sum(int(r["usage"]["prompt_tokens"]) for r in answered)
-    completion = sum(int(r["usage"]["completion_tokens"]) for r in answered)
+        price = None if match is None else match.info()
+        return replace(usage, cost_usd=None, cost_per_1000_cases_usd=None, price=price)
+    prompt = sum(r.usage.prompt_tokens for r in answered)
+    completion = sum(r.usage.completion_tokens for r in answered)
     total = cost_usd(match.price, prompt, completion)
-    return {
-        "cost_usd": total,
-        "cost_per_1000_cases_usd": total / len(answered) * 1000,
-        "price": match.to_json(),
-    }
+    return replace(usage, cost_usd=total, cost_per_1000_cases_usd=total / len(answered) * 1000, price=match.info())
 
 
 def _names(base: str) -> list[str]:
@@ -176,10 +163,8 @@ def _names(base: str) -> list[str]:
     return [base, dated.group("family")] if dated else [base]
 
 
-def target_cost(
-    results: Mapping[str, Any], target: str, prices: Mapping[str, Price] | None = None
-) -> float | None:
+def target_cost(results: RunResults, target: str, prices: Mapping[str, Price] | None = None) -> float | None:
     """One target's cost for the run's cases in USD (None when its model's price is unknown)."""
-    model = next(str(t["model"]) for t in results["targets"] if t["name"] == target)
-    cost: float | None = _target_cost(results, target, price_for(model, prices))["cost_usd"]
-    return cost
+    model = next(t.model for t in results.targets if t.name == target)
+    usage = TargetUsage(0, 0, 0, 0, 0, None, None)
+    return _target_cost(results, target, usage, price_for(model, prices)).cost_usd

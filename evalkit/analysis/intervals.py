@@ -1,4 +1,4 @@
-"""95% confidence intervals of every target's metrics, written into ``metrics[target][metric]["ci"]``.
+"""95% confidence intervals of every target's metrics: the run's metrics, returned with their ``ci`` set.
 
 error_rate, means of 0/1 scores   Wilson score interval
 means of other scores             percentile bootstrap over cases
@@ -9,28 +9,39 @@ other aggregates                  left as they are (null unless their scorer set
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from evalkit.analysis import cases as per_case
 from evalkit.analysis.cases import MetricSpec, Run, Side
 from evalkit.analysis.classification import confusions, figures, kinds_of
 from evalkit.analysis.stats import bootstrap_means, bootstrap_tallies, percentile_ci, seeded, wilson_ci
+from evalkit.records import Metric
 
 Interval = tuple[float, float] | None
 
 
-def fill_intervals(run: Run, *, seed: int, resamples: int) -> None:
-    """Set the ``ci`` of every metric whose per-case figures can be read back from the run."""
-    for target, metrics in run.results.get("metrics", {}).items():
+def with_intervals(run: Run, *, seed: int, resamples: int) -> dict[str, dict[str, Metric]]:
+    """The run's metrics, each whose per-case figures can be read back from the run with its ``ci`` set
+    (None where the figure is undefined); the others as they were."""
+    found_all: dict[str, dict[str, Metric]] = {}
+    for target, metrics in run.results.metrics.items():
         side = Side(run, target)
         specs = {name: spec for name in metrics if (spec := run.spec(name)) is not None}
         found = _figure_intervals(side, specs, seed=seed, resamples=resamples)
         for name, spec in specs.items():
             if spec.kind != "classify":
                 found[name] = _mean_interval(side, spec, seed=seed, resamples=resamples)
+        updated = dict(metrics)
         for name, interval in found.items():
-            undefined = interval is None or metrics[name].get("value") is None
-            metrics[name]["ci"] = None if undefined or interval is None else [interval[0], interval[1]]
+            undefined = interval is None or metrics[name].value is None
+            updated[name] = replace(metrics[name], ci=None if undefined or interval is None else _plain(interval))
+        found_all[target] = updated
+    return found_all
+
+
+def _plain(interval: tuple[float, float]) -> tuple[float, float]:
+    return float(interval[0]), float(interval[1])
 
 
 def _mean_interval(side: Side, spec: MetricSpec, *, seed: int, resamples: int) -> Interval:

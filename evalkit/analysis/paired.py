@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Literal
 
 from evalkit.analysis import cases as per_case
 from evalkit.analysis.cases import MetricSpec, Side
@@ -29,20 +30,23 @@ from evalkit.analysis.stats import (
     sign_flip_p,
 )
 from evalkit.errors import InputError
+from evalkit.records import Metric
+from evalkit.records.results import Comparison, Flip
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-MCNEMAR = "mcnemar-exact"
+Test = Literal["mcnemar-exact", "sign-flip-permutation", "paired-bootstrap"]
+MCNEMAR: Test = "mcnemar-exact"
 """``test`` of a comparison of 0/1 per-case figures."""
-SIGN_FLIP = "sign-flip-permutation"
+SIGN_FLIP: Test = "sign-flip-permutation"
 """``test`` of a comparison of other per-case scores."""
-BOOTSTRAP = "paired-bootstrap"
+BOOTSTRAP: Test = "paired-bootstrap"
 """``test`` of a comparison of suite-level figures."""
 
 
-def compare_sides(a: Side, b: Side, metric: str, *, seed: int, resamples: int) -> dict[str, Any]:
+def compare_sides(a: Side, b: Side, metric: str, *, seed: int, resamples: int) -> Comparison:
     """``a`` against ``b`` on ``metric`` (Δ = a − b), paired by case id."""
     spec = a.run.spec(metric)
     if spec is None or b.run.spec(metric) != spec:
@@ -54,10 +58,10 @@ def compare_sides(a: Side, b: Side, metric: str, *, seed: int, resamples: int) -
 
 def compare_many(
     a: Side, b: Side, metrics: Sequence[str], *, seed: int, resamples: int
-) -> list[dict[str, Any]]:
+) -> list[Comparison]:
     """``a`` against ``b`` on each of ``metrics``, in that order: the figures of one classify scorer
     share one set of resamples (the numbers are those ``compare_sides`` gives one by one)."""
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, Comparison] = {}
     figures_by_scorer: dict[str, list[str]] = {}
     for name in metrics:
         spec = a.run.spec(name)
@@ -67,13 +71,13 @@ def compare_many(
             found[name] = compare_sides(a, b, name, seed=seed, resamples=resamples)
     for scorer, names in figures_by_scorer.items():
         for comparison in compare_figures(a, b, scorer, names, seed=seed, resamples=resamples):
-            found[comparison["metric"]] = comparison
+            found[comparison.metric] = comparison
     return [found[name] for name in metrics]
 
 
 def compare_figures(
     a: Side, b: Side, scorer: str, names: Sequence[str], *, seed: int, resamples: int
-) -> list[dict[str, Any]]:
+) -> list[Comparison]:
     """``a`` against ``b`` on several figures of one classify scorer, from one set of resamples."""
     import numpy as np
 
@@ -99,7 +103,7 @@ def compare_figures(
     return found
 
 
-def flips_between(a: Side, b: Side, scorer: str) -> dict[str, Any]:
+def flips_between(a: Side, b: Side, scorer: str) -> Flip:
     """Cases ``a`` gets right and ``b`` wrong (fixed), the reverse (broken), and the ties, for a scorer
     with 0/1 scores, over the cases both scored. ValueError when a score is neither 0 nor 1."""
     first, second = a.run.scores(a.target, scorer), b.run.scores(b.target, scorer)
@@ -114,32 +118,34 @@ def flips_between(a: Side, b: Side, scorer: str) -> dict[str, Any]:
         )
     fixed = [i for i in ids if first[i] > second[i]]
     broken = [i for i in ids if first[i] < second[i]]
-    return {
-        "target": a.target,
-        "versus": b.target,
-        "scorer": scorer,
-        "fixed": len(fixed),
-        "broken": len(broken),
-        "both_right": sum(1 for i in ids if first[i] == second[i] == 1.0),
-        "both_wrong": sum(1 for i in ids if first[i] == second[i] == 0.0),
-        "fixed_ids": fixed,
-        "broken_ids": broken,
-    }
+    return Flip(
+        target=a.target,
+        versus=b.target,
+        scorer=scorer,
+        fixed=len(fixed),
+        broken=len(broken),
+        both_right=sum(1 for i in ids if first[i] == second[i] == 1.0),
+        both_wrong=sum(1 for i in ids if first[i] == second[i] == 0.0),
+        fixed_ids=fixed,
+        broken_ids=broken,
+    )
 
 
-def adjust(comparisons: list[dict[str, Any]]) -> None:
-    """Set ``p_adjusted``: Holm over each family of comparisons sharing (versus, metric)."""
-    families: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for comparison in comparisons:
-        comparison["p_adjusted"] = None
-        if comparison["p_value"] is not None:
-            families.setdefault((comparison["versus"], comparison["metric"]), []).append(comparison)
+def adjusted(comparisons: Sequence[Comparison]) -> list[Comparison]:
+    """The comparisons with ``p_adjusted`` set: Holm over each family sharing (versus, metric)."""
+    families: dict[tuple[str, str], list[int]] = {}
+    for index, comparison in enumerate(comparisons):
+        if comparison.p_value is not None:
+            families.setdefault((comparison.versus, comparison.metric), []).append(index)
+    found = [replace(comparison, p_adjusted=None) for comparison in comparisons]
     for family in families.values():
-        for comparison, adjusted in zip(family, holm([c["p_value"] for c in family]), strict=True):
-            comparison["p_adjusted"] = adjusted
+        p_values = [float(comparisons[i].p_value or 0.0) for i in family]
+        for index, p in zip(family, holm(p_values), strict=True):
+            found[index] = replace(found[index], p_adjusted=p)
+    return found
 
 
-def _compare_values(a: Side, b: Side, spec: MetricSpec, *, seed: int, resamples: int) -> dict[str, Any]:
+def _compare_values(a: Side, b: Side, spec: MetricSpec, *, seed: int, resamples: int) -> Comparison:
     import numpy as np
 
     first, second = _values(a, spec), _values(b, spec)
@@ -164,20 +170,20 @@ def _values(side: Side, spec: MetricSpec) -> dict[str, float]:
     return side.run.scores(side.target, spec.scorer)
 
 
-def _unpaired(a: Side, b: Side, metric: str) -> dict[str, Any]:
+def _unpaired(a: Side, b: Side, metric: str) -> Comparison:
     """A figure that cannot be resampled: Δ of the reported values, nothing else."""
     first, second = _reported(a, metric), _reported(b, metric)
-    value, other = first.get("value"), second.get("value")
+    value, other = first.value, second.value
     delta = None if value is None or other is None else float(value) - float(other)
-    return _comparison(a, b, metric, delta, None, None, None, min(int(first["n"]), int(second["n"])))
+    return _comparison(a, b, metric, delta, None, None, None, min(first.n, second.n))
 
 
-def _reported(side: Side, metric: str) -> dict[str, Any]:
-    known = side.run.results.get("metrics", {}).get(side.target, {})
+def _reported(side: Side, metric: str) -> Metric:
+    known = side.run.results.metrics.get(side.target, {})
     if metric not in known:
         names = ", ".join(sorted(known)) or "none"
         raise InputError(f"metric {metric!r} is not reported for target {side.target!r} (metrics: {names})")
-    return dict(known[metric])
+    return known[metric]
 
 
 def _label_arrays(found: dict[str, tuple[int, int]], ids: list[str]) -> tuple[NDArray[Any], NDArray[Any]]:
@@ -212,17 +218,17 @@ def _comparison(
     delta: float | None,
     ci: tuple[float, float] | None,
     p_value: float | None,
-    test: str | None,
+    test: Test | None,
     n: int,
-) -> dict[str, Any]:
-    return {
-        "target": a.target,
-        "versus": b.target,
-        "metric": metric,
-        "delta": delta,
-        "ci": None if ci is None else [ci[0], ci[1]],
-        "p_value": p_value,
-        "p_adjusted": p_value,
-        "test": test,
-        "n": n,
-    }
+) -> Comparison:
+    return Comparison(
+        target=a.target,
+        versus=b.target,
+        metric=metric,
+        delta=None if delta is None else float(delta),
+        ci=None if ci is None else (float(ci[0]), float(ci[1])),
+        p_value=None if p_value is None else float(p_value),
+        p_adjusted=None if p_value is None else float(p_value),
+        test=test,
+        n=n,
+    )

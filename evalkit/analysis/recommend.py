@@ -8,36 +8,37 @@ Targets of one fine-tuning job form a group: ``base``, ``step-<N>``, ``final``, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import replace
 
 from evalkit.analysis.cases import Run, Side
 from evalkit.analysis.paired import compare_sides
+from evalkit.records import Target
+from evalkit.records.results import Comparison, Recommendation
 
 JOB_ROLES = ("base", "checkpoint", "final")
 """Roles of targets that come from a fine-tuning job."""
 
 
-def group_of(target: Mapping[str, Any]) -> str | None:
+def group_of(target: Target) -> str | None:
     """The job group of a target (its name's prefix before the last dot, "" for a single job); None for
     a target that comes from no job."""
-    if target.get("role") not in JOB_ROLES:
+    if target.role not in JOB_ROLES:
         return None
-    name = str(target["name"])
-    return name.rsplit(".", 1)[0] if "." in name else ""
+    return target.name.rsplit(".", 1)[0] if "." in target.name else ""
 
 
-def base_of(targets: list[Mapping[str, Any]], name: str) -> str | None:
+def base_of(targets: Sequence[Target], name: str) -> str | None:
     """A target's base: the base of its job group, else the run's only base target, else None."""
-    target = next((t for t in targets if t["name"] == name), None)
-    if target is None or target.get("role") == "base":
+    target = next((t for t in targets if t.name == name), None)
+    if target is None or target.role == "base":
         return None
-    bases = [t for t in targets if t.get("role") == "base"]
+    bases = [t for t in targets if t.role == "base"]
     group = group_of(target)
     same_group = [t for t in bases if group is not None and group_of(t) == group]
     if same_group:
-        return str(same_group[0]["name"])
-    return str(bases[0]["name"]) if len(bases) == 1 else None
+        return same_group[0].name
+    return bases[0].name if len(bases) == 1 else None
 
 
 def primary_metric(run: Run) -> str | None:
@@ -49,53 +50,54 @@ def primary_metric(run: Run) -> str | None:
     return next(iter(kinds), None)
 
 
-def recommend(run: Run, *, seed: int, resamples: int) -> dict[str, Any] | None:
+def recommend(run: Run, *, seed: int, resamples: int) -> Recommendation | None:
     """The best checkpoint-or-final target on the primary metric (ties go to the later step, then to
     final); None when the run has no checkpoints or the metric has no value for any of them."""
     metric = primary_metric(run)
-    targets: list[Mapping[str, Any]] = list(run.results.get("targets", []))
-    if metric is None or not any(t.get("role") == "checkpoint" for t in targets):
+    targets = run.results.targets
+    if metric is None or not any(t.role == "checkpoint" for t in targets):
         return None
     scored = [
         (t, value)
         for t in targets
-        if t.get("role") in ("checkpoint", "final")
-        if (value := _value(run, str(t["name"]), metric)) is not None
+        if t.role in ("checkpoint", "final")
+        if (value := _value(run, t.name, metric)) is not None
     ]
     if not scored:
         return None
-    best, value = max(scored, key=lambda item: (item[1], _step(item[0]), item[0]["role"] == "final"))
-    final = next((t for t in targets if t.get("role") == "final" and group_of(t) == group_of(best)), None)
-    final_value = None if final is None else _value(run, str(final["name"]), metric)
+    best, value = max(scored, key=lambda item: (item[1], _step(item[0]), item[0].role == "final"))
+    final = next((t for t in targets if t.role == "final" and group_of(t) == group_of(best)), None)
+    final_value = None if final is None else _value(run, final.name, metric)
     overfitting = (
         final is not None
         and final_value is not None
-        and best["role"] == "checkpoint"
+        and best.role == "checkpoint"
         and value > final_value
         and _step(best) < _step(final)
     )
-    recommendation: dict[str, Any] = {
-        "metric": metric,
-        "best": best["name"],
-        "best_step": best.get("step"),
-        "value": value,
-        "final": None if final is None else final["name"],
-        "final_value": final_value,
-        "overfitting": overfitting,
-    }
-    recommendation["reason"] = _reason(run, recommendation, len(scored), seed=seed, resamples=resamples)
-    return recommendation
+    facts = Recommendation(
+        metric=metric,
+        best=best.name,
+        best_step=best.step,
+        value=value,
+        final=None if final is None else final.name,
+        final_value=final_value,
+        overfitting=overfitting,
+        reason="",
+    )
+    return replace(facts, reason=_reason(run, facts, len(scored), seed=seed, resamples=resamples))
 
 
-def _reason(run: Run, recommendation: Mapping[str, Any], count: int, *, seed: int, resamples: int) -> str:
+def _reason(run: Run, recommendation: Recommendation, count: int, *, seed: int, resamples: int) -> str:
     """One line: why this target, and (when an earlier checkpoint beats final) how sure that is."""
-    best, value, metric = recommendation["best"], recommendation["value"], recommendation["metric"]
-    final, final_value = recommendation["final"], recommendation["final_value"]
-    if recommendation["overfitting"]:
+    best, value, metric = recommendation.best, recommendation.value, recommendation.metric
+    final, final_value = recommendation.final, recommendation.final_value
+    assert value is not None  # only a target with a value is recommended
+    if recommendation.overfitting and final is not None and final_value is not None:
         paired = compare_sides(Side(run, best), Side(run, final), metric, seed=seed, resamples=resamples)
         return (
             f"{best} scores {value:.3f} {metric}, above {final}'s {final_value:.3f}{_evidence(paired)}: "
-            f"possible overfitting after step {recommendation['best_step']}"
+            f"possible overfitting after step {recommendation.best_step}"
         )
     text = f"{best} scores {value:.3f} {metric}, the best of {count} fine-tuned models"
     if final is None:
@@ -105,25 +107,23 @@ def _reason(run: Run, recommendation: Mapping[str, Any], count: int, *, seed: in
     return text
 
 
-def _evidence(comparison: Mapping[str, Any]) -> str:
+def _evidence(comparison: Comparison) -> str:
     """`` (Δ +0.070, 95% CI [-0.010, +0.150], p = 0.08)`` when the comparison has them."""
-    if comparison.get("delta") is None or comparison.get("ci") is None:
+    if comparison.delta is None or comparison.ci is None:
         return ""
-    low, high = comparison["ci"]
-    p = comparison.get("p_value")
+    low, high = comparison.ci
+    p = comparison.p_value
     tail = "" if p is None else f", p = {p:.2g}"
-    return f" (Δ {comparison['delta']:+.3f}, 95% CI [{low:+.3f}, {high:+.3f}]{tail})"
+    return f" (Δ {comparison.delta:+.3f}, 95% CI [{low:+.3f}, {high:+.3f}]{tail})"
 
 
 def _value(run: Run, target: str, metric: str) -> float | None:
-    entry = run.results.get("metrics", {}).get(target, {}).get(metric)
-    value = None if entry is None else entry.get("value")
-    return None if value is None else float(value)
+    entry = run.results.metric(target, metric)
+    return None if entry is None or entry.value is None else float(entry.value)
 
 
-def _step(target: Mapping[str, Any]) -> float:
+def _step(target: Target) -> float:
     """The training step, for ordering: a final model without one comes after every checkpoint."""
-    step = target.get("step")
-    if step is not None:
-        return float(step)
-    return float("inf") if target.get("role") == "final" else float("-inf")
+    if target.step is not None:
+        return float(target.step)
+    return float("inf") if target.role == "final" else float("-inf")

@@ -9,8 +9,9 @@ Pure functions over ``TrainingExample`` and ``Case`` records: no network, no fil
 
 from __future__ import annotations
 
-from evalkit.checks.contamination import Contamination, Overlap, find_contamination
+from evalkit.checks.contamination import Contamination, find_contamination
 from evalkit.checks.infer import Inferred, infer_completions
 from evalkit.checks.parity import check_parity
+from evalkit.records.results import Overlap
 
 __all__ = ["Contamination", "Inferred", "Overlap", "check_parity", "find_contamination", "infer_completions"]

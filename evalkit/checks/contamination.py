@@ -21,11 +21,11 @@ import string
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from evalkit.checks.infer import shown
 from evalkit.providers.prompts import to_prompt
 from evalkit.records import Case, Message, TrainingExample
+from evalkit.records.results import Overlap
 from evalkit.suite.model import Completions
 
 FILES = ("training", "validation")
@@ -40,23 +40,6 @@ _NOT_WORD_OR_SPACE = re.compile(r"[^\w\s]")
 
 
 @dataclass(frozen=True, slots=True)
-class Overlap:
-    """The cases whose input also appears in one of the job's files."""
-
-    exact: list[str] = field(default_factory=list)
-    """Ids of cases whose input appears there as it is, in case order."""
-    near: list[str] = field(default_factory=list)
-    """Ids of cases whose input appears there only once normalised, in case order."""
-
-    def __len__(self) -> int:
-        return len(self.exact) + len(self.near)
-
-    def to_json(self) -> dict[str, list[str]]:
-        """``{"exact": [...], "near": [...]}``."""
-        return {"exact": list(self.exact), "near": list(self.near)}
-
-
-@dataclass(frozen=True, slots=True)
 class Contamination:
     """How a suite's cases overlap the job's training and validation files."""
 
@@ -67,9 +50,9 @@ class Contamination:
     validation: Overlap = field(default_factory=Overlap)
     """Cases also in the validation file."""
 
-    def to_json(self) -> dict[str, Any]:
-        """``{"training": {"exact": [...], "near": [...]}, "validation": {...}}``."""
-        return {"training": self.training.to_json(), "validation": self.validation.to_json()}
+    def record(self) -> dict[str, Overlap]:
+        """Per file, the overlapping case ids, as results.json keeps them."""
+        return {"training": self.training, "validation": self.validation}
 
     def warnings(self) -> list[str]:
         """One line per file the cases overlap; [] when they are clean."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evalkit.records import Case, Target
+from evalkit.records.results import JobChecks
 from evalkit.suite.model import Completions
 from evalkit.targets.jobs import JobInfo
 
@@ -25,7 +26,7 @@ class Findings:
     """Prompting for each completions target whose job implied settings the suite left out."""
     inferred: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per job id: the separator / stop inferred from its training prompts, and from how many."""
-    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checks: dict[str, JobChecks] = field(default_factory=dict)
     """Per job id: ``parity`` warnings and ``contamination`` overlap."""
     warnings: list[str] = field(default_factory=list)
     """Lines for the terminal and results.json."""
@@ -81,6 +82,6 @@ def examine_jobs(
             else []
         )
         overlap = find_contamination(cases, job.training_examples, job.validation_examples)
-        findings.checks[job.id] = {"parity": parity, "contamination": overlap.to_json()}
+        findings.checks[job.id] = JobChecks(parity=parity, contamination=overlap.record())
         findings.warnings.extend(f"{label}{w}" for w in [*job.warnings, *parity, *overlap.warnings()])
     return findings

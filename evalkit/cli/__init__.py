@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from evalkit._version import __version__
 from evalkit.cli.argtypes import non_negative_float, positive_float, positive_int
 from evalkit.errors import EvalkitError
 from evalkit.text import one_line
+
+if TYPE_CHECKING:
+    from evalkit.records.results import RunResults
 
 EXIT_GO, EXIT_NO_GO, EXIT_ERROR = 0, 1, 2
 
@@ -177,8 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _exit_code(results: dict[str, Any]) -> int:
-    return EXIT_GO if results["gate"]["verdict"] == "go" else EXIT_NO_GO
+def _exit_code(results: RunResults) -> int:
+    return EXIT_GO if results.gate.verdict == "go" else EXIT_NO_GO
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -203,7 +207,7 @@ def _run(args: argparse.Namespace) -> int:
     # core while the calls run, and the analysis runs there once they are done.
     with Sidecar.start() as sidecar:
         result = run_suite(args.suite, options, offload=sidecar)
-    for warning in result.results["warnings"]:
+    for warning in result.results.warnings:
         print(f"evalkit: warning: {one_line(warning)}", file=sys.stderr)
     print_summary(result.results)
     print(f"outputs: {result.out_dir}/ (results.json, report.html, junit.xml, summary.md)")
@@ -234,7 +238,7 @@ def _targets(args: argparse.Namespace) -> int:
 
 def _gate(args: argparse.Namespace) -> int:
     from evalkit.gate import apply_gate, rules_from_results
-    from evalkit.records.results import read_results
+    from evalkit.records.results_json import read_results
     from evalkit.report.console import print_summary
 
     results = read_results(args.results)
@@ -244,15 +248,15 @@ def _gate(args: argparse.Namespace) -> int:
         suite = load_suite(args.suite)
         rules, where, base_dir = suite.gate, args.suite, suite.path.parent
     else:
-        rules, where, base_dir = rules_from_results(results, file=args.results), args.results, None
-    results["gate"] = apply_gate(rules, results, file=where, base_dir=base_dir)
+        rules, where, base_dir = rules_from_results(results.gate, file=args.results), args.results, None
+    results = replace(results, gate=apply_gate(rules, results, file=where, base_dir=base_dir))
     print_summary(results)
     return _exit_code(results)
 
 
 def _compare(args: argparse.Namespace) -> int:
     from evalkit.analysis.runs import compare_results, regressions, render_comparison
-    from evalkit.records.results import read_results
+    from evalkit.records.results_json import read_results
 
     comparison = compare_results(read_results(args.baseline), read_results(args.candidate))
     print(render_comparison(comparison))
@@ -260,7 +264,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from evalkit.records.results import read_results
+    from evalkit.records.results_json import read_results
     from evalkit.report.outputs import write_reports
 
     results = read_results(args.results)

@@ -1,6 +1,6 @@
 """The gate: the suite's rules applied to a run's results → a go/no-go verdict with one reason per rule.
 
-It reads the results dict (results.json's content), so the same code decides ``evalkit run`` and
+It reads a run's ``RunResults`` (results.json's records), so the same code decides ``evalkit run`` and
 re-decides a saved run with ``evalkit gate DIR/results.json``. Rule kinds (``evalkit.suite.rules``):
 
     bound            context.py + bounds.py   a metric's value (or CI end) against min / max
@@ -9,23 +9,23 @@ re-decides a saved run with ``evalkit gate DIR/results.json``. Rule kinds (``eva
     superiority      paired.py                Δ > 0 and p (Holm across the rule's targets) < alpha
     (baseline)       baseline.py              the same two, against a saved run paired by case id
 
-Each checked rule in ``results["gate"]["rules"]`` keeps the rule as written (``rule``), its ``kind``,
-``target``, ``metric``, the ``value`` compared (one target) or null (several), ``passed``, one ``reason``
-line with the figure and the bar, and per-target ``checks``.
+Each ``RuleResult`` keeps the rule as written (``rule``), its ``kind``, ``target``, ``metric``, the
+``value`` compared (one target) or None (several), ``passed``, one ``reason`` line with the figure and the
+bar, and per-target ``checks``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from evalkit.errors import InputError
 from evalkit.gate.bounds import check_bound, check_budget
-from evalkit.gate.context import Check, GateContext, listing, suggest
+from evalkit.gate.context import Finding, GateContext, listing, suggest
 from evalkit.gate.text import rule_label, target_label
+from evalkit.records.results import GateVerdict, RuleResult, RunInputs, RunResults
 from evalkit.suite.rules import GateRule, is_glob
 
 __all__ = ["apply_gate", "check_rules", "rule_label", "rule_targets", "rules_from_results"]
@@ -36,30 +36,28 @@ _SHOWN_METRICS = 12
 
 def apply_gate(
     rules: Sequence[GateRule],
-    results: Mapping[str, Any],
+    results: RunResults,
     *,
     file: str | Path | None = None,
     base_dir: Path | None = None,
-) -> dict[str, Any]:
+) -> GateVerdict:
     """Check every rule; the verdict is ``go`` when all hold (or there are none), else ``no-go``.
 
     ``file`` is where the rules came from (errors name it); ``base_dir`` is where ``baseline:`` paths
     start (default: the folder of the suite file recorded in the results). A rule naming a target,
     metric or saved run that does not exist raises ``InputError`` at ``gate[i].<key>``.
     """
-    context = GateContext(results, file, base_dir if base_dir is not None else default_base_dir(results))
+    context = GateContext.of(results, file, base_dir if base_dir is not None else default_base_dir(results))
     checked = [_apply(context, index, rule) for index, rule in enumerate(rules)]
-    verdict = "go" if all(rule["passed"] for rule in checked) else "no-go"
-    return {"verdict": verdict, "rules": checked}
+    return GateVerdict("go" if all(rule.passed for rule in checked) else "no-go", checked)
 
 
-def rules_from_results(results: Mapping[str, Any], *, file: str | Path | None = None) -> list[GateRule]:
+def rules_from_results(gate: GateVerdict, *, file: str | Path | None = None) -> list[GateRule]:
     """The rules a saved run was gated with, to re-apply them (``InputError`` if one is malformed)."""
     rules = []
-    for index, checked in enumerate(results["gate"]["rules"]):
-        spec = checked.get("rule") or {
-            key: checked[key] for key in ("target", "metric", "min", "max") if checked.get(key) is not None
-        }
+    for index, checked in enumerate(gate.rules):
+        written = {"target": checked.target, "metric": checked.metric, "min": checked.min, "max": checked.max}
+        spec = checked.rule or {key: value for key, value in written.items() if value is not None}
         try:
             rules.append(GateRule.model_validate(spec))
         except ValidationError as exc:
@@ -79,16 +77,16 @@ def check_rules(
     metrics: Sequence[str],
     file: str | Path | None = None,
     base_dir: Path | None = None,
-    inputs: Mapping[str, Any] | None = None,
+    inputs: RunInputs | None = None,
 ) -> None:
     """Before any model call: every rule's targets exist (``targets``; None while they are not known yet),
     its metric is one the suite's scorers report (``metrics``: ``evalkit.scorers.declared_metrics``), and
-    its saved run can be read (and, given this run's ``inputs`` — ``results.run_inputs`` — was made with
-    the same data, scorers and generation settings). ``InputError`` at ``gate[i].<key>``, with the closest
+    its saved run can be read (and, given this run's ``inputs``, was made with the same data, scorers and
+    generation settings). ``InputError`` at ``gate[i].<key>``, with the closest
     valid name."""
     names = list(targets or [])
     for index, rule in enumerate(rules):
-        context = GateContext({"targets": [{"name": name} for name in names]}, file, base_dir or Path.cwd())
+        context = GateContext(names, file, base_dir or Path.cwd())
         if targets is not None:
             context.targets_of(index, rule)
         if rule.metric is not None and rule.metric not in metrics:
@@ -111,13 +109,13 @@ def _unknown_metric(metric: str, known: Sequence[str]) -> str:
     return f"metric {metric!r} is not one scorer {scorer!r} reports{suggest(metric, own)} (it reports: {shown})"
 
 
-def _check_saved_run(context: GateContext, index: int, rule: GateRule, run: Mapping[str, Any] | None) -> None:
+def _check_saved_run(context: GateContext, index: int, rule: GateRule, run: RunInputs | None) -> None:
     from evalkit.gate.baseline import baseline_path, changed_inputs, read_baseline
 
     saved = read_baseline(
         baseline_path(rule, context.base_dir), on_missing=lambda msg: context.error(index, "baseline", msg)
     )
-    changed = changed_inputs(run, saved) if run is not None else []
+    changed = changed_inputs(run, RunInputs.of(saved)) if run is not None else []
     if changed and not rule.allow_changed:
         raise context.error(
             index,
@@ -132,17 +130,17 @@ def rule_targets(
 ) -> list[str]:
     """The names among ``targets`` a rule covers, in that order (``versus`` left out of globs);
     ``InputError`` at ``gate[index].target`` for a name that is not there or a glob matching nothing."""
-    context = GateContext({"targets": [{"name": name} for name in targets]}, file, Path.cwd())
+    context = GateContext(list(targets), file, Path.cwd())
     return context.targets_of(index, rule)
 
 
-def default_base_dir(results: Mapping[str, Any]) -> Path:
+def default_base_dir(results: RunResults) -> Path:
     """The folder of the suite file a run recorded (where its ``baseline:`` paths start), else the cwd."""
-    file = results.get("suite", {}).get("file")
+    file = results.suite.file
     return Path(file).parent if file else Path.cwd()
 
 
-def _apply(context: GateContext, index: int, rule: GateRule) -> dict[str, Any]:
+def _apply(context: GateContext, index: int, rule: GateRule) -> RuleResult:
     from evalkit.gate.paired import check_paired
 
     targets = context.targets_of(index, rule)
@@ -152,19 +150,19 @@ def _apply(context: GateContext, index: int, rule: GateRule) -> dict[str, Any]:
         checks = [check_budget(context, index, rule, target) for target in targets]
     else:
         checks = check_paired(context, index, rule, targets)
-    return {
-        "rule": rule.to_json(),
-        "kind": rule.kind,
-        "target": rule.target,
-        "metric": rule.figure,
-        "value": checks[0].value if len(checks) == 1 else None,
-        "passed": all(check.passed for check in checks),
-        "reason": _reason(rule, checks),
-        "checks": [check.to_json() for check in checks],
-    }
+    return RuleResult(
+        rule=rule.to_json(),
+        kind=rule.kind,
+        target=rule.target,
+        metric=rule.figure,
+        value=checks[0].value if len(checks) == 1 else None,
+        passed=all(check.passed for check in checks),
+        reason=_reason(rule, checks),
+        checks=[check.record() for check in checks],
+    )
 
 
-def _reason(rule: GateRule, checks: Sequence[Check]) -> str:
+def _reason(rule: GateRule, checks: Sequence[Finding]) -> str:
     """One line: ``final exact = 0.412 < 0.500 (min)``; several targets: ``step-* exact: step-10 …; …``."""
     subject = _subject(rule)
     if len(checks) == 1 and isinstance(rule.target, str) and not is_glob(rule.target):

@@ -8,11 +8,13 @@ must be in both runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from evalkit.gate.context import GateContext, listing, suggest
+from evalkit.records.results import Comparison, RunInputs, RunResults
 from evalkit.suite.rules import GateRule
 
 
@@ -23,10 +25,10 @@ def baseline_path(rule: GateRule, base_dir: Path) -> Path:
     return path if path.is_absolute() else base_dir / path
 
 
-def read_baseline(path: Path, *, on_missing: Callable[[str], Exception]) -> dict[str, Any]:
+def read_baseline(path: Path, *, on_missing: Callable[[str], Exception]) -> RunResults:
     """The saved run at ``path`` (a results.json or its folder); ``on_missing(message)`` builds the error
     for a path that does not exist. A file that is not a results.json raises ``InputError`` naming it."""
-    from evalkit.records.results import read_results
+    from evalkit.records.results_json import read_results
 
     if not path.exists():
         raise on_missing(
@@ -35,64 +37,65 @@ def read_baseline(path: Path, *, on_missing: Callable[[str], Exception]) -> dict
     return read_results(path)
 
 
-def changed_inputs(current: Mapping[str, Any], saved: Mapping[str, Any]) -> list[str]:
-    """Which of ``data``, ``scorers`` and ``generation settings`` differ between two runs (results.json
-    documents, or ``results.run_inputs`` for a run not made yet)."""
+def changed_inputs(current: RunInputs, saved: RunInputs) -> list[str]:
+    """Which of ``data``, ``scorers`` and ``generation settings`` differ between two runs."""
     changed = []
-    if current["suite"]["data"]["sha256"] != saved["suite"]["data"]["sha256"]:
+    if current.data_sha256 != saved.data_sha256:
         changed.append("data")
-    if current.get("scorers") != saved.get("scorers"):
+    if current.scorers != saved.scorers:
         changed.append("scorers")
     if _generation(current) != _generation(saved):
         changed.append("generation settings")
     return changed
 
 
-def _generation(run: Mapping[str, Any]) -> tuple[Any, Any]:
+def _generation(run: RunInputs) -> tuple[Any, Any]:
     """How the targets were asked: generation settings, and the completions prompting the suite set
     (what a job's training file implied, ``inferred``, goes with the job, not the suite)."""
-    completions = {k: v for k, v in (run.get("completions") or {}).items() if k != "inferred"}
-    return run.get("generation") or {}, completions
+    completions = {k: v for k, v in run.completions.items() if k != "inferred"}
+    return run.generation, completions
 
 
-def baseline_comparison(context: GateContext, index: int, rule: GateRule, target: str) -> dict[str, Any]:
-    """The comparison of ``target`` with its counterpart in the rule's saved run (``analysis.compare_runs``)."""
+def baseline_comparison(
+    context: GateContext, index: int, rule: GateRule, target: str
+) -> tuple[Comparison, list[str]]:
+    """The comparison of ``target`` with its counterpart in the rule's saved run (``analysis.compare_runs``),
+    and what differs from that run (``allow_changed``)."""
     from evalkit.analysis import compare_runs
 
     saved = _saved_run(context, index, rule)
-    changed = changed_inputs(context.results, saved)
+    current, then = RunInputs.of(context.run), RunInputs.of(saved)
+    changed = changed_inputs(current, then)
     if changed and not rule.allow_changed:
         raise context.error(
             index,
             "baseline",
             f"the saved run {rule.baseline} was made with different {' and '.join(changed)} "
-            f"({_hashes(context.results, saved, changed)}); its cases may not be comparable — set "
+            f"({_hashes(current, then, changed)}); its cases may not be comparable — set "
             "'allow_changed: true' on this rule to compare anyway",
         )
     other = _counterpart(context, index, rule, target, saved)
     context.metric_entry(index, rule, target)
     metric = rule.figure
-    if metric not in saved["metrics"].get(other, {}):
+    if metric not in saved.metrics.get(other, {}):
         raise context.error(
             index,
             "metric",
             f"the saved run {rule.baseline} has no metric {metric!r} for target {other!r} "
-            f"(metrics: {listing(saved['metrics'].get(other, {}))})",
+            f"(metrics: {listing(saved.metrics.get(other, {}))})",
         )
-    if not _shared_ids(context.results, target, saved, other):
+    if not _shared_ids(context.run, target, saved, other):
         raise context.error(
             index,
             "baseline",
             f"no case id of target {target!r} is in the saved run {rule.baseline} (target {other!r}); "
             "a baseline must share case ids with this run",
         )
-    comparison = compare_runs(
-        dict(context.results), saved, target=target, metric=metric, baseline_target=other
-    )
-    return {**comparison, "versus": other, "baseline_changed": changed}
+    comparison = compare_runs(context.run, saved, target=target, metric=metric, baseline_target=other)
+    return replace(comparison, versus=other), changed
 
 
-def _saved_run(context: GateContext, index: int, rule: GateRule) -> dict[str, Any]:
+def _saved_run(context: GateContext, index: int, rule: GateRule) -> RunResults:
     path = baseline_path(rule, context.base_dir)
     if path not in context.baselines:
         context.baselines[path] = read_baseline(
@@ -101,11 +104,9 @@ def _saved_run(context: GateContext, index: int, rule: GateRule) -> dict[str, An
     return context.baselines[path]
 
 
-def _counterpart(
-    context: GateContext, index: int, rule: GateRule, target: str, saved: Mapping[str, Any]
-) -> str:
+def _counterpart(context: GateContext, index: int, rule: GateRule, target: str, saved: RunResults) -> str:
     """The saved run's target to compare ``target`` with."""
-    names = [str(t["name"]) for t in saved["targets"]]
+    names = saved.target_names
     if rule.baseline_target is not None:
         if rule.baseline_target not in names:
             raise context.error(
@@ -127,16 +128,16 @@ def _counterpart(
     )
 
 
-def _shared_ids(current: Mapping[str, Any], target: str, saved: Mapping[str, Any], other: str) -> set[str]:
-    mine = {case["id"] for case in current["cases"] if target in case["results"]}
-    theirs = {case["id"] for case in saved["cases"] if other in case["results"]}
+def _shared_ids(current: RunResults, target: str, saved: RunResults, other: str) -> set[str]:
+    mine = {case_id for case_id, _ in current.answers(target)}
+    theirs = {case_id for case_id, _ in saved.answers(other)}
     return mine & theirs
 
 
-def _hashes(current: Mapping[str, Any], saved: Mapping[str, Any], changed: list[str]) -> str:
+def _hashes(current: RunInputs, saved: RunInputs, changed: list[str]) -> str:
     parts = []
     if "data" in changed:
-        theirs, mine = saved["suite"]["data"]["sha256"], current["suite"]["data"]["sha256"]
+        theirs, mine = saved.data_sha256, current.data_sha256
         parts.append(f"data sha256 {theirs[:12]}… there, {mine[:12]}… here")
     if "scorers" in changed:
         parts.append(f"scorers {_names(saved)} there, {_names(current)} here")
@@ -145,5 +146,5 @@ def _hashes(current: Mapping[str, Any], saved: Mapping[str, Any], changed: list[
     return "; ".join(parts)
 
 
-def _names(run: Mapping[str, Any]) -> str:
-    return ", ".join(f"{s.get('name')} ({s.get('kind')})" for s in run.get("scorers") or []) or "none"
+def _names(run: RunInputs) -> str:
+    return ", ".join(f"{s.name} ({s.kind})" for s in run.scorers) or "none"

@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
 from typing import Any
 
-from evalkit.gate.context import Check, GateContext
+from evalkit.gate.context import Finding, GateContext
 from evalkit.gate.text import money, pair
+from evalkit.records import ERROR_RATE
+from evalkit.records.results import RunResults
 from evalkit.suite.rules import GateRule
 
 _ON_WORDS = {"ci_low": "low", "ci_high": "high"}
 
 
-def check_bound(context: GateContext, index: int, rule: GateRule, target: str) -> Check:
+def check_bound(context: GateContext, index: int, rule: GateRule, target: str) -> Finding:
     """``min``/``max`` on the metric's value or on one end of its 95% CI."""
     entry = context.metric_entry(index, rule, target)
-    value = entry.get("value")
+    value = entry.value
     if value is None:
-        return Check(target, False, None, ": no scored cases")
+        return Finding(target, False, None, ": no scored cases")
     if rule.on == "value":
         return _bounded(target, rule, float(value), prefix=" = ")
-    ci = entry.get("ci")
+    ci = entry.ci
     if ci is None:
-        return Check(target, False, None, f" = {float(value):.3f}: no confidence interval to bound")
+        return Finding(target, False, None, f" = {float(value):.3f}: no confidence interval to bound")
     figure = float(ci[0] if rule.on == "ci_low" else ci[1])
     shown = f"[{float(ci[0]):.3f}, {float(ci[1]):.3f}]"
     return _bounded(
@@ -31,37 +32,37 @@ def check_bound(context: GateContext, index: int, rule: GateRule, target: str) -
     )
 
 
-def _bounded(target: str, rule: GateRule, figure: float, *, prefix: str) -> Check:
+def _bounded(target: str, rule: GateRule, figure: float, *, prefix: str) -> Finding:
     if rule.min is not None and figure < rule.min:
         shown, bar = pair(figure, rule.min)
-        return Check(target, False, figure, f"{prefix}{shown} < {bar} (min)")
+        return Finding(target, False, figure, f"{prefix}{shown} < {bar} (min)")
     if rule.max is not None and figure > rule.max:
         shown, bar = pair(figure, rule.max)
-        return Check(target, False, figure, f"{prefix}{shown} > {bar} (max)")
+        return Finding(target, False, figure, f"{prefix}{shown} > {bar} (max)")
     if rule.min is not None and rule.max is not None:
         low, high = pair(figure, rule.min)[1], pair(figure, rule.max)[1]
-        return Check(target, True, figure, f"{prefix}{pair(figure, rule.min)[0]} within [{low}, {high}]")
+        return Finding(target, True, figure, f"{prefix}{pair(figure, rule.min)[0]} within [{low}, {high}]")
     if rule.min is not None:
         shown, bar = pair(figure, rule.min)
-        return Check(target, True, figure, f"{prefix}{shown} ≥ {bar} (min)")
+        return Finding(target, True, figure, f"{prefix}{shown} ≥ {bar} (min)")
     assert rule.max is not None  # a bound rule has min or max
     shown, bar = pair(figure, rule.max)
-    return Check(target, True, figure, f"{prefix}{shown} ≤ {bar} (max)")
+    return Finding(target, True, figure, f"{prefix}{shown} ≤ {bar} (max)")
 
 
-def check_budget(context: GateContext, index: int, rule: GateRule, target: str) -> Check:
+def check_budget(context: GateContext, index: int, rule: GateRule, target: str) -> Finding:
     """``max_error_rate``, ``max_cost_usd`` or ``max_latency_p95_s`` for one target."""
     budget = rule.budget
     assert budget is not None  # only budget rules come here
     figure, cap = budget
     if figure == "error_rate":
-        return _capped(target, error_rate(context.results, target), cap, "error_rate", pair)
+        return _capped(target, error_rate(context.run, target), cap, "error_rate", pair)
     if figure == "cost_usd":
         cost = target_cost(context, index, target)
         return _capped(target, cost, cap, "cost", money)
-    latency = latency_p95(context.results, target)
+    latency = latency_p95(context.run, target)
     if latency is None:
-        return Check(target, False, None, " latency p95: no successful call was timed")
+        return Finding(target, False, None, " latency p95: no successful call was timed")
 
     def seconds(value: float, bar: float) -> tuple[str, str]:
         shown, limit = pair(value, bar, 2)
@@ -70,37 +71,33 @@ def check_budget(context: GateContext, index: int, rule: GateRule, target: str) 
     return _capped(target, latency, cap, "latency p95", seconds)
 
 
-def _capped(target: str, value: float | None, cap: float, name: str, show: Any) -> Check:
+def _capped(target: str, value: float | None, cap: float, name: str, show: Any) -> Finding:
     if value is None:
-        return Check(target, False, None, f" {name}: nothing to measure")
+        return Finding(target, False, None, f" {name}: nothing to measure")
     shown, bar = show(value, cap)
     if value > cap:
-        return Check(target, False, value, f" {name} = {shown} > {bar} (max)")
-    return Check(target, True, value, f" {name} = {shown} ≤ {bar} (max)")
+        return Finding(target, False, value, f" {name} = {shown} > {bar} (max)")
+    return Finding(target, True, value, f" {name} = {shown} ≤ {bar} (max)")
 
 
-def error_rate(results: Mapping[str, Any], target: str) -> float | None:
+def error_rate(results: RunResults, target: str) -> float | None:
     """The reported error_rate, or errored cases / answered cases when the run did not report it."""
-    entry = results["metrics"].get(target, {}).get("error_rate")
-    if entry is not None and entry.get("value") is not None:
-        return float(entry["value"])
-    answered = [case["results"][target] for case in results["cases"] if target in case["results"]]
+    entry = results.metric(target, ERROR_RATE)
+    if entry is not None and entry.value is not None:
+        return float(entry.value)
+    answered = [result for _, result in results.answers(target)]
     if not answered:
         return None
-    return sum(1 for r in answered if r["error"] is not None) / len(answered)
+    return sum(1 for r in answered if r.error is not None) / len(answered)
 
 
-def latency_p95(results: Mapping[str, Any], target: str) -> float | None:
+def latency_p95(results: RunResults, target: str) -> float | None:
     """This run's p95 latency; on a cached re-run, the p95 of the latencies recorded with the cases."""
-    usage = results.get("usage", {}).get(target, {})
-    if usage.get("latency_p95_s") is not None:
-        return float(usage["latency_p95_s"])
+    usage = results.usage.get(target)
+    if usage is not None and usage.latency_p95_s is not None:
+        return float(usage.latency_p95_s)
     latencies = [
-        float(r["latency_s"])
-        for case in results["cases"]
-        if (r := case["results"].get(target)) is not None
-        and r["error"] is None
-        and r["latency_s"] is not None
+        float(r.latency_s) for _, r in results.answers(target) if r.error is None and r.latency_s is not None
     ]
     if len(latencies) < 2:
         return latencies[0] if latencies else None
@@ -111,8 +108,8 @@ def target_cost(context: GateContext, index: int, target: str) -> float:
     """The target's cost in USD; ``InputError`` when its model's price is unknown."""
     from evalkit.analysis.costs import target_cost as compute
 
-    usage = context.results.get("usage", {}).get(target, {})
-    cost = usage["cost_usd"] if "cost_usd" in usage else compute(context.results, target)
+    usage = context.run.usage.get(target)
+    cost = usage.cost_usd if usage is not None and usage.price is not None else compute(context.run, target)
     if cost is None:
         model = context.model_of(target)
         raise context.error(

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from evalkit.errors import InputError
+from evalkit.records import Metric
+from evalkit.records.results import Check, RunResults
 from evalkit.suite.rules import GateRule, is_glob
 
 
 @dataclass(frozen=True, slots=True)
-class Check:
-    """One rule's verdict on one target."""
+class Finding:
+    """One rule's verdict on one target, with the words that say it."""
 
     target: str
     """The target checked."""
@@ -30,38 +32,48 @@ class Check:
     text: str
     """The figure and the bar, without the target's name: ``= 0.412 < 0.500 (min)``."""
     facts: dict[str, Any] = field(default_factory=dict)
-    """Further figures for results.json (``delta``, ``ci``, ``p_value``, ``n``, …)."""
+    """Further figures for results.json (``versus``, ``delta``, ``ci``, ``p_value``, ``n``, …: ``Check``'s)."""
 
-    def to_json(self) -> dict[str, Any]:
+    def record(self) -> Check:
         """As results.json stores it under the rule's ``checks``."""
-        return {"target": self.target, "value": self.value, "passed": self.passed, **self.facts}
+        return Check(target=self.target, value=self.value, passed=self.passed, **self.facts)
 
 
 @dataclass(slots=True)
 class GateContext:
-    """A run's results and where its rules came from, with the lookups every check needs."""
+    """A run's results (or, before the run, its target names) and where its rules came from, with the
+    lookups every check needs."""
 
-    results: Mapping[str, Any]
-    """The run's results dict."""
+    target_names: list[str]
+    """The run's targets, in order."""
     file: str | Path | None
     """The file the rules came from (errors name it)."""
     base_dir: Path
     """Where ``baseline:`` paths are relative to (the suite file's folder)."""
-    baselines: dict[Path, dict[str, Any]] = field(default_factory=dict)
+    results: RunResults | None = None
+    """The run's results; None before the run."""
+    baselines: dict[Path, RunResults] = field(default_factory=dict)
     """Saved runs read so far, by path."""
+
+    @classmethod
+    def of(cls, results: RunResults, file: str | Path | None, base_dir: Path) -> GateContext:
+        """The context of a run's results."""
+        return cls(results.target_names, file, base_dir, results)
+
+    @property
+    def run(self) -> RunResults:
+        """The run's results (only checks after the run read them)."""
+        if self.results is None:
+            raise RuntimeError("gate bug: a check before the run asked for the run's results")
+        return self.results
 
     def error(self, index: int, key: str, message: str) -> InputError:
         """An ``InputError`` located at ``gate[index].key``."""
         return InputError(message, file=self.file, field=f"gate[{index}].{key}")
 
-    @property
-    def target_names(self) -> list[str]:
-        """The run's targets, in order."""
-        return [str(target["name"]) for target in self.results["targets"]]
-
     def model_of(self, target: str) -> str:
         """The model id of one of the run's targets."""
-        return next(str(t["model"]) for t in self.results["targets"] if t["name"] == target)
+        return next(t.model for t in self.run.targets if t.name == target)
 
     def targets_of(self, index: int, rule: GateRule) -> list[str]:
         """The run's targets a rule covers, in run order; ``versus`` is left out of globs."""
@@ -80,9 +92,9 @@ class GateContext:
             on_error=lambda msg: self.error(index, "target", msg),
         )
 
-    def metric_entry(self, index: int, rule: GateRule, target: str) -> Mapping[str, Any]:
+    def metric_entry(self, index: int, rule: GateRule, target: str) -> Metric:
         """``metrics[target][rule.metric]``; ``InputError`` naming the metrics there are."""
-        known = self.results["metrics"].get(target, {})
+        known = self.run.metrics.get(target, {})
         metric = rule.figure
         if metric not in known:
             raise self.error(
@@ -91,8 +103,7 @@ class GateContext:
                 f"metric {metric!r} is not reported for target {target!r}{suggest(metric, known)} "
                 f"(metrics: {listing(known)})",
             )
-        entry: Mapping[str, Any] = known[metric]
-        return entry
+        return known[metric]
 
 
 def resolve_patterns(

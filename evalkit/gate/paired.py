@@ -1,23 +1,24 @@
 """Rules on a paired difference Δ = target − reference: non-inferiority (the low end of Δ's 95% CI ≥
 −margin) and superiority (Δ > 0 with p < alpha, Holm-corrected across the targets a rule covers).
 
-The reference is another target of the run (``versus``), whose comparison is taken from
-``results["comparisons"]`` or computed on demand, or a saved run (``baseline``, see ``baseline.py``).
+The reference is another target of the run (``versus``), whose comparison is taken from the run's
+``comparisons`` or computed on demand, or a saved run (``baseline``, see ``baseline.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from evalkit.gate.baseline import baseline_comparison
-from evalkit.gate.context import Check, GateContext
+from evalkit.gate.context import Finding, GateContext
 from evalkit.gate.text import p_value
+from evalkit.records.results import Comparison
 from evalkit.suite.rules import GateRule
 from evalkit.text import digits_for, signed
 
 
-def check_paired(context: GateContext, index: int, rule: GateRule, targets: Sequence[str]) -> list[Check]:
+def check_paired(context: GateContext, index: int, rule: GateRule, targets: Sequence[str]) -> list[Finding]:
     """Each target's verdict under a ``versus`` or ``baseline`` rule."""
     comparisons = [_comparison(context, index, rule, target) for target in targets]
     if rule.superior:
@@ -25,50 +26,54 @@ def check_paired(context: GateContext, index: int, rule: GateRule, targets: Sequ
     return [_non_inferiority(rule, target, c) for target, c in zip(targets, comparisons, strict=True)]
 
 
-def _comparison(context: GateContext, index: int, rule: GateRule, target: str) -> Mapping[str, Any]:
+Paired = tuple[Comparison, list[str]]
+"""A comparison, and what differs from the saved run it was made against (allowed by the rule)."""
+
+
+def _comparison(context: GateContext, index: int, rule: GateRule, target: str) -> Paired:
     if rule.baseline is not None:
         return baseline_comparison(context, index, rule, target)
     assert rule.versus is not None and rule.metric is not None  # a paired rule has one or the other
     context.metric_entry(index, rule, target)
     context.metric_entry(index, rule, rule.versus)
-    for comparison in context.results.get("comparisons", []):
-        if (comparison["target"], comparison["versus"], comparison["metric"]) == (
-            target,
-            rule.versus,
-            rule.metric,
-        ):
-            found: Mapping[str, Any] = comparison
-            return found
+    for comparison in context.run.comparisons:
+        if (comparison.target, comparison.versus, comparison.metric) == (target, rule.versus, rule.metric):
+            return comparison, []
     from evalkit.analysis import compare
 
-    return compare(dict(context.results), target, rule.versus, rule.metric)
+    return compare(context.run, target, rule.versus, rule.metric), []
 
 
-def _facts(comparison: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("versus", "delta", "ci", "p_value", "test", "n")
-    facts = {key: comparison.get(key) for key in keys}
-    if comparison.get("baseline_changed"):
-        facts["baseline_changed"] = list(comparison["baseline_changed"])
+def _facts(paired: Paired) -> dict[str, Any]:
+    comparison, changed = paired
+    facts: dict[str, Any] = {
+        "versus": comparison.versus,
+        "delta": comparison.delta,
+        "ci": comparison.ci,
+        "p_value": comparison.p_value,
+        "test": comparison.test,
+        "n": comparison.n,
+    }
+    if changed:
+        facts["baseline_changed"] = list(changed)
     return facts
 
 
-def _missing(target: str, comparison: Mapping[str, Any]) -> Check | None:
+def _missing(target: str, paired: Paired) -> Finding | None:
     """A failed check when the comparison has no figure to judge, else None."""
-    if comparison.get("delta") is None or not comparison.get("n"):
-        return Check(target, False, None, ": no case was scored for both", _facts(comparison))
+    if paired[0].delta is None or not paired[0].n:
+        return Finding(target, False, None, ": no case was scored for both", _facts(paired))
     return None
 
 
-def _non_inferiority(rule: GateRule, target: str, comparison: Mapping[str, Any]) -> Check:
-    missing = _missing(target, comparison)
+def _non_inferiority(rule: GateRule, target: str, paired: Paired) -> Finding:
+    missing = _missing(target, paired)
     if missing is not None:
         return missing
-    assert rule.margin is not None  # a non-inferiority rule has a margin
-    delta, ci, bar = float(comparison["delta"]), comparison.get("ci"), -rule.margin
+    assert rule.margin is not None and paired[0].delta is not None  # a non-inferiority rule has a margin
+    delta, ci, bar = float(paired[0].delta), paired[0].ci, -rule.margin
     if ci is None:
-        return Check(
-            target, False, None, f": Δ = {signed(delta)}, no confidence interval", _facts(comparison)
-        )
+        return Finding(target, False, None, f": Δ = {signed(delta)}, no confidence interval", _facts(paired))
     low, high = float(ci[0]), float(ci[1])
     digits = digits_for(low, bar)
     shown = f"Δ = {signed(delta, digits)}, 95% CI [{signed(low, digits)}, {signed(high, digits)}]"
@@ -76,20 +81,16 @@ def _non_inferiority(rule: GateRule, target: str, comparison: Mapping[str, Any])
         text = f": {shown} ≥ {signed(bar, digits)} (non-inferior)"
     else:
         text = f": {shown} < {signed(bar, digits)} (inferiority not ruled out)"
-    return Check(target, low >= bar, low, text, _facts(comparison))
+    return Finding(target, low >= bar, low, text, _facts(paired))
 
 
-def _superiority(
-    rule: GateRule, targets: Sequence[str], comparisons: Sequence[Mapping[str, Any]]
-) -> list[Check]:
+def _superiority(rule: GateRule, targets: Sequence[str], comparisons: Sequence[Paired]) -> list[Finding]:
     from evalkit.analysis.stats import holm
 
     tested = [
-        i
-        for i, c in enumerate(comparisons)
-        if _missing(targets[i], c) is None and c.get("p_value") is not None
+        i for i, c in enumerate(comparisons) if _missing(targets[i], c) is None and c[0].p_value is not None
     ]
-    raw = [float(comparisons[i]["p_value"]) for i in tested]
+    raw = [float(comparisons[i][0].p_value or 0.0) for i in tested]
     adjusted = dict(zip(tested, holm(raw) if len(targets) > 1 else raw, strict=True))
     checks = []
     for i, (target, comparison) in enumerate(zip(targets, comparisons, strict=True)):
@@ -97,24 +98,22 @@ def _superiority(
         if missing is not None:
             checks.append(missing)
         elif i not in adjusted:
-            text = f": Δ = {signed(float(comparison['delta']))}, no p-value"
-            checks.append(Check(target, False, None, text, _facts(comparison)))
+            text = f": Δ = {signed(comparison[0].delta)}, no p-value"
+            checks.append(Finding(target, False, None, text, _facts(comparison)))
         else:
             checks.append(_superior(rule, target, comparison, adjusted[i], several=len(targets) > 1))
     return checks
 
 
-def _superior(
-    rule: GateRule, target: str, comparison: Mapping[str, Any], adjusted: float, *, several: bool
-) -> Check:
-    delta, raw = float(comparison["delta"]), float(comparison["p_value"])
+def _superior(rule: GateRule, target: str, comparison: Paired, adjusted: float, *, several: bool) -> Finding:
+    delta, raw = float(comparison[0].delta or 0.0), float(comparison[0].p_value or 0.0)
     p = f"p = {p_value(raw, rule.alpha)}"
     if several:
         p += f" (Holm {p_value(adjusted, rule.alpha)})"
     facts = {**_facts(comparison), "p_holm": adjusted} if several else _facts(comparison)
     shown = f": Δ = {signed(delta)}, {p}"
     if delta <= 0:
-        return Check(target, False, adjusted, f"{shown} (not superior: Δ ≤ 0)", facts)
+        return Finding(target, False, adjusted, f"{shown} (not superior: Δ ≤ 0)", facts)
     if adjusted < rule.alpha:
-        return Check(target, True, adjusted, f"{shown} < {rule.alpha:g} (superior)", facts)
-    return Check(target, False, adjusted, f"{shown} ≥ {rule.alpha:g} (not shown superior)", facts)
+        return Finding(target, True, adjusted, f"{shown} < {rule.alpha:g} (superior)", facts)
+    return Finding(target, False, adjusted, f"{shown} ≥ {rule.alpha:g} (not shown superior)", facts)

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from evalkit.records.results import RuleResult
 from evalkit.text import digits_for
 
 
@@ -41,9 +42,10 @@ def target_label(target: str | list[str]) -> str:
     return target if isinstance(target, str) else ", ".join(target)
 
 
-def rule_label(rule: Mapping[str, Any]) -> str:
-    """A checked rule (as results.json holds it) in a few words: ``final classify.macro_f1 ≥ 0.8``."""
-    spec: Mapping[str, Any] = rule.get("rule") or rule
+def rule_label(rule: RuleResult) -> str:
+    """A checked rule in a few words: ``final classify.macro_f1 ≥ 0.8``."""
+    written = {"target": rule.target, "metric": rule.metric, "min": rule.min, "max": rule.max}
+    spec: Mapping[str, Any] = rule.rule or written
     target = target_label(spec["target"])
     if spec.get("max_error_rate") is not None:
         return f"{target} error_rate ≤ {spec['max_error_rate']:g}"

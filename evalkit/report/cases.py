@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from evalkit.records import render_tool_calls
+from evalkit.records.results import CaseRecord, CaseResult, ChatInput, RunResults
 
 __all__ = ["RIGHT_AT", "case_data", "deciding_scorer", "script_json"]
 
@@ -34,14 +35,12 @@ _SCRIPT_UNSAFE = str.maketrans({
 })
 
 
-def case_data(
-    results: Mapping[str, Any], *, base: str | None, focus: str | None, best: str | None = None
-) -> dict[str, Any]:
+def case_data(results: RunResults, *, base: str | None, focus: str | None, best: str | None = None) -> dict[str, Any]:
     """What the page's script needs to list, filter and open every case."""
-    targets = [t["name"] for t in results["targets"]]
+    targets = results.target_names
     scorer = deciding_scorer(results)
     labels = _labels(results)
-    cases = [_case(case, targets, scorer, set(labels)) for case in results["cases"]]
+    cases = [_case(case, targets, scorer, set(labels)) for case in results.cases]
     return {
         "targets": targets,
         "base": base,
@@ -60,89 +59,71 @@ def script_json(data: Any) -> str:
     return text.translate(_SCRIPT_UNSAFE)
 
 
-def deciding_scorer(results: Mapping[str, Any]) -> str | None:
+def deciding_scorer(results: RunResults) -> str | None:
     """The scorer that says whether a case is right: the flips' scorer, else the suite's first one."""
-    for flip in results.get("flips") or []:
-        if flip.get("scorer"):
-            return str(flip["scorer"])
-    for scorer in results.get("scorers") or []:
-        return str(scorer["name"])
-    for case in results["cases"]:
-        for result in case["results"].values():
-            for name in result.get("scores") or {}:
-                return str(name)
+    for flip in results.flips:
+        if flip.scorer:
+            return flip.scorer
+    for scorer in results.scorers:
+        return scorer.name
+    for case in results.cases:
+        for result in case.results.values():
+            for name in result.scores:
+                return name
     return None
 
 
-def _labels(results: Mapping[str, Any]) -> list[str]:
+def _labels(results: RunResults) -> list[str]:
     """The labels of the suite's classify scorers, in their order."""
     found: list[str] = []
-    for scorer in results.get("scorers") or []:
-        if scorer.get("kind") == "classify":
-            found += [str(label) for label in scorer.get("options", {}).get("labels", []) if label not in found]
+    for scorer in results.scorers:
+        if scorer.kind == "classify":
+            found += [str(label) for label in scorer.options.get("labels", []) if label not in found]
     if not found:
-        for per_scorer in (results.get("details") or {}).values():
+        for per_scorer in results.details.values():
             for detail in per_scorer.values():
                 found += [str(label) for label in detail.get("labels", []) if label not in found]
     return found
 
 
-def _case(case: Mapping[str, Any], targets: Sequence[str], scorer: str | None, labels: set[str]) -> dict[str, Any]:
-    context, shown = _conversation(case["input"])
-    reference = case["reference"]
+def _case(case: CaseRecord, targets: Sequence[str], scorer: str | None, labels: set[str]) -> dict[str, Any]:
+    context, shown = _conversation(case.input)
+    reference = case.reference
     return _compact({
-        "id": case["id"],
-        "line": case.get("line"),
+        "id": case.id,
+        "line": case.line,
         "ctx": context,
         "input": shown,
         "ref": reference,
         "label": reference.strip() if reference.strip() in labels else None,
-        "res": [_result(case["results"].get(name), scorer) for name in targets],
+        "res": [_result(case.results.get(name), scorer) for name in targets],
     })
 
 
-def _result(result: Mapping[str, Any] | None, scorer: str | None) -> dict[str, Any] | None:
+def _result(result: CaseResult | None, scorer: str | None) -> dict[str, Any] | None:
     if result is None:
         return None
-    scores = result.get("scores") or {}
-    answers, why = result.get("answers") or {}, result.get("explanations") or {}
+    scores, answers, why = result.scores, result.answers, result.explanations
     deciding = scores.get(scorer) if scorer else None
     return _compact({
-        "out": result.get("output"),
-        "err": result.get("error"),
+        "out": result.output,
+        "err": result.error,
         "ok": None if deciding is None else deciding >= RIGHT_AT,
         "s": [[name, value, answers.get(name), why.get(name)] for name, value in scores.items()]
         + [[name, None, answers.get(name), text] for name, text in why.items() if name not in scores],
-        "serr": _score_errors(result.get("score_errors")),
-        "lat": result.get("latency_s"),
-        "fin": result.get("finish_reason") if result.get("finish_reason") != "stop" else None,
-        "cached": bool(result.get("cached")),
+        "serr": [[name, message] for name, message in result.score_errors.items()],
+        "lat": result.latency_s,
+        "fin": result.finish_reason if result.finish_reason != "stop" else None,
+        "cached": result.cached,
     })
 
 
-def _score_errors(found: Any) -> list[list[str]]:
-    """Scorer failures as ``[[scorer, message], ...]``, whether recorded as a mapping, a list or a text."""
-    if not found:
-        return []
-    if isinstance(found, Mapping):
-        return [[str(name), str(message)] for name, message in found.items()]
-    if isinstance(found, list):
-        return [_score_error_item(item) for item in found]
-    return [["", str(found)]]
-
-
-def _score_error_item(item: Any) -> list[str]:
-    if isinstance(item, Mapping):
-        return [str(item.get("scorer", item.get("name", ""))), str(item.get("error", item.get("message", item)))]
-    return ["", str(item)]
-
-
-def _conversation(data: Mapping[str, Any]) -> tuple[list[list[str]], str]:
+def _conversation(data: Any) -> tuple[list[list[str]], str]:
     """The messages before the last user message, and the text from that message on (or the prompt):
     what comes after it (tool calls and results) follows, each message headed by its role."""
-    if "messages" not in data:
-        return [], str(data.get("prompt", ""))
-    messages = list(data["messages"])
+    if not isinstance(data, ChatInput):
+        return [], str(data.prompt)
+    messages = list(data.messages)
     users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
     last = users[-1] if users else len(messages) - 1
     if last < 0:
@@ -176,7 +157,7 @@ def _part_text(part: Any) -> str:
 
 
 def _flips(
-    results: Mapping[str, Any],
+    results: RunResults,
     cases: Sequence[Mapping[str, Any]],
     targets: Sequence[str],
     base: str | None,
@@ -187,12 +168,9 @@ def _flips(
     if base is None:
         return {}
     found: dict[str, dict[str, list[str]]] = {}
-    for flip in results.get("flips") or []:
-        if flip.get("versus") == base and flip.get("scorer") == scorer and flip.get("target") in targets:
-            found[flip["target"]] = {
-                "fixed": [str(i) for i in flip.get("fixed_ids") or []],
-                "broken": [str(i) for i in flip.get("broken_ids") or []],
-            }
+    for flip in results.flips:
+        if flip.versus == base and flip.scorer == scorer and flip.target in targets:
+            found[flip.target] = {"fixed": list(flip.fixed_ids), "broken": list(flip.broken_ids)}
     where = targets.index(base)
     for index, target in enumerate(targets):
         if target != base and target not in found:

@@ -6,10 +6,11 @@ Only names and figures are printed, as plain text (never rich markup), with cont
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from evalkit.records import ERROR_RATE
+from evalkit.records.results import Recommendation, RuleResult, RunResults
 from evalkit.report.summary import headline_metrics, headline_value
 from evalkit.text import number, one_line, signed
 
@@ -24,7 +25,7 @@ __all__ = ["print_job_targets", "print_summary", "significance"]
 _LEGEND = "  (95% CI of Δ; p Holm-adjusted per reference and metric: * < 0.05, ** < 0.01, *** < 0.001)"
 
 
-def print_summary(results: Mapping[str, Any], console: Console | None = None) -> None:
+def print_summary(results: RunResults, console: Console | None = None) -> None:
     """Print the headline table, the comparisons and recommendation (when analysed), each rule's reason and
     the verdict line to ``console`` (stdout)."""
     from rich.text import Text
@@ -35,31 +36,28 @@ def print_summary(results: Mapping[str, Any], console: Console | None = None) ->
     if comparisons is not None:
         console.print(comparisons)
         console.print(Text(_LEGEND))
-    recommendation = results.get("recommendation")
-    if recommendation:
-        console.print(_recommendation(recommendation))
-    for rule in results["gate"]["rules"]:
+    if results.recommendation is not None:
+        console.print(_recommendation(results.recommendation))
+    for rule in results.gate.rules:
         console.print(_rule_line(rule))
     console.print(_verdict(results))
 
 
-def _table(results: Mapping[str, Any]) -> Any:
+def _table(results: RunResults) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    suite = results["suite"]
-    count = suite["data"]["cases"]
-    title = Text(f"{one_line(suite['name'])} · {count} case{'' if count == 1 else 's'}")
+    count = results.suite.data.cases
+    title = Text(f"{one_line(results.suite.name)} · {count} case{'' if count == 1 else 's'}")
     table = Table(title=title, title_justify="left")
     table.add_column("target")
     table.add_column("model", overflow="fold")
     metrics = headline_metrics(results)
     for metric in metrics:
         table.add_column(Text(one_line(metric)), justify="right")
-    for target in results["targets"]:
-        name = target["name"]
-        figures = (Text(number(headline_value(results, name, m))) for m in metrics)
-        table.add_row(Text(one_line(name)), Text(one_line(target["model"])), *figures)
+    for target in results.targets:
+        figures = (Text(number(headline_value(results, target.name, m))) for m in metrics)
+        table.add_row(Text(one_line(target.name)), Text(one_line(target.model)), *figures)
     return table
 
 
@@ -70,13 +68,13 @@ def significance(p: float | None) -> str:
     return next((mark for bar, mark in ((0.001, "***"), (0.01, "**"), (0.05, "*")) if p < bar), "")
 
 
-def _comparisons(results: Mapping[str, Any]) -> Any:
+def _comparisons(results: RunResults) -> Any:
     """Δ of each headline metric against each target's reference, or None when nothing was compared."""
     from rich.table import Table
     from rich.text import Text
 
     shown = [m for m in headline_metrics(results) if m != ERROR_RATE]
-    entries = [c for c in results.get("comparisons", []) if c["metric"] in shown]
+    entries = [c for c in results.comparisons if c.metric in shown]
     if not entries:
         return None
     table = Table(title=Text("Paired Δ against the reference"), title_justify="left", box=None)
@@ -86,13 +84,13 @@ def _comparisons(results: Mapping[str, Any]) -> Any:
         table.add_column(column, justify="right")
     table.add_column("")
     for entry in entries:
-        p = entry.get("p_adjusted", entry.get("p_value"))
-        ci = entry.get("ci")
+        p = entry.p_adjusted
+        ci = entry.ci
         table.add_row(
-            Text(one_line(entry["target"])),
-            Text(one_line(entry["versus"])),
-            Text(one_line(entry["metric"])),
-            signed(entry.get("delta")),
+            Text(one_line(entry.target)),
+            Text(one_line(entry.versus)),
+            Text(one_line(entry.metric)),
+            signed(entry.delta),
             "—" if ci is None else f"[{signed(ci[0])}, {signed(ci[1])}]",
             "—" if p is None else (f"{p:.3f}" if p >= 0.001 else "< 0.001"),
             significance(p),
@@ -100,37 +98,37 @@ def _comparisons(results: Mapping[str, Any]) -> Any:
     return table
 
 
-def _recommendation(recommendation: Mapping[str, Any]) -> Any:
+def _recommendation(recommendation: Recommendation) -> Any:
     from rich.text import Text
 
     line = Text("Recommendation: ", style="bold")
-    line.append(one_line(recommendation["best"]), style="bold")
-    if recommendation.get("overfitting"):
+    line.append(one_line(recommendation.best), style="bold")
+    if recommendation.overfitting:
         line.append(" ⚠ possible overfitting", style="yellow")
-    line.append(f" — {one_line(recommendation['reason'])}")
+    line.append(f" — {one_line(recommendation.reason)}")
     return line
 
 
-def _rule_line(rule: Mapping[str, Any]) -> Any:
+def _rule_line(rule: RuleResult) -> Any:
     from rich.text import Text
 
-    mark, style = ("✓", "green") if rule["passed"] else ("✗", "red")
+    mark, style = ("✓", "green") if rule.passed else ("✗", "red")
     line = Text(f"  {mark} ", style=style)
-    line.append(one_line(rule["reason"]))
+    line.append(one_line(rule.reason))
     return line
 
 
-def _verdict(results: Mapping[str, Any]) -> Any:
+def _verdict(results: RunResults) -> Any:
     from rich.text import Text
 
-    gate = results["gate"]
-    go = gate["verdict"] == "go"
-    failed = sum(1 for rule in gate["rules"] if not rule["passed"])
+    gate = results.gate
+    go = gate.verdict == "go"
+    failed = sum(1 for rule in gate.rules if not rule.passed)
     line = Text("GO" if go else "NO-GO", style="bold green" if go else "bold red")
-    if not gate["rules"]:
+    if not gate.rules:
         line.append(" (no gate rules)")
     else:
-        line.append(f" ({len(gate['rules']) - failed} of {len(gate['rules'])} rules passed)")
+        line.append(f" ({len(gate.rules) - failed} of {len(gate.rules)} rules passed)")
     return line
 
 

@@ -8,9 +8,10 @@ or training metrics gets no curve; a run without ``classify`` details gets no he
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
+from evalkit.records import Target
+from evalkit.records.results import RunResults, TrainingRecord
 from evalkit.report.charts import LOSS_COLOURS, Band, Heatmap, Line, checkpoint_curve_svg, confusion_svg
 from evalkit.report.summary import headline_metrics
 
@@ -21,14 +22,14 @@ MAX_HEATMAPS = 6
 _ROLE_ORDER = {"base": 0, "checkpoint": 1, "final": 2, "model": 3}
 
 
-def curve_charts(results: Mapping[str, Any]) -> list[dict[str, str]]:
+def curve_charts(results: RunResults) -> list[dict[str, str]]:
     """One ``{"title", "svg"}`` per fine-tuning job with steps or training metrics to draw."""
-    jobs = [str(job["id"]) for job in results.get("jobs") or []]
-    groups: list[tuple[str | None, list[Mapping[str, Any]]]]
+    jobs = [job.id for job in results.jobs]
+    groups: list[tuple[str | None, list[Target]]]
     if len(jobs) > 1:
-        groups = [(job, [t for t in results["targets"] if t["name"].startswith(f"{job}.")]) for job in jobs]
+        groups = [(job, [t for t in results.targets if t.name.startswith(f"{job}.")]) for job in jobs]
     else:
-        groups = [(jobs[0] if jobs else None, list(results["targets"]))]
+        groups = [(jobs[0] if jobs else None, list(results.targets))]
     charts = []
     for index, (job, targets) in enumerate(groups):
         svg = _curve(results, job, targets, ident=str(index))
@@ -37,51 +38,49 @@ def curve_charts(results: Mapping[str, Any]) -> list[dict[str, str]]:
     return charts
 
 
-def _curve(
-    results: Mapping[str, Any], job: str | None, targets: Sequence[Mapping[str, Any]], *, ident: str
-) -> str | None:
-    training = [r for r in results.get("training") or [] if job is None or r.get("job") in (None, job)]
-    last_step = max((int(r["step"]) for r in training), default=None)
+def _curve(results: RunResults, job: str | None, targets: Sequence[Target], *, ident: str) -> str | None:
+    training = [r for r in results.training if job is None or r.job in (None, job)]
+    last_step = max((r.step for r in training), default=None)
     points = _points(targets, last_step)
-    if len([p for p in points if p[1]["role"] != "base"]) < 1 and not training:
+    if len([p for p in points if p[1].role != "base"]) < 1 and not training:
         return None
     metrics = [_metric_line(results, metric, points) for metric in _curve_metrics(results)] if points else []
-    losses = [_loss_line(training, key) for key in LOSS_COLOURS if any(r.get(key) is not None for r in training)]
-    recommendation = results.get("recommendation") or {}
-    best = next((p for p in points if p[1]["name"] == recommendation.get("best")), None)
+    losses = [_loss_line(training, key) for key in LOSS_COLOURS if any(getattr(r, key) is not None for r in training)]
+    recommended = results.recommendation.best if results.recommendation is not None else None
+    best = next((p for p in points if p[1].name == recommended), None)
     return checkpoint_curve_svg(
         metrics, losses,
         best_step=None if best is None else best[0],
-        best_label=f"best: {best[1]['name']}" if best else "best",
+        best_label=f"best: {best[1].name}" if best else "best",
         ident=ident,
     )
 
 
-def _points(targets: Sequence[Mapping[str, Any]], last_step: int | None) -> list[tuple[float, Mapping[str, Any]]]:
+def _points(targets: Sequence[Target], last_step: int | None) -> list[tuple[float, Target]]:
     """(step, target) for the base, the checkpoints and the final model, in step order."""
-    steps = [t["step"] for t in targets if t["role"] == "checkpoint" and t["step"] is not None]
+    steps = [t.step for t in targets if t.role == "checkpoint" and t.step is not None]
     final_step = last_step if last_step is not None else max(steps, default=None)
-    found: list[tuple[float, Mapping[str, Any]]] = []
+    found: list[tuple[float, Target]] = []
     for target in targets:
-        if target["role"] == "base":
+        if target.role == "base":
             found.append((0.0, target))
-        elif target["role"] == "checkpoint" and target["step"] is not None:
-            found.append((float(target["step"]), target))
-        elif target["role"] == "final":
-            step = target["step"] if target["step"] is not None else final_step
+        elif target.role == "checkpoint" and target.step is not None:
+            found.append((float(target.step), target))
+        elif target.role == "final":
+            step = target.step if target.step is not None else final_step
             if step is not None:
                 found.append((float(step), target))
-    if not any(t["role"] != "base" for _, t in found):
+    if not any(t.role != "base" for _, t in found):
         return []
-    return sorted(found, key=lambda p: (p[0], _ROLE_ORDER[p[1]["role"]]))
+    return sorted(found, key=lambda p: (p[0], _ROLE_ORDER[p[1].role]))
 
 
-def _curve_metrics(results: Mapping[str, Any]) -> list[str]:
+def _curve_metrics(results: RunResults) -> list[str]:
     """The recommendation's metric, the gate's metrics, then the other headline metrics: one per scorer
     (``classify`` and ``classify.macro_f1`` would draw the same line twice), error rates aside."""
-    known = {m for per_target in results["metrics"].values() for m in per_target}
-    wanted = [str(m) for m in [(results.get("recommendation") or {}).get("metric")] if m]
-    wanted += [str(rule["metric"]) for rule in results["gate"]["rules"]]
+    known = {m for per_target in results.metrics.values() for m in per_target}
+    wanted = [results.recommendation.metric] if results.recommendation is not None else []
+    wanted += [rule.metric for rule in results.gate.rules]
     wanted += headline_metrics(results)
     chosen: dict[str, str] = {}
     for metric in wanted:
@@ -91,24 +90,25 @@ def _curve_metrics(results: Mapping[str, Any]) -> list[str]:
     return list(chosen.values())[:MAX_CURVE_METRICS]
 
 
-def _metric_line(results: Mapping[str, Any], metric: str, points: Sequence[tuple[float, Mapping[str, Any]]]) -> Line:
-    found = [results["metrics"].get(t["name"], {}).get(metric) or {} for _, t in points]
-    cis = [f.get("ci") if isinstance(f.get("ci"), list) else None for f in found]
+def _metric_line(results: RunResults, metric: str, points: Sequence[tuple[float, Target]]) -> Line:
+    found = [results.metric(t.name, metric) for _, t in points]
+    cis = [f.ci if f is not None else None for f in found]
     band = Band([c[0] if c else None for c in cis], [c[1] if c else None for c in cis]) if any(cis) else None
-    marks = ["s" if t["role"] == "base" else "D" if t["role"] == "final" else "" for _, t in points]
-    return Line(metric, [p[0] for p in points], [f.get("value") for f in found], band=band, marks=marks)
+    marks = ["s" if t.role == "base" else "D" if t.role == "final" else "" for _, t in points]
+    values = [f.value if f is not None else None for f in found]
+    return Line(metric, [p[0] for p in points], values, band=band, marks=marks)
 
 
-def _loss_line(training: Sequence[Mapping[str, Any]], key: str) -> Line:
-    rows = sorted((r for r in training if r.get(key) is not None), key=lambda r: int(r["step"]))
-    return Line(key.replace("_", " "), [float(r["step"]) for r in rows], [float(r[key]) for r in rows],
+def _loss_line(training: Sequence[TrainingRecord], key: str) -> Line:
+    rows = sorted((r for r in training if getattr(r, key) is not None), key=lambda r: r.step)
+    return Line(key.replace("_", " "), [float(r.step) for r in rows], [float(getattr(r, key)) for r in rows],
                 colour=LOSS_COLOURS[key])
 
 
-def confusion_chart(results: Mapping[str, Any], *, base: str | None, focus: str | None) -> str | None:
+def confusion_chart(results: RunResults, *, base: str | None, focus: str | None) -> str | None:
     """Heatmaps of the classify confusion matrices, side by side in one chart (base, best, final and
     named models only when there are many targets); None when the run has none."""
-    details = results.get("details") or {}
+    details = results.details
     panels = []
     for target in _heatmap_targets(results, base, focus):
         found = {s: d for s, d in (details.get(target) or {}).items() if d.get("labels") and d.get("confusion_matrix")}
@@ -118,10 +118,10 @@ def confusion_chart(results: Mapping[str, Any], *, base: str | None, focus: str 
     return confusion_svg(panels) if panels else None
 
 
-def _heatmap_targets(results: Mapping[str, Any], base: str | None, focus: str | None) -> list[str]:
-    names = [t["name"] for t in results["targets"]]
+def _heatmap_targets(results: RunResults, base: str | None, focus: str | None) -> list[str]:
+    names = results.target_names
     if len(names) <= MAX_HEATMAPS:
         return names
-    best = (results.get("recommendation") or {}).get("best")
-    keep = {base, focus, best} | {t["name"] for t in results["targets"] if t["role"] in ("final", "model")}
+    best = results.recommendation.best if results.recommendation is not None else None
+    keep = {base, focus, best} | {t.name for t in results.targets if t.role in ("final", "model")}
     return [name for name in names if name in keep]

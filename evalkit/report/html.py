@@ -3,7 +3,7 @@
 Verdict banner first, then targets × metrics (value, 95% CI, Δ vs base with its significance, best
 checkpoint marked), the checkpoint curve with losses, the paired comparisons, flips vs base and confusion
 heatmaps, cost, tokens and latency, every case side by side (filterable, one link per case), and the
-manifest. Rendered by jinja2 with autoescaping on, from views built out of the results dict alone.
+manifest. Rendered by jinja2 with autoescaping on, from views built out of the run's ``RunResults`` alone.
 
 Safety: model outputs and test data are untrusted. The static parts reach the page as escaped text. The
 cases travel as JSON inside ``<script type="application/json">`` (``<``, ``>``, ``&``, U+2028/9 escaped, so
@@ -25,6 +25,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from evalkit.records.results import JobChecks, RunResults
 from evalkit.report.cases import case_data, script_json
 from evalkit.report.figures import confusion_chart, curve_charts
 from evalkit.report.tables import (
@@ -47,7 +48,7 @@ _SCRIPT = "report.js"
 _STYLE = "report.css"
 
 
-def render_html(results: Mapping[str, Any]) -> str:
+def render_html(results: RunResults) -> str:
     """The HTML report of a run, as one string."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -70,22 +71,22 @@ def render_html(results: Mapping[str, Any]) -> str:
     )
 
 
-def _view(results: Mapping[str, Any]) -> dict[str, Any]:
+def _view(results: RunResults) -> dict[str, Any]:
     base = base_target(results)
     focus = focus_target(results, base)
-    recommendation = results.get("recommendation") or None
-    best = (recommendation or {}).get("best")
+    recommendation = results.recommendation
+    best = recommendation.best if recommendation is not None else None
     data = case_data(results, base=base, focus=focus, best=best)
     return {
-        "suite": results["suite"],
-        "evalkit_version": results["evalkit_version"],
-        "started_at": results["started_at"],
-        "finished_at": results["finished_at"],
-        "gate": results["gate"],
-        "passed": sum(1 for rule in results["gate"]["rules"] if rule["passed"]),
+        "suite": results.suite,
+        "evalkit_version": results.evalkit_version,
+        "started_at": results.started_at,
+        "finished_at": results.finished_at,
+        "gate": results.gate,
+        "passed": sum(1 for rule in results.gate.rules if rule.passed),
         "recommendation": recommendation,
-        "warnings": results.get("warnings") or [],
-        "targets": results["targets"],
+        "warnings": results.warnings,
+        "targets": results.targets,
         "base": base,
         "focus": focus,
         "metrics": metrics_table(results, base=base, best=best),
@@ -97,23 +98,19 @@ def _view(results: Mapping[str, Any]) -> dict[str, Any]:
         "cases": Markup(script_json(data)),
         "case_count": len(data["cases"]),
         "scorer": data["scorer"],
-        "jobs": results.get("jobs") or [],
-        "contamination": _contamination(results.get("checks") or {}),
-        "settings": {
-            "generation": _compact(results.get("generation") or {}),
-            "completions": _compact(results.get("completions") or {}),
-        },
+        "jobs": results.jobs,
+        "contamination": _contamination(results.checks),
+        "settings": {"generation": _compact(results.generation), "completions": _compact(results.completions)},
     }
 
 
-def _contamination(checks: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _contamination(checks: Mapping[str, JobChecks]) -> list[dict[str, Any]]:
     """Per job and file, how many test cases also appear in it (verbatim, near-duplicate)."""
     rows = []
     for job, found in checks.items():
-        for kind, overlap in ((found or {}).get("contamination") or {}).items():
-            exact, near = list(overlap.get("exact") or []), list(overlap.get("near") or [])
-            if exact or near:
-                rows.append({"job": job, "file": kind, "exact": exact, "near": near})
+        for kind, overlap in found.contamination.items():
+            if overlap.exact or overlap.near:
+                rows.append({"job": job, "file": kind, "exact": list(overlap.exact), "near": list(overlap.near)})
     return rows
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from evalkit.gate import rule_label
 from evalkit.records import ERROR_RATE
+from evalkit.records.results import RuleResult, RunResults
 from evalkit.report.summary import headline_value
 from evalkit.text import number
 
@@ -25,10 +24,10 @@ __all__ = ["render_junit"]
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def render_junit(results: Mapping[str, Any]) -> str:
+def render_junit(results: RunResults) -> str:
     """The JUnit XML document of a run's gate."""
-    suite_name = f"evalkit.{results['suite']['name']}"
-    rules = results["gate"]["rules"]
+    suite_name = f"evalkit.{results.suite.name}"
+    rules = results.gate.rules
     cases = [_rule_case(suite_name, rule) for rule in rules] if rules else _target_cases(suite_name, results)
     failures = sum(1 for case in cases if case.find("failure") is not None)
     suite = ET.Element(
@@ -39,8 +38,8 @@ def render_junit(results: Mapping[str, Any]) -> str:
             failures=str(failures),
             errors="0",
             skipped="0",
-            time=_duration(results["started_at"], results["finished_at"]),
-            timestamp=results["started_at"],
+            time=_duration(results.started_at, results.finished_at),
+            timestamp=results.started_at,
         ),
     )
     suite.extend(cases)
@@ -50,26 +49,24 @@ def render_junit(results: Mapping[str, Any]) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _rule_case(classname: str, rule: Mapping[str, Any]) -> ET.Element:
+def _rule_case(classname: str, rule: RuleResult) -> ET.Element:
     case = ET.Element("testcase", _attrs(classname=classname, name=rule_label(rule), time="0"))
-    if not rule["passed"]:
-        failure = ET.SubElement(
-            case, "failure", _attrs(message=rule["reason"], type=f"gate.{rule.get('kind', 'bound')}")
-        )
-        failure.text = _clean(rule["reason"])
+    if not rule.passed:
+        failure = ET.SubElement(case, "failure", _attrs(message=rule.reason, type=f"gate.{rule.kind or 'bound'}"))
+        failure.text = _clean(rule.reason)
     else:
-        ET.SubElement(case, "system-out").text = _clean(rule["reason"])
+        ET.SubElement(case, "system-out").text = _clean(rule.reason)
     return case
 
 
-def _target_cases(classname: str, results: Mapping[str, Any]) -> list[ET.Element]:
+def _target_cases(classname: str, results: RunResults) -> list[ET.Element]:
     cases = []
-    for target in results["targets"]:
-        rate = number(headline_value(results, target["name"], ERROR_RATE))
-        case = ET.Element("testcase", _attrs(classname=classname, name=f"{target['name']} ran", time="0"))
+    for target in results.targets:
+        rate = number(headline_value(results, target.name, ERROR_RATE))
+        case = ET.Element("testcase", _attrs(classname=classname, name=f"{target.name} ran", time="0"))
         properties = ET.SubElement(case, "properties")
         ET.SubElement(properties, "property", _attrs(name=ERROR_RATE, value=rate))
-        ET.SubElement(case, "system-out").text = _clean(f"{target['name']} {ERROR_RATE} = {rate}")
+        ET.SubElement(case, "system-out").text = _clean(f"{target.name} {ERROR_RATE} = {rate}")
         cases.append(case)
     return cases
 

@@ -1,4 +1,4 @@
-"""The last stage: a run's results dict → the files in its output folder.
+"""The last stage: a run's ``RunResults`` → the files in its output folder.
 
 ``results.json`` first (the record everything else can be rebuilt from), then the reports rendered from it:
 ``report.html``, ``junit.xml`` and ``summary.md``. ``evalkit report`` re-renders the reports alone.
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import astuple, dataclass
 from pathlib import Path
-from typing import Any
 
 from evalkit.errors import InputError
-from evalkit.records.results import write_results, write_text_atomic
+from evalkit.records.results import RunResults
+from evalkit.records.results_json import write_results, write_text_atomic
 
 __all__ = ["OutputPaths", "append_step_summary", "check_out_dir", "write_outputs", "write_reports"]
 
@@ -85,7 +85,7 @@ def _writing(out_dir: Path) -> Iterator[None]:
         ) from None
 
 
-def write_outputs(results: Mapping[str, Any], out_dir: str | Path) -> OutputPaths:
+def write_outputs(results: RunResults, out_dir: str | Path) -> OutputPaths:
     """Write results.json, report.html, junit.xml and summary.md into ``out_dir`` (created if needed), and
     append the summary to ``$GITHUB_STEP_SUMMARY`` when that is set."""
     out_dir = Path(out_dir)
@@ -115,8 +115,8 @@ def append_step_summary(markdown: str) -> Path | None:
     return path
 
 
-def write_reports(results: Mapping[str, Any], out_dir: str | Path) -> ReportPaths:
-    """Render report.html, junit.xml and summary.md from a results dict into ``out_dir``."""
+def write_reports(results: RunResults, out_dir: str | Path) -> ReportPaths:
+    """Render report.html, junit.xml and summary.md from a run's results into ``out_dir``."""
     from evalkit.report import render_html, render_junit, render_summary
 
     out_dir = Path(out_dir)

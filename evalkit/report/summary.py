@@ -8,10 +8,10 @@ names and figures — never a model output or test data — and escapes even tho
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Sequence
 
 from evalkit.records import ERROR_RATE
+from evalkit.records.results import Flip, Recommendation, RunResults
 from evalkit.text import number, one_line
 
 __all__ = [
@@ -26,30 +26,29 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
 _AGGREGATES = ("macro_f1",)  # "<scorer>.accuracy" equals the mean "<scorer>" already shown
 
 
-def render_summary(results: Mapping[str, Any]) -> str:
+def render_summary(results: RunResults) -> str:
     """The Markdown summary of a run."""
     lines = [_verdict_line(results), ""]
-    rules = results["gate"]["rules"]
-    lines += [f"- {'✅' if rule['passed'] else '❌'} {markdown_text(rule['reason'])}" for rule in rules]
+    rules = results.gate.rules
+    lines += [f"- {'✅' if rule.passed else '❌'} {markdown_text(rule.reason)}" for rule in rules]
     if not rules:
         lines.append("- No gate rules: the verdict is go.")
-    recommendation = results.get("recommendation")
-    if recommendation:
-        lines += ["", _recommendation_line(recommendation)]
+    if results.recommendation is not None:
+        lines += ["", _recommendation_line(results.recommendation)]
     lines += ["", *_table(results)]
-    if results.get("flips"):
-        lines += ["", *_flips_table(results["flips"])]
-    if results["warnings"]:
-        count = len(results["warnings"])
+    if results.flips:
+        lines += ["", *_flips_table(results.flips)]
+    if results.warnings:
+        count = len(results.warnings)
         lines += ["", f"⚠️ {count} warning{'s' if count != 1 else ''}: see report.html."]
     return "\n".join(lines) + "\n"
 
 
-def headline_metrics(results: Mapping[str, Any]) -> list[str]:
+def headline_metrics(results: RunResults) -> list[str]:
     """The metrics worth a column: every scorer's mean, ``<scorer>.macro_f1``, error_rate."""
     means: list[str] = []
     aggregates: list[str] = []
-    for metrics in results["metrics"].values():
+    for metrics in results.metrics.values():
         for name in metrics:
             _, _, aggregate = name.partition(".")
             if name == ERROR_RATE:
@@ -61,18 +60,17 @@ def headline_metrics(results: Mapping[str, Any]) -> list[str]:
     return [*means, *aggregates, ERROR_RATE]
 
 
-def headline_value(results: Mapping[str, Any], target: str, metric: str) -> float | None:
+def headline_value(results: RunResults, target: str, metric: str) -> float | None:
     """A target's metric value; error_rate is counted from the cases when the run did not report it."""
-    found = results["metrics"].get(target, {}).get(metric)
+    found = results.metric(target, metric)
     if found is not None:
-        value = found.get("value")
-        return None if value is None else float(value)
+        return None if found.value is None else float(found.value)
     if metric != ERROR_RATE:
         return None
-    answered = [case["results"][target] for case in results["cases"] if target in case["results"]]
+    answered = [result for _, result in results.answers(target)]
     if not answered:
         return None
-    return sum(1 for r in answered if r["error"] is not None) / len(answered)
+    return sum(1 for r in answered if r.error is not None) / len(answered)
 
 
 def markdown_text(text: str) -> str:
@@ -80,31 +78,31 @@ def markdown_text(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(text)).strip()
 
 
-def _verdict_line(results: Mapping[str, Any]) -> str:
-    gate = results["gate"]
-    go = gate["verdict"] == "go"
-    passed = sum(1 for rule in gate["rules"] if rule["passed"])
-    cases = results["suite"]["data"]["cases"]
+def _verdict_line(results: RunResults) -> str:
+    gate = results.gate
+    go = gate.verdict == "go"
+    passed = sum(1 for rule in gate.rules if rule.passed)
+    cases = results.suite.data.cases
     return (
-        f"## {'✅ GO' if go else '❌ NO-GO'} — {markdown_text(results['suite']['name'])}\n\n"
-        f"{passed} of {len(gate['rules'])} gate rules passed · {cases} cases · "
-        f"{len(results['targets'])} targets · evalkit {markdown_text(results['evalkit_version'])}"
+        f"## {'✅ GO' if go else '❌ NO-GO'} — {markdown_text(results.suite.name)}\n\n"
+        f"{passed} of {len(gate.rules)} gate rules passed · {cases} cases · "
+        f"{len(results.targets)} targets · evalkit {markdown_text(results.evalkit_version)}"
     )
 
 
-def _table(results: Mapping[str, Any]) -> list[str]:
+def _table(results: RunResults) -> list[str]:
     metrics = headline_metrics(results)
-    costs = {name: usage.get("cost_usd") for name, usage in results["usage"].items()}
+    costs = {name: usage.cost_usd for name, usage in results.usage.items()}
     with_cost = any(cost is not None for cost in costs.values())
     header = ["target", "model", *metrics, *(["cost (USD)"] if with_cost else [])]
     rows = [
         [
-            markdown_text(target["name"]),
-            markdown_text(target["model"]),
-            *(number(headline_value(results, target["name"], m)) for m in metrics),
-            *([format_cost(costs.get(target["name"]))] if with_cost else []),
+            markdown_text(target.name),
+            markdown_text(target.model),
+            *(number(headline_value(results, target.name, m)) for m in metrics),
+            *([format_cost(costs.get(target.name))] if with_cost else []),
         ]
-        for target in results["targets"]
+        for target in results.targets
     ]
     return [
         "| " + " | ".join(markdown_text(h) for h in header) + " |",
@@ -120,24 +118,24 @@ def format_cost(value: float | None) -> str:
     return f"{value:.2f}" if value >= 1 else f"{value:.4f}"
 
 
-def _recommendation_line(recommendation: Mapping[str, Any]) -> str:
-    warning = " ⚠️ possible overfitting:" if recommendation.get("overfitting") else ""
+def _recommendation_line(recommendation: Recommendation) -> str:
+    warning = " ⚠️ possible overfitting:" if recommendation.overfitting else ""
     return (
-        f"**Recommendation:** {markdown_text(recommendation['best'])} —{warning} "
-        f"{markdown_text(recommendation['reason'])}"
+        f"**Recommendation:** {markdown_text(recommendation.best)} —{warning} "
+        f"{markdown_text(recommendation.reason)}"
     )
 
 
-def _flips_table(flips: list[Mapping[str, Any]]) -> list[str]:
+def _flips_table(flips: Sequence[Flip]) -> list[str]:
     header = "| target | versus | scorer | fixed | broken | both right | both wrong |"
     rows = [
         "| "
         + " | ".join(
             [
-                markdown_text(flip["target"]),
-                markdown_text(flip["versus"]),
-                markdown_text(flip["scorer"]),
-                *(str(int(flip[key])) for key in ("fixed", "broken", "both_right", "both_wrong")),
+                markdown_text(flip.target),
+                markdown_text(flip.versus),
+                markdown_text(flip.scorer),
+                *(str(count) for count in (flip.fixed, flip.broken, flip.both_right, flip.both_wrong)),
             ]
         )
         + " |"

@@ -1,15 +1,18 @@
-"""The report's tables, as plain rows: metrics with CIs and Δ vs base, comparisons, flips, cost and latency.
+"""The report's tables, as plain rows for the template: metrics with CIs and Δ vs base, comparisons, flips,
+cost and latency.
 
-Everything is read defensively: a results.json from before statistics existed (no CIs, comparisons,
-flips, recommendation or cost) gives the same tables with those cells empty. Figures stay numbers here;
-the template formats them.
+A run without statistics (no CIs, comparisons, flips, recommendation or cost) gives the same tables with
+those cells empty. Figures stay numbers here; the template formats them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import Any
 
+from evalkit.records import Target
+from evalkit.records.results import Comparison, Flip, RunResults
 from evalkit.report.summary import headline_metrics, headline_value
 
 __all__ = [
@@ -28,22 +31,22 @@ ALPHA = 0.05
 _LOWER_IS_BETTER = ("error_rate", "unparsed_rate")
 
 
-def base_target(results: Mapping[str, Any]) -> str | None:
+def base_target(results: RunResults) -> str | None:
     """The target the others are compared with: the comparisons' reference, else the ``base`` role."""
-    names = [t["name"] for t in results["targets"]]
-    for comparison in results.get("comparisons") or []:
-        if comparison.get("versus") in names:
-            return str(comparison["versus"])
-    return next((t["name"] for t in results["targets"] if t["role"] == "base"), None)
+    names = results.target_names
+    for comparison in results.comparisons:
+        if comparison.versus in names:
+            return comparison.versus
+    return next((t.name for t in results.targets if t.role == "base"), None)
 
 
-def focus_target(results: Mapping[str, Any], base: str | None) -> str | None:
+def focus_target(results: RunResults, base: str | None) -> str | None:
     """The candidate a reviewer looks at first: the recommendation's final, a ``final`` role, the last."""
-    names = [t["name"] for t in results["targets"]]
-    recommended = (results.get("recommendation") or {}).get("final")
+    names = results.target_names
+    recommended = results.recommendation.final if results.recommendation is not None else None
     if recommended in names:
-        return str(recommended)
-    finals = [t["name"] for t in results["targets"] if t["role"] == "final"]
+        return recommended
+    finals = [t.name for t in results.targets if t.role == "final"]
     others = [name for name in names if name != base]
     return finals[-1] if finals else others[-1] if others else None
 
@@ -60,11 +63,11 @@ def lower_is_better(metric: str) -> bool:
     return metric.rsplit(".", 1)[-1] in _LOWER_IS_BETTER
 
 
-def metrics_table(results: Mapping[str, Any], *, base: str | None, best: str | None) -> dict[str, Any]:
+def metrics_table(results: RunResults, *, base: str | None, best: str | None) -> dict[str, Any]:
     """Targets × headline metrics (value, CI, Δ vs base), and every other metric in a second table."""
     headline = headline_metrics(results)
-    others = sorted({m for per_target in results["metrics"].values() for m in per_target} - set(headline))
-    rows = [_metric_row(results, target, headline, base, best) for target in results["targets"]]
+    others = sorted({m for per_target in results.metrics.values() for m in per_target} - set(headline))
+    rows = [_metric_row(results, target, headline, base, best) for target in results.targets]
     return {
         "columns": headline,
         "rows": rows,
@@ -72,16 +75,15 @@ def metrics_table(results: Mapping[str, Any], *, base: str | None, best: str | N
         "tested": any(cell["delta"] and cell["delta"]["tested"] for row in rows for cell in row["cells"]),
         "more_columns": others,
         "more_rows": [
-            {"name": t["name"], "cells": [_value_cell(results, t["name"], m) for m in others]}
-            for t in results["targets"]
+            {"name": t.name, "cells": [_value_cell(results, t.name, m) for m in others]} for t in results.targets
         ],
     }
 
 
 def _metric_row(
-    results: Mapping[str, Any], target: Mapping[str, Any], columns: Sequence[str], base: str | None, best: str | None
+    results: RunResults, target: Target, columns: Sequence[str], base: str | None, best: str | None
 ) -> dict[str, Any]:
-    name = target["name"]
+    name = target.name
     cells = []
     for metric in columns:
         cell = _value_cell(results, name, metric)
@@ -91,20 +93,19 @@ def _metric_row(
     return {"target": target, "is_base": name == base, "is_best": name == best, "cells": cells}
 
 
-def _value_cell(results: Mapping[str, Any], target: str, metric: str) -> dict[str, Any]:
-    found = results["metrics"].get(target, {}).get(metric) or {}
-    value = found.get("value", headline_value(results, target, metric))
-    return {"value": value, "ci": _interval(found.get("ci")), "n": found.get("n"), "delta": None}
+def _value_cell(results: RunResults, target: str, metric: str) -> dict[str, Any]:
+    found = results.metric(target, metric)
+    if found is None:
+        return {"value": headline_value(results, target, metric), "ci": None, "n": None, "delta": None}
+    return {"value": found.value, "ci": found.ci, "n": found.n, "delta": None}
 
 
-def _delta(
-    results: Mapping[str, Any], target: str, base: str, metric: str, value: float | None
-) -> dict[str, Any] | None:
+def _delta(results: RunResults, target: str, base: str, metric: str, value: float | None) -> dict[str, Any] | None:
     """Δ vs base: the paired comparison when the run made one, else the plain difference (no test)."""
     comparison = _comparison(results, target, base, metric)
-    if comparison is not None and comparison.get("delta") is not None:
-        delta = float(comparison["delta"])
-        p = _p(comparison)
+    if comparison is not None and comparison.delta is not None:
+        delta = comparison.delta
+        p = comparison.p_adjusted
         tested = True
     else:
         before = _value_cell(results, base, metric)["value"]
@@ -114,7 +115,7 @@ def _delta(
     marker = significance(p)
     return {
         "value": delta,
-        "ci": _interval(comparison.get("ci")) if comparison else None,
+        "ci": comparison.ci if comparison else None,
         "p": p,
         "marker": marker,
         "tested": tested,
@@ -129,48 +130,28 @@ def _tone(delta: float, metric: str, *, significant: bool) -> str:
     return "better" if (delta > 0) != lower_is_better(metric) else "worse"
 
 
-def _comparison(
-    results: Mapping[str, Any], target: str, versus: str, metric: str
-) -> Mapping[str, Any] | None:
-    for comparison in results.get("comparisons") or []:
-        if (comparison.get("target"), comparison.get("versus"), comparison.get("metric")) == (target, versus, metric):
-            return comparison  # type: ignore[no-any-return]
+def _comparison(results: RunResults, target: str, versus: str, metric: str) -> Comparison | None:
+    for comparison in results.comparisons:
+        if (comparison.target, comparison.versus, comparison.metric) == (target, versus, metric):
+            return comparison
     return None
 
 
-def _p(comparison: Mapping[str, Any]) -> float | None:
-    """The p-value to read: Holm-adjusted when the run adjusted it."""
-    p = comparison.get("p_adjusted", comparison.get("p_value"))
-    return None if p is None else float(p)
-
-
-def _interval(ci: Any) -> tuple[float, float] | None:
-    if isinstance(ci, Sequence) and len(ci) == 2 and all(isinstance(x, int | float) for x in ci):
-        return float(ci[0]), float(ci[1])
-    return None
-
-
-def comparison_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+def comparison_rows(results: RunResults) -> list[dict[str, Any]]:
     """Every paired comparison, with its significance marker and tone."""
     rows = []
-    for c in results.get("comparisons") or []:
-        delta, p = c.get("delta"), _p(c)
-        marker = significance(p)
-        rows.append({
-            "target": c.get("target"), "versus": c.get("versus"), "metric": c.get("metric"),
-            "delta": delta, "ci": _interval(c.get("ci")), "p_value": c.get("p_value"),
-            "p_adjusted": c.get("p_adjusted"), "test": c.get("test"), "n": c.get("n"), "marker": marker,
-            "tone": "same" if delta is None else _tone(float(delta), str(c.get("metric")), significant=bool(marker)),
-        })
+    for c in results.comparisons:
+        marker = significance(c.p_adjusted)
+        tone = "same" if c.delta is None else _tone(c.delta, c.metric, significant=bool(marker))
+        rows.append({**asdict(c), "marker": marker, "tone": tone})
     return rows
 
 
-def flip_rows(results: Mapping[str, Any], data: Mapping[str, Any]) -> list[dict[str, Any]]:
+def flip_rows(results: RunResults, data: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Per target vs base: fixed, broken, both right, both wrong — the run's flips, else counted from the
     cases' deciding scorer."""
-    recorded = results.get("flips") or []
-    if recorded:
-        return [_flip_row(flip) for flip in recorded]
+    if results.flips:
+        return [_flip_row(flip) for flip in results.flips]
     base = data.get("base")
     if base is None:
         return []
@@ -179,15 +160,16 @@ def flip_rows(results: Mapping[str, Any], data: Mapping[str, Any]) -> list[dict[
     for index, target in enumerate(data["targets"]):
         if index != where:
             counts = _count_pairs(data["cases"], index, where)
-            rows.append(_flip_row({"target": target, "versus": base, "scorer": data.get("scorer"), **counts}))
+            rows.append({"target": target, "versus": base, "scorer": data.get("scorer"), **counts,
+                         "net": counts["fixed"] - counts["broken"]})
     return rows
 
 
-def _flip_row(flip: Mapping[str, Any]) -> dict[str, Any]:
-    counts = {key: int(flip.get(key) or 0) for key in ("fixed", "broken", "both_right", "both_wrong")}
+def _flip_row(flip: Flip) -> dict[str, Any]:
     return {
-        "target": flip.get("target"), "versus": flip.get("versus"), "scorer": flip.get("scorer"), **counts,
-        "net": counts["fixed"] - counts["broken"],
+        "target": flip.target, "versus": flip.versus, "scorer": flip.scorer, "fixed": flip.fixed,
+        "broken": flip.broken, "both_right": flip.both_right, "both_wrong": flip.both_wrong,
+        "net": flip.fixed - flip.broken,
     }
 
 
@@ -204,16 +186,17 @@ def _count_pairs(cases: Sequence[Mapping[str, Any]], target: int, base: int) -> 
     return counts
 
 
-def usage_rows(results: Mapping[str, Any]) -> dict[str, Any]:
+def usage_rows(results: RunResults) -> dict[str, Any]:
     """Per target: calls, cache hits, errors, tokens, cost (total and per 1,000 cases), latency p50/p95;
     the judges' usage apart."""
-    cases = len(results["cases"])
+    cases = len(results.cases)
     rows = []
-    for target in results["targets"]:
-        usage = dict((results.get("usage") or {}).get(target["name"]) or {})
+    for target in results.targets:
+        found = results.usage.get(target.name)
+        usage: dict[str, Any] = asdict(found) if found is not None else {}
         cost = usage.get("cost_usd")
         usage["cost_per_1k"] = None if cost is None or not cases else float(cost) * 1000 / cases
-        rows.append({"target": target["name"], **usage})
-    judges = [{"scorer": name, **usage} for name, usage in (results.get("judge_usage") or {}).items()]
+        rows.append({"target": target.name, **usage})
+    judges = [{"scorer": name, **asdict(usage)} for name, usage in results.judge_usage.items()]
     has_cost = any(row.get("cost_usd") is not None for row in [*rows, *judges])
     return {"rows": rows, "judges": judges, "has_cost": has_cost}

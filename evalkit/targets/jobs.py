@@ -28,6 +28,7 @@ from evalkit.errors import InputError, ServiceError
 from evalkit.providers.redact import Redactor
 from evalkit.providers.routing import endpoint_for
 from evalkit.records import Target, TrainingExample
+from evalkit.records.results import JobCheckpoint, JobRecord, TrainingRecord, jsonable
 from evalkit.targets.training import (
     ResultFileError,
     TrainingStep,
@@ -97,22 +98,24 @@ class JobInfo:
     warnings: list[str] = field(default_factory=list)
     """What the user should know: a job still running, a file that could not be read, …"""
 
-    def to_json(self) -> dict[str, Any]:
-        """The job's plain facts for results.json (no examples, no metrics)."""
-        return {
-            "id": self.id,
-            "status": self.status,
-            "base_model": self.base_model,
-            "fine_tuned_model": self.fine_tuned_model,
-            "training_file": self.training_file,
-            "validation_file": self.validation_file,
-            "hyperparameters": self.hyperparameters,
-            "trained_tokens": self.trained_tokens,
-            "method": self.method,
-            "checkpoints": [
-                {"step": c.step, "model": c.model} for c in sorted(self.checkpoints, key=lambda c: c.step)
-            ],
-        }
+    def record(self) -> JobRecord:
+        """The job's plain facts as results.json keeps them (no examples, no metrics)."""
+        return JobRecord(
+            id=self.id,
+            status=self.status,
+            base_model=self.base_model,
+            fine_tuned_model=self.fine_tuned_model,
+            training_file=self.training_file,
+            validation_file=self.validation_file,
+            hyperparameters=jsonable(self.hyperparameters),
+            trained_tokens=self.trained_tokens,
+            method=jsonable(self.method),
+            checkpoints=[JobCheckpoint(c.step, c.model) for c in sorted(self.checkpoints, key=lambda c: c.step)],
+        )
+
+    def training_records(self) -> list[TrainingRecord]:
+        """Its per-step metrics as results.json keeps them, each naming the job."""
+        return [TrainingRecord(job=self.id, **step) for step in self.training]
 
 
 def job_targets(job: JobInfo, prefix: str | None = None) -> list[Target]:

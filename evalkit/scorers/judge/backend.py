@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 from evalkit.providers.base import CallError, Reply
 from evalkit.providers.request import Request
 from evalkit.providers.routing import endpoint_for
 from evalkit.records import ENDPOINTS, Endpoint, Outcome
+from evalkit.records.results import JudgeUsage
 from evalkit.runner.calls import Caller
 from evalkit.scorers.judge.prompts import JudgePrompt
 
@@ -48,23 +48,6 @@ class Sampling:
     """Most tokens per verdict."""
 
 
-@dataclass(slots=True)
-class JudgeUsage:
-    """What one judge scorer's calls cost, apart from the targets' usage."""
-
-    model: str
-    """The judge model."""
-    calls: int = 0
-    """Verdicts the service answered in this run."""
-    cached: int = 0
-    """Verdicts that needed no call: from the response cache, or shared with the same question asked at
-    the same time (two targets that gave the same answer)."""
-    prompt_tokens: int = 0
-    """Prompt tokens of the calls made."""
-    completion_tokens: int = 0
-    """Completion tokens of the calls made."""
-
-
 class JudgeBackend:
     """Calls judge models through the run's ``Caller``."""
 
@@ -76,9 +59,9 @@ class JudgeBackend:
         self._in_flight: dict[str, asyncio.Future[Reply]] = {}
         self._first_calls: dict[str, asyncio.Future[None]] = {}
 
-    def usage(self) -> dict[str, dict[str, Any]]:
-        """Per judge scorer name: ``model``, ``calls``, ``cached``, ``prompt_tokens``, ``completion_tokens``."""
-        return {name: asdict(usage) for name, usage in self._usage.items()}
+    def usage(self) -> dict[str, JudgeUsage]:
+        """Per judge scorer name: its model, calls, verdicts that needed no call, and tokens."""
+        return {name: replace(usage) for name, usage in self._usage.items()}
 
     async def ask(
         self, prompt: JudgePrompt, *, judge: JudgeModel, sampling: Sampling, scorer: str, repeat: int = 0
