@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint clean demo bench
+.PHONY: install test lint clean demo bench schema
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,3 +50,8 @@ demo: $(STAMP)
 # (not part of `make test`; figures go into README).
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
+
+# results.schema.json is generated from the records evalkit writes (evalkit/records/results.py); a test
+# checks the file in the repo matches them.
+schema: $(STAMP)
+	$(BIN)/python -c "from evalkit.records.results_json import write_schema; write_schema()"

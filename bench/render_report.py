@@ -4,8 +4,8 @@
 
 The run is ``fixtures.sample``'s synthetic ticket-triage job (base, K checkpoints, final), so the
 page has every section: metrics with CIs, the checkpoint curve, confusion heatmaps, flips and the cases.
-Rendering is timed from the results dict to the written file, as ``evalkit report`` does it after reading
-results.json. Exits 1 when the render is over the budget (15 s, 25 MB), so CI can run it as a check.
+Rendering is timed from the run's ``RunResults`` to the written file, as ``evalkit report`` does it after
+reading results.json. Exits 1 when the render is over the budget (15 s, 25 MB), so CI can run it as a check.
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+TESTS_DIR = Path(__file__).resolve().parents[1] / "tests"
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))  # ``fixtures`` lives in the repo's tests/
 
 from fixtures.sample import sample_results
 
@@ -32,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     results = sample_results(cases=args.cases, checkpoints=args.checkpoints)
-    targets = len(results["targets"])
+    targets = len(results.targets)
     with tempfile.TemporaryDirectory() as scratch:
         out = args.out or Path(scratch) / "report.html"
         start = time.perf_counter()

@@ -327,7 +327,7 @@ async def _score(
     judge: JudgeBackend,
     started: datetime,
 ) -> RunRecord:
-    from evalkit.records.results import DataSource, SuiteInfo, settings
+    from evalkit.records.results import DataSource, SuiteInfo
     from evalkit.scorers.run import score_run, score_warnings
 
     scores = await score_run(case_set.cases, outcomes, scorers, targets=targets)
@@ -343,8 +343,8 @@ async def _score(
         suite=SuiteInfo(suite.name, suite.description, str(suite.path), suite.sha256, data),
         case_set=case_set,
         targets=targets,
-        generation=settings(suite.generation.model_dump(exclude_none=True)),
-        completions=settings(completions),
+        generation=suite.generation.model_dump(exclude_none=True),
+        completions=completions,
         scorers=_scorer_infos(suite),
         outcomes=outcomes,
         scores=scores,

@@ -11,8 +11,13 @@ Debian's chromium at /usr/lib/chromium/chromium and Playwright (``make test`` in
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
+
+TESTS_DIR = Path(__file__).resolve().parents[1] / "tests"
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))  # ``fixtures`` lives in the repo's tests/
 
 from fixtures.sample import sample_results
 from playwright.sync_api import Page, sync_playwright

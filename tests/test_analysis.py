@@ -1,4 +1,4 @@
-"""evalkit.analysis on results dicts built by the real scoring stages: CIs, paired comparisons against the
+"""evalkit.analysis on ``RunResults`` built by the real scoring stages: CIs, paired comparisons against the
 base, Holm, flips, the checkpoint recommendation, on-demand and cross-run comparisons."""
 
 from __future__ import annotations
@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pytest
+from fixtures.runs import as_json, build_results, plain, scored_run
 from sklearn.metrics import accuracy_score, cohen_kappa_score, precision_recall_fscore_support
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
@@ -30,8 +32,9 @@ from evalkit.analysis.classification import confusions, figures, kinds_of
 from evalkit.analysis.metrics import compute_metrics
 from evalkit.analysis.stats import MULTINOMIAL_MAX_KINDS, bootstrap_tallies, seeded
 from evalkit.errors import InputError
-from evalkit.records import Case, CaseSet, Outcome, Role, RunRecord, Target, Usage
-from evalkit.records.results import build_results, validate_results
+from evalkit.records import Case, CaseSet, Metric, Outcome, Role, Target, Usage
+from evalkit.records.results import Comparison, RunResults, ScorerInfo
+from evalkit.records.results_json import validate_results
 from evalkit.scorers import UNPARSED, build_scorers
 from evalkit.scorers.run import score_run
 from evalkit.suite.model import scorer_entry
@@ -48,8 +51,8 @@ def make_results(
     outputs: Mapping[str, Sequence[str | None]],
     targets: Sequence[TargetRow],
     scorers: Sequence[Any] = ("exact", CLASSIFY),
-) -> dict[str, Any]:
-    """A results dict as ``evalkit run`` builds it; an output of None is a failed call."""
+) -> RunResults:
+    """A run's results as ``evalkit run`` builds them before the analysis; an output of None is a failed call."""
     cases = [
         Case(id=f"c{i}", reference=ref, prompt=f"ticket {i}", line=i + 1) for i, ref in enumerate(references)
     ]
@@ -66,7 +69,7 @@ def make_results(
     }
     scores = asyncio.run(score_run(cases, outcomes, built))
     metrics, details = compute_metrics(cases, outcomes, scores, built)
-    record = RunRecord(
+    scored = scored_run(
         suite_name="triage",
         suite_description="Route tickets.",
         suite_file="suite.yaml",
@@ -90,7 +93,19 @@ def make_results(
             for c in configs
         ],
     )
-    return build_results(record, {"verdict": "go", "rules": []})
+    return build_results(scored)
+
+
+def analysed_run(results: RunResults, **options: Any) -> RunResults:
+    """``results`` with its analysis filled in, as the pipeline does (``results`` itself is left alone)."""
+    found = analyse(results, **options)
+    return replace(
+        results,
+        metrics=found.metrics,
+        comparisons=found.comparisons,
+        flips=found.flips,
+        recommendation=found.recommendation,
+    )
 
 
 def noisy(references: Sequence[str], accuracy: float, rng: np.random.Generator) -> list[str | None]:
@@ -108,7 +123,7 @@ JOB: list[TargetRow] = [
 
 
 @pytest.fixture(scope="module")
-def triage() -> dict[str, Any]:
+def triage() -> RunResults:
     """200 tickets; the base is poor, step-10 better, step-20 best, final a little worse than step-20."""
     rng = np.random.default_rng(0)
     references = [LABELS[i] for i in rng.integers(0, 4, 200)]
@@ -122,27 +137,21 @@ def triage() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def analysed(triage: dict[str, Any]) -> dict[str, Any]:
-    results = copy.deepcopy(triage)
-    analyse(results)
-    return results
+def analysed(triage: RunResults) -> RunResults:
+    return analysed_run(triage)
 
 
-def entry(results: dict[str, Any], target: str, versus: str, metric: str) -> dict[str, Any]:
-    found: list[dict[str, Any]] = [
-        c
-        for c in results["comparisons"]
-        if (c["target"], c["versus"], c["metric"]) == (target, versus, metric)
-    ]
+def entry(results: RunResults, target: str, versus: str, metric: str) -> Comparison:
+    found = [c for c in results.comparisons if (c.target, c.versus, c.metric) == (target, versus, metric)]
     assert len(found) == 1, found
     return found[0]
 
 
-def per_case(results: dict[str, Any], target: str, scorer: str) -> dict[str, float]:
+def per_case(results: RunResults, target: str, scorer: str) -> dict[str, float | None]:
     return {
-        case["id"]: case["results"][target]["scores"][scorer]
-        for case in results["cases"]
-        if scorer in case["results"][target]["scores"]
+        case.id: case.results[target].scores[scorer]
+        for case in results.cases
+        if scorer in case.results[target].scores
     }
 
 
@@ -197,137 +206,145 @@ def test_kappa_is_undefined_when_sklearn_says_so() -> None:
     assert np.isnan(kappa[0])
 
 
-def test_full_sample_figures_are_the_reported_values(analysed: dict[str, Any]) -> None:
+def test_full_sample_figures_are_the_reported_values(analysed: RunResults) -> None:
     """With no resampling, Δ of a figure between two targets scored on the same cases is the difference
     of the figures the scorer reported."""
-    for comparison in analysed["comparisons"]:
-        if comparison["test"] != "paired-bootstrap" or comparison["n"] != 200:
+    for comparison in analysed.comparisons:
+        if comparison.test != "paired-bootstrap" or comparison.n != 200:
             continue
-        metrics = analysed["metrics"]
-        reported = metrics[comparison["target"]][comparison["metric"]]["value"]
-        base = metrics[comparison["versus"]][comparison["metric"]]["value"]
-        assert comparison["delta"] == pytest.approx(reported - base, abs=1e-12)
+        metrics = analysed.metrics
+        reported = metrics[comparison.target][comparison.metric].value
+        base = metrics[comparison.versus][comparison.metric].value
+        assert reported is not None and base is not None
+        assert comparison.delta == pytest.approx(reported - base, abs=1e-12)
 
 
 # --- intervals ----------------------------------------------------------------------------------------
 
 
-def test_means_of_0_1_scores_and_error_rate_get_wilson_intervals(analysed: dict[str, Any]) -> None:
+def test_means_of_0_1_scores_and_error_rate_get_wilson_intervals(analysed: RunResults) -> None:
     for target in ("base", "final"):
         for metric in ("exact", "classify", "error_rate"):
-            figure = analysed["metrics"][target][metric]
-            successes = round(figure["value"] * figure["n"])
-            expected = proportion_confint(successes, figure["n"], method="wilson")
-            assert figure["ci"] == pytest.approx(list(expected), abs=1e-12), (target, metric)
+            figure = analysed.metrics[target][metric]
+            assert figure.value is not None
+            successes = round(figure.value * figure.n)
+            expected = proportion_confint(successes, figure.n, method="wilson")
+            assert figure.ci == pytest.approx(tuple(expected), abs=1e-12), (target, metric)
 
 
-def test_aggregates_get_bootstrap_intervals_around_their_value(analysed: dict[str, Any]) -> None:
+def test_aggregates_get_bootstrap_intervals_around_their_value(analysed: RunResults) -> None:
     for target in ("base", "step-10", "final"):
         for metric in ("classify.macro_f1", "classify.accuracy", "classify.kappa", "classify.f1.billing"):
-            figure = analysed["metrics"][target][metric]
-            low, high = figure["ci"]
-            assert -1.0 <= low <= figure["value"] <= high <= 1.0, (target, metric, figure)
+            figure = analysed.metrics[target][metric]
+            assert figure.ci is not None and figure.value is not None, (target, metric, figure)
+            low, high = figure.ci
+            assert -1.0 <= low <= figure.value <= high <= 1.0, (target, metric, figure)
             assert high - low > 0.02
 
 
-def test_analysed_results_are_still_valid_strict_json(analysed: dict[str, Any]) -> None:
+def test_analysed_results_are_still_valid_strict_json(analysed: RunResults) -> None:
     validate_results(analysed)
-    json.dumps(analysed, allow_nan=False)
+    document = as_json(analysed)
+    validate_results(document)
+    json.dumps(document, allow_nan=False)
 
 
 # --- comparisons --------------------------------------------------------------------------------------
 
 
-def test_every_fine_tuned_target_is_compared_with_the_base(analysed: dict[str, Any]) -> None:
-    pairs = {(c["target"], c["versus"]) for c in analysed["comparisons"]}
+def test_every_fine_tuned_target_is_compared_with_the_base(analysed: RunResults) -> None:
+    pairs = {(c.target, c.versus) for c in analysed.comparisons}
     assert pairs == {("step-10", "base"), ("step-20", "base"), ("final", "base")}
-    metrics = [c["metric"] for c in analysed["comparisons"] if c["target"] == "final"]
+    metrics = [c.metric for c in analysed.comparisons if c.target == "final"]
     assert metrics[:3] == ["exact", "classify", "classify.accuracy"]
     assert {"classify.macro_f1", "classify.f1.shipping", "error_rate"} <= set(metrics)
 
 
 def test_0_1_scores_are_compared_with_exact_mcnemar_over_the_cases_both_scored(
-    analysed: dict[str, Any],
+    analysed: RunResults,
 ) -> None:
     final, base = per_case(analysed, "final", "exact"), per_case(analysed, "base", "exact")
     both = [i for i in final if i in base]
     fixed = sum(1 for i in both if final[i] > base[i])
     broken = sum(1 for i in both if final[i] < base[i])
     comparison = entry(analysed, "final", "base", "exact")
-    assert comparison["test"] == "mcnemar-exact"
-    assert comparison["n"] == len(both) < 200  # failed calls are left out
-    assert comparison["delta"] == pytest.approx(sum(final[i] - base[i] for i in both) / len(both))
+    assert comparison.test == "mcnemar-exact"
+    assert comparison.n == len(both) < 200  # failed calls are left out
+    assert comparison.delta == pytest.approx(sum(final[i] - base[i] for i in both) / len(both))
     table = [[0, broken], [fixed, 0]]
-    assert comparison["p_value"] == pytest.approx(mcnemar(table, exact=True).pvalue, rel=1e-12)
-    low, high = comparison["ci"]
-    assert low < comparison["delta"] < high
-    assert comparison["p_value"] < 0.001 and low > 0  # the fine-tune is clearly better
+    assert comparison.p_value == pytest.approx(mcnemar(table, exact=True).pvalue, rel=1e-12)
+    assert comparison.ci is not None and comparison.delta is not None and comparison.p_value is not None
+    low, high = comparison.ci
+    assert low < comparison.delta < high
+    assert comparison.p_value < 0.001 and low > 0  # the fine-tune is clearly better
 
 
-def test_error_rate_is_compared_case_by_case_with_mcnemar(analysed: dict[str, Any]) -> None:
+def test_error_rate_is_compared_case_by_case_with_mcnemar(analysed: RunResults) -> None:
     comparison = entry(analysed, "final", "base", "error_rate")
-    assert comparison["test"] == "mcnemar-exact"
-    assert comparison["n"] == 200
-    reported = (
-        analysed["metrics"]["final"]["error_rate"]["value"]
-        - analysed["metrics"]["base"]["error_rate"]["value"]
-    )
-    assert comparison["delta"] == pytest.approx(reported)
+    assert comparison.test == "mcnemar-exact"
+    assert comparison.n == 200
+    final, base = analysed.metrics["final"]["error_rate"].value, analysed.metrics["base"]["error_rate"].value
+    assert final is not None and base is not None
+    reported = final - base
+    assert comparison.delta == pytest.approx(reported)
 
 
-def test_aggregates_are_compared_with_a_paired_bootstrap(analysed: dict[str, Any]) -> None:
+def test_aggregates_are_compared_with_a_paired_bootstrap(analysed: RunResults) -> None:
     comparison = entry(analysed, "step-20", "base", "classify.macro_f1")
-    assert comparison["test"] == "paired-bootstrap"
-    low, high = comparison["ci"]
-    assert 0 < low < comparison["delta"] < high
-    assert comparison["p_value"] < 0.01
+    assert comparison.test == "paired-bootstrap"
+    assert comparison.ci is not None and comparison.delta is not None and comparison.p_value is not None
+    low, high = comparison.ci
+    assert 0 < low < comparison.delta < high
+    assert comparison.p_value < 0.01
 
 
-def test_holm_adjusts_within_each_versus_and_metric_family(analysed: dict[str, Any]) -> None:
+def test_holm_adjusts_within_each_versus_and_metric_family(analysed: RunResults) -> None:
     for metric in ("exact", "classify.macro_f1", "error_rate"):
-        family = [c for c in analysed["comparisons"] if c["metric"] == metric and c["versus"] == "base"]
+        family = [c for c in analysed.comparisons if c.metric == metric and c.versus == "base"]
         assert len(family) == 3
-        expected = multipletests([c["p_value"] for c in family], method="holm")[1]
-        assert [c["p_adjusted"] for c in family] == pytest.approx(list(expected))
+        expected = multipletests([c.p_value for c in family], method="holm")[1]
+        assert [c.p_adjusted for c in family] == pytest.approx(list(expected))
 
 
-def test_continuous_scores_get_a_bootstrap_interval_and_a_sign_flip_test(triage: dict[str, Any]) -> None:
+def test_continuous_scores_get_a_bootstrap_interval_and_a_sign_flip_test(triage: RunResults) -> None:
     """A scorer with scores between 0 and 1 (as a judge's normalised rating): bootstrap CI, sign-flip p."""
     results = copy.deepcopy(triage)
     rng = np.random.default_rng(5)
-    results["scorers"].append({"kind": "judge", "name": "judge", "options": {}})
-    for case in results["cases"]:
-        for target, result in case["results"].items():
-            if result["output"] is not None:
+    results.scorers.append(ScorerInfo("judge", "judge", {}))
+    for case in results.cases:
+        for target, result in case.results.items():
+            if result.output is not None:
                 bonus = 0.15 if target != "base" else 0.0
-                result["scores"]["judge"] = float(np.clip(rng.normal(0.5 + bonus, 0.2), 0, 1))
-    for target in results["metrics"]:
+                result.scores["judge"] = float(np.clip(rng.normal(0.5 + bonus, 0.2), 0, 1))
+    for target in results.metrics:
         values = list(per_case(results, target, "judge").values())
-        results["metrics"][target]["judge"] = {"value": float(np.mean(values)), "ci": None, "n": len(values)}
-    analyse(results)
-    figure = results["metrics"]["final"]["judge"]
-    assert figure["ci"][0] < figure["value"] < figure["ci"][1]
-    assert figure["ci"][1] - figure["ci"][0] < 0.2
+        results.metrics[target]["judge"] = Metric(float(np.mean(values)), len(values), None)
+    results = analysed_run(results)
+    figure = results.metrics["final"]["judge"]
+    assert figure.ci is not None and figure.value is not None
+    assert figure.ci[0] < figure.value < figure.ci[1]
+    assert figure.ci[1] - figure.ci[0] < 0.2
     comparison = entry(results, "final", "base", "judge")
-    assert comparison["test"] == "sign-flip-permutation"
-    assert comparison["p_value"] < 0.01 and comparison["ci"][0] > 0
+    assert comparison.test == "sign-flip-permutation"
+    assert comparison.p_value is not None and comparison.ci is not None
+    assert comparison.p_value < 0.01 and comparison.ci[0] > 0
     assert "judge" not in flip_scorers(results)
-    assert {f["scorer"] for f in results["flips"]} == {"exact", "classify"}
+    assert {f.scorer for f in results.flips} == {"exact", "classify"}
     with pytest.raises(ValueError, match="other than 0 and 1"):
         flip_counts(results, "final", results, "base", "judge")
 
 
 def test_figures_that_cannot_be_resampled_keep_no_interval_and_are_not_compared(
-    triage: dict[str, Any],
+    triage: RunResults,
 ) -> None:
     results = copy.deepcopy(triage)
-    for metrics in results["metrics"].values():
-        metrics["classify.mystery"] = {"value": 0.5, "ci": None, "n": 10}
-    analyse(results)
-    assert results["metrics"]["final"]["classify.mystery"]["ci"] is None
-    assert not [c for c in results["comparisons"] if c["metric"] == "classify.mystery"]
+    for metrics in results.metrics.values():
+        metrics["classify.mystery"] = Metric(0.5, 10, None)
+    results = analysed_run(results)
+    assert results.metrics["final"]["classify.mystery"].ci is None
+    assert not [c for c in results.comparisons if c.metric == "classify.mystery"]
     unpaired = compare(results, "final", "base", "classify.mystery")
-    assert unpaired["delta"] == 0.0 and unpaired["ci"] is None and unpaired["p_value"] is None
+    assert unpaired.delta == 0.0 and unpaired.ci is None and unpaired.p_value is None
 
 
 # --- flips --------------------------------------------------------------------------------------------
@@ -340,9 +357,9 @@ def test_flips_count_fixed_and_broken_cases_by_id() -> None:
     results = make_results(
         references, {"base": base, "final": final}, [("base", "base", None), ("final", "final", 3)]
     )
-    analyse(results)
-    (flips,) = [f for f in results["flips"] if f["scorer"] == "classify"]
-    assert flips == {
+    results = analysed_run(results)
+    (flips,) = [f for f in results.flips if f.scorer == "classify"]
+    assert plain(flips) == {
         "target": "final",
         "versus": "base",
         "scorer": "classify",
@@ -359,18 +376,17 @@ def test_flips_count_fixed_and_broken_cases_by_id() -> None:
 # --- pairs, groups, errors ----------------------------------------------------------------------------
 
 
-def test_extra_pairs_are_compared_and_share_the_holm_family(triage: dict[str, Any]) -> None:
-    results = copy.deepcopy(triage)
-    analyse(results, pairs=[("final", "step-20"), ("final", "base")])
+def test_extra_pairs_are_compared_and_share_the_holm_family(triage: RunResults) -> None:
+    results = analysed_run(triage, pairs=[("final", "step-20"), ("final", "base")])
     versus_step = entry(results, "final", "step-20", "exact")
-    assert versus_step["delta"] < 0
-    assert versus_step["p_adjusted"] == versus_step["p_value"]  # the only comparison against step-20
-    assert len([c for c in results["comparisons"] if c["metric"] == "exact"]) == 4  # (final, base) once
+    assert versus_step.delta is not None and versus_step.delta < 0
+    assert versus_step.p_adjusted == versus_step.p_value  # the only comparison against step-20
+    assert len([c for c in results.comparisons if c.metric == "exact"]) == 4  # (final, base) once
 
 
-def test_a_pair_naming_an_unknown_target_is_an_input_error(triage: dict[str, Any]) -> None:
+def test_a_pair_naming_an_unknown_target_is_an_input_error(triage: RunResults) -> None:
     with pytest.raises(InputError, match="'finale' is not in this run .*base, step-10, step-20, final"):
-        analyse(copy.deepcopy(triage), pairs=[("finale", "base")])
+        analyse(triage, pairs=[("finale", "base")])
 
 
 def test_each_job_is_compared_with_its_own_base() -> None:
@@ -385,9 +401,8 @@ def test_each_job_is_compared_with_its_own_base() -> None:
         ("ftjob-b.final", "final", 8),
         ("gpt-4.1", "model", None),
     ]
-    results = make_results(references, {n: noisy(references, 0.7, rng) for n in names}, targets)
-    analyse(results)
-    pairs = {(c["target"], c["versus"]) for c in results["comparisons"]}
+    results = analysed_run(make_results(references, {n: noisy(references, 0.7, rng) for n in names}, targets))
+    pairs = {(c.target, c.versus) for c in results.comparisons}
     assert pairs == {
         ("ftjob-a.step-5", "ftjob-a.base"),
         ("ftjob-a.final", "ftjob-a.base"),
@@ -402,12 +417,12 @@ def test_a_named_model_is_compared_with_the_only_base() -> None:
         {"base": references, "candidate": references},
         [("base", "base", None), ("candidate", "model", None)],
     )
-    analyse(results)
-    assert {(c["target"], c["versus"]) for c in results["comparisons"]} == {("candidate", "base")}
-    assert results["recommendation"] is None  # no checkpoints to choose from
+    results = analysed_run(results)
+    assert {(c.target, c.versus) for c in results.comparisons} == {("candidate", "base")}
+    assert results.recommendation is None  # no checkpoints to choose from
 
 
-def test_compare_names_what_exists_when_asked_for_what_does_not(triage: dict[str, Any]) -> None:
+def test_compare_names_what_exists_when_asked_for_what_does_not(triage: RunResults) -> None:
     with pytest.raises(
         InputError,
         match=r"metric 'classify.macro_f2' is not reported for target 'final' \(metrics: .*classify.macro_f1",
@@ -417,9 +432,11 @@ def test_compare_names_what_exists_when_asked_for_what_does_not(triage: dict[str
         compare(triage, "final", "bsae", "exact")
 
 
-def test_a_saved_run_with_unreadable_classify_options_is_an_input_error(triage: dict[str, Any]) -> None:
+def test_a_saved_run_with_unreadable_classify_options_is_an_input_error(triage: RunResults) -> None:
     results = copy.deepcopy(triage)
-    results["scorers"][1]["options"]["labels"] = "billing"
+    results.scorers[1] = replace(
+        results.scorers[1], options={**results.scorers[1].options, "labels": "billing"}
+    )
     with pytest.raises(InputError, match=r"scorers\[1\]\.options: .*labels: Input should be a valid list"):
         analyse(results)
 
@@ -427,25 +444,23 @@ def test_a_saved_run_with_unreadable_classify_options_is_an_input_error(triage: 
 # --- on demand, across runs, determinism --------------------------------------------------------------
 
 
-def test_on_demand_comparisons_equal_those_of_analyse(
-    analysed: dict[str, Any], triage: dict[str, Any]
-) -> None:
+def test_on_demand_comparisons_equal_those_of_analyse(analysed: RunResults, triage: RunResults) -> None:
     for metric in ("exact", "classify.macro_f1", "classify.recall.account", "error_rate"):
-        expected = dict(entry(analysed, "step-10", "base", metric), p_adjusted=None)
-        found = dict(compare(triage, "step-10", "base", metric), p_adjusted=None)
+        expected = replace(entry(analysed, "step-10", "base", metric), p_adjusted=None)
+        found = replace(compare(triage, "step-10", "base", metric), p_adjusted=None)
         assert found == expected
 
 
-def test_analyse_is_deterministic_for_a_seed(triage: dict[str, Any]) -> None:
-    first, second, other = copy.deepcopy(triage), copy.deepcopy(triage), copy.deepcopy(triage)
-    analyse(first, seed=7)
-    analyse(second, seed=7)
-    analyse(other, seed=8)
-    assert json.dumps(first) == json.dumps(second)
-    assert (
-        first["metrics"]["final"]["classify.macro_f1"]["ci"]
-        != other["metrics"]["final"]["classify.macro_f1"]["ci"]
+def test_analyse_is_deterministic_for_a_seed(triage: RunResults) -> None:
+    before = as_json(triage)
+    first, second, other = (
+        analysed_run(triage, seed=7),
+        analysed_run(triage, seed=7),
+        analysed_run(triage, seed=8),
     )
+    assert json.dumps(as_json(first)) == json.dumps(as_json(second))
+    assert first.metrics["final"]["classify.macro_f1"].ci != other.metrics["final"]["classify.macro_f1"].ci
+    assert as_json(triage) == before  # the analysis is returned, the results it read are left alone
 
 
 def test_compare_runs_pairs_cases_by_id_across_runs() -> None:
@@ -454,30 +469,31 @@ def test_compare_runs_pairs_cases_by_id_across_runs() -> None:
     current = make_results(references, {"final": noisy(references, 0.9, rng)}, [("final", "final", None)])
     old_answers = noisy(references, 0.6, rng)
     baseline = make_results(references, {"prod": old_answers}, [("prod", "model", None)])
-    baseline["cases"] = baseline["cases"][::-1][:100]  # another order, and 20 cases fewer
-    old = {c["id"]: c["results"]["prod"]["scores"].get("exact") for c in baseline["cases"]}
-    new = {c["id"]: c["results"]["final"]["scores"].get("exact") for c in current["cases"]}
+    baseline.cases = baseline.cases[::-1][:100]  # another order, and 20 cases fewer
+    old = {c.id: c.results["prod"].scores.get("exact") for c in baseline.cases}
+    new = {c.id: c.results["final"].scores.get("exact") for c in current.cases}
     both = [i for i in new if new[i] is not None and old.get(i) is not None]
     for metric in ("exact", "classify.macro_f1"):
         found = compare_runs(current, baseline, target="final", baseline_target="prod", metric=metric)
-        assert found["target"] == "final" and found["versus"] == "prod"
-        assert found["n"] == len(both) < 100
-        assert found["delta"] > 0.15 and found["ci"][0] > 0 and found["p_value"] < 0.01
+        assert found.target == "final" and found.versus == "prod"
+        assert found.n == len(both) < 100
+        assert found.delta is not None and found.ci is not None and found.p_value is not None
+        assert found.delta > 0.15 and found.ci[0] > 0 and found.p_value < 0.01
     exact = compare_runs(current, baseline, target="final", baseline_target="prod", metric="exact")
-    assert exact["delta"] == pytest.approx(sum(new[i] - old[i] for i in both) / len(both))
+    assert exact.delta == pytest.approx(sum(new[i] - old[i] for i in both) / len(both))
     metrics = ["exact", "classify.macro_f1", "classify.kappa", "classify.mystery", "error_rate"]
-    for metrics_entry in current["metrics"].values():
-        metrics_entry["classify.mystery"] = {"value": 0.25, "ci": None, "n": 100}
-    baseline["metrics"]["prod"]["classify.mystery"] = {"value": 0.5, "ci": None, "n": 100}
+    for metrics_entry in current.metrics.values():
+        metrics_entry["classify.mystery"] = Metric(0.25, 100, None)
+    baseline.metrics["prod"]["classify.mystery"] = Metric(0.5, 100, None)
     together = compare_run_metrics(current, baseline, target="final", baseline_target="prod", metrics=metrics)
     one_by_one = [
         compare_runs(current, baseline, target="final", baseline_target="prod", metric=metric)
         for metric in metrics
     ]
     assert together == one_by_one
-    assert together[3]["delta"] == -0.25 and together[3]["test"] is None
+    assert together[3].delta == -0.25 and together[3].test is None
     flips = flip_counts(current, "final", baseline, "prod", "exact")
-    assert flips["fixed"] + flips["broken"] + flips["both_right"] + flips["both_wrong"] == len(both)
+    assert flips.fixed + flips.broken + flips.both_right + flips.both_wrong == len(both)
     with pytest.raises(InputError, match="baseline target 'final' is not in this run"):
         compare_runs(current, baseline, target="final", metric="exact")
 
@@ -486,14 +502,19 @@ def test_compare_runs_pairs_cases_by_id_across_runs() -> None:
 
 
 def test_an_earlier_checkpoint_beating_final_is_flagged_as_possible_overfitting(
-    analysed: dict[str, Any],
+    analysed: RunResults,
 ) -> None:
-    recommendation = analysed["recommendation"]
-    metrics = analysed["metrics"]
-    assert metrics["step-20"]["classify.macro_f1"]["value"] > metrics["final"]["classify.macro_f1"]["value"]
+    recommendation = analysed.recommendation
+    assert recommendation is not None
+    metrics = analysed.metrics
+    step_20, final = (
+        metrics["step-20"]["classify.macro_f1"].value,
+        metrics["final"]["classify.macro_f1"].value,
+    )
+    assert step_20 is not None and final is not None and step_20 > final
     # step-20 is at the final's own step: not "earlier", so not overfitting, but it is the best.
-    assert recommendation["best"] == "step-20" and recommendation["overfitting"] is False
-    assert recommendation["metric"] == "classify.macro_f1" == primary_metric_of(analysed)
+    assert recommendation.best == "step-20" and recommendation.overfitting is False
+    assert recommendation.metric == "classify.macro_f1" == primary_metric_of(analysed)
 
 
 def test_overfitting_reason_names_the_checkpoint_the_figures_and_the_step() -> None:
@@ -511,17 +532,18 @@ def test_overfitting_reason_names_the_checkpoint_the_figures_and_the_step() -> N
         ("step-60", "checkpoint", 60),
         ("final", "final", 90),
     ]
-    results = make_results(references, outputs, targets)
-    analyse(results)
-    recommendation = results["recommendation"]
-    assert recommendation["best"] == "step-60" and recommendation["best_step"] == 60
-    assert recommendation["final"] == "final" and recommendation["overfitting"] is True
-    assert recommendation["value"] == results["metrics"]["step-60"]["classify.macro_f1"]["value"]
-    assert recommendation["reason"].startswith(
-        f"step-60 scores {recommendation['value']:.3f} classify.macro_f1, above final's "
-        f"{recommendation['final_value']:.3f} (Δ +"
+    results = analysed_run(make_results(references, outputs, targets))
+    recommendation = results.recommendation
+    assert recommendation is not None
+    assert recommendation.best == "step-60" and recommendation.best_step == 60
+    assert recommendation.final == "final" and recommendation.overfitting is True
+    assert recommendation.value == results.metrics["step-60"]["classify.macro_f1"].value
+    assert recommendation.value is not None and recommendation.final_value is not None
+    assert recommendation.reason.startswith(
+        f"step-60 scores {recommendation.value:.3f} classify.macro_f1, above final's "
+        f"{recommendation.final_value:.3f} (Δ +"
     )
-    assert recommendation["reason"].endswith("possible overfitting after step 60")
+    assert recommendation.reason.endswith("possible overfitting after step 60")
 
 
 def test_ties_go_to_the_later_step_and_the_first_scorer_is_primary_without_classify() -> None:
@@ -538,18 +560,19 @@ def test_ties_go_to_the_later_step_and_the_first_scorer_is_primary_without_class
         ("step-2", "checkpoint", 2),
         ("final", "final", 3),
     ]
-    results = make_results(references, outputs, targets, scorers=["exact"])
-    analyse(results)
-    recommendation = results["recommendation"]
-    assert recommendation["metric"] == "exact"
-    assert recommendation["best"] == "final" and recommendation["overfitting"] is False
-    assert recommendation["reason"] == "final scores 0.750 exact, the best of 3 fine-tuned models"
+    results = analysed_run(make_results(references, outputs, targets, scorers=["exact"]))
+    recommendation = results.recommendation
+    assert recommendation is not None
+    assert recommendation.metric == "exact"
+    assert recommendation.best == "final" and recommendation.overfitting is False
+    assert recommendation.reason == "final scores 0.750 exact, the best of 3 fine-tuned models"
 
 
-# --- budget -------------------------------------------------------------------------------------------
+# --- many targets -------------------------------------------------------------------------------------
 
 
-def test_ten_targets_of_200_cases_are_analysed_in_well_under_a_few_seconds() -> None:
+def test_ten_targets_of_200_cases_are_each_compared_with_their_base_on_every_metric() -> None:
+    """(How fast this is analysed is a speed goal, measured in bench/, not asserted here.)"""
     rng = np.random.default_rng(8)
     references = [LABELS[i] for i in rng.integers(0, 4, 200)]
     targets: list[TargetRow] = [("base", "base", None)]
@@ -559,9 +582,8 @@ def test_ten_targets_of_200_cases_are_analysed_in_well_under_a_few_seconds() -> 
     results = make_results(
         references, outputs, targets, scorers=["exact", CLASSIFY, {"includes": {"name": "mentions"}}]
     )
-    analyse(copy.deepcopy(results), resamples=50)  # imports and warm-up
-    started = time.perf_counter()
-    analyse(results, resamples=2000)
-    elapsed = time.perf_counter() - started
-    assert len(results["comparisons"]) == 9 * 23  # exact, classify, 19 classify figures, mentions, error_rate
-    assert elapsed < 3.0, f"analyse took {elapsed:.2f} s"
+    comparisons = analyse(results, resamples=2000).comparisons
+    assert len(comparisons) == 9 * 23  # exact, classify, 19 classify figures, mentions, error_rate
+    per_pair = Counter((c.target, c.versus) for c in comparisons)
+    assert per_pair == {(name, "base"): 23 for name, _, _ in targets[1:]}
+    assert len({(c.target, c.metric) for c in comparisons}) == 9 * 23  # each metric once per target

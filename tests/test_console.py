@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from dataclasses import replace
 
+from fixtures.runs import build_results, scored_run
 from rich.console import Console
 from test_gate import marks, run
 
 from evalkit.analysis import analyse
 from evalkit.gate import apply_gate
-from evalkit.records import Case, CaseSet, Metric, Outcome, RunRecord, Score, Target
-from evalkit.records.results import build_results
+from evalkit.records import Case, CaseSet, Metric, Outcome, Score, Target
+from evalkit.records.results import RunResults
 from evalkit.report.console import print_summary, significance
 from evalkit.suite.model import GateRule
 
 
-def _results(rules: list[GateRule]) -> dict[str, Any]:
+def _results(rules: list[GateRule]) -> RunResults:
     targets = [Target("base", "gpt-4o-mini", "chat", "base"), Target("[bold]x[/bold]", "ft:m:o::x", "chat")]
     metrics = {
         "base": {
@@ -30,7 +31,7 @@ def _results(rules: list[GateRule]) -> dict[str, Any]:
             "error_rate": Metric(0, 4),
         },
     }
-    record = RunRecord(
+    scored = scored_run(
         suite_name="triage",
         suite_description="",
         suite_file="s.yaml",
@@ -46,12 +47,23 @@ def _results(rules: list[GateRule]) -> dict[str, Any]:
         started_at="2025-01-01T00:00:00+00:00",
         finished_at="2025-01-01T00:00:01+00:00",
     )
-    results = build_results(record, {"verdict": "go", "rules": []})
-    results["gate"] = apply_gate(rules, results)
-    return results
+    results = build_results(scored)
+    return replace(results, gate=apply_gate(rules, results))
 
 
-def _printed(results: dict[str, Any]) -> str:
+def _analysed(results: RunResults) -> RunResults:
+    """The run with its analysis, as the pipeline puts it together."""
+    analysis = analyse(results)
+    return replace(
+        results,
+        metrics=analysis.metrics,
+        comparisons=analysis.comparisons,
+        flips=analysis.flips,
+        recommendation=analysis.recommendation,
+    )
+
+
+def _printed(results: RunResults) -> str:
     out = io.StringIO()
     print_summary(results, console=Console(file=out, width=160, color_system=None))
     return out.getvalue()
@@ -86,8 +98,8 @@ def test_verdict_and_reasons() -> None:
 
 def test_comparisons_against_the_base_show_delta_ci_and_a_significance_marker() -> None:
     results = run({"base": marks(10, 30), "step-10": marks(12, 28), "final": marks(30, 10)})
-    results["targets"][1]["step"] = 10
-    analyse(results)
+    results.targets[1] = replace(results.targets[1], step=10)
+    results = _analysed(results)
     text = _printed(results)
     assert "Paired Δ against the reference" in text and "p Holm-adjusted" in text
     final = next(line for line in text.splitlines() if line.lstrip().startswith("final") and "base" in line)
@@ -99,8 +111,9 @@ def test_comparisons_against_the_base_show_delta_ci_and_a_significance_marker() 
 
 def test_the_recommendation_is_printed_with_an_overfitting_warning() -> None:
     results = run({"base": marks(1, 9), "step-10": marks(5, 5), "step-20": marks(9, 1), "final": marks(6, 4)})
-    results["targets"][1]["step"], results["targets"][2]["step"], results["targets"][3]["step"] = 10, 20, 30
-    analyse(results)
+    for index, step in ((1, 10), (2, 20), (3, 30)):
+        results.targets[index] = replace(results.targets[index], step=step)
+    results = _analysed(results)
     line = next(line for line in _printed(results).splitlines() if line.startswith("Recommendation:"))
     assert line.startswith("Recommendation: step-20 ⚠ possible overfitting — step-20 scores 0.900 exact")
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fixtures.runs import plain
 from test_gate import marks, run
 
-from evalkit.analysis.costs import BASE_PRICES, FINE_TUNED_PRICES, apply_costs, lineage, price_for
-from evalkit.records.results import write_results
+from evalkit.analysis.costs import BASE_PRICES, FINE_TUNED_PRICES, lineage, price_for, with_costs
+from evalkit.records.results import JudgeUsage, PriceInfo
+from evalkit.records.results_json import write_results
 from evalkit.suite.model import Price
 
 FT_MINI = "ft:gpt-4o-mini-2024-07-18:acme:triage:7p4lURel"
@@ -81,45 +84,47 @@ def test_a_base_price_is_never_used_for_its_fine_tunes() -> None:
     assert price_for("ft:my-base:acme::x", prices) is None
 
 
-def test_apply_costs_counts_every_answered_case_cached_or_not(tmp_path: Path) -> None:
+def test_with_costs_counts_every_answered_case_cached_or_not(tmp_path: Path) -> None:
     results = run(
         {"base": marks(3, 1), "final": marks(2, 1, 1), "local": marks(4, 0)},
         models={"base": "gpt-4o-mini", "final": FT_MINI, "local": "smollm2"},
         tokens=(1000, 100),
     )
-    results["cases"][0]["results"]["final"]["cached"] = True  # cached: no call, but the case still costs that
-    results["judge_usage"] = {
-        "judge": {
-            "model": "gpt-4o",
-            "calls": 8,
-            "cached": 0,
-            "prompt_tokens": 20_000,
-            "completion_tokens": 2_000,
-        },
-        "local_judge": {
-            "model": "smollm2",
-            "calls": 8,
-            "cached": 0,
-            "prompt_tokens": 5,
-            "completion_tokens": 5,
-        },
+    results.cases[0].results["final"].cached = True  # cached: no call, but the case still costs that
+    results.judge_usage = {
+        "judge": JudgeUsage(
+            model="gpt-4o",
+            calls=8,
+            cached=0,
+            prompt_tokens=20_000,
+            completion_tokens=2_000,
+        ),
+        "local_judge": JudgeUsage(
+            model="smollm2",
+            calls=8,
+            cached=0,
+            prompt_tokens=5,
+            completion_tokens=5,
+        ),
     }
-    apply_costs(results)
-    base, final, local = (results["usage"][name] for name in ("base", "final", "local"))
-    assert base["cost_usd"] == pytest.approx(4 * (1000 * 0.15 + 100 * 0.60) / 1e6)
-    assert base["cost_per_1000_cases_usd"] == pytest.approx(1000 * (1000 * 0.15 + 100 * 0.60) / 1e6)
+    usage, judges = with_costs(results)
+    results = replace(results, usage=usage, judge_usage=judges)
+    base, final, local = (results.usage[name] for name in ("base", "final", "local"))
+    assert base.cost_usd == pytest.approx(4 * (1000 * 0.15 + 100 * 0.60) / 1e6)
+    assert base.cost_per_1000_cases_usd == pytest.approx(1000 * (1000 * 0.15 + 100 * 0.60) / 1e6)
     # three answered cases (the failed call reported no tokens), at the fine-tuned rate
-    assert final["cost_usd"] == pytest.approx(3 * (1000 * 0.30 + 100 * 1.20) / 1e6)
-    assert final["cost_per_1000_cases_usd"] == pytest.approx(final["cost_usd"] / 4 * 1000)
-    assert final["price"] == {"key": "ft:gpt-4o-mini", "source": "evalkit", "input": 0.30, "output": 1.20}
-    assert (local["cost_usd"], local["cost_per_1000_cases_usd"], local["price"]) == (None, None, None)
-    assert results["judge_usage"]["judge"]["cost_usd"] == pytest.approx((20_000 * 2.5 + 2_000 * 10) / 1e6)
-    assert results["judge_usage"]["local_judge"]["cost_usd"] is None
+    assert final.cost_usd == pytest.approx(3 * (1000 * 0.30 + 100 * 1.20) / 1e6)
+    assert final.cost_per_1000_cases_usd == pytest.approx(final.cost_usd / 4 * 1000)
+    assert final.price == PriceInfo(key="ft:gpt-4o-mini", source="evalkit", input=0.30, output=1.20)
+    assert plain(final.price) == {"key": "ft:gpt-4o-mini", "source": "evalkit", "input": 0.30, "output": 1.20}
+    assert (local.cost_usd, local.cost_per_1000_cases_usd, local.price) == (None, None, None)
+    assert results.judge_usage["judge"].cost_usd == pytest.approx((20_000 * 2.5 + 2_000 * 10) / 1e6)
+    assert results.judge_usage["local_judge"].cost_usd is None
     write_results(tmp_path / "results.json", results)  # and the schema accepts it (checked after the test)
 
 
-def test_apply_costs_uses_the_suites_prices() -> None:
+def test_with_costs_uses_the_suites_prices() -> None:
     results = run({"local": marks(2, 0)}, models={"local": "smollm2"}, tokens=(500_000, 500_000))
-    apply_costs(results, {"smollm2": Price(input=0.1, output=0.2)})
-    assert results["usage"]["local"]["cost_usd"] == pytest.approx(2 * (0.05 + 0.1))
-    assert results["usage"]["local"]["price"]["source"] == "suite"
+    usage, _ = with_costs(results, {"smollm2": Price(input=0.1, output=0.2)})
+    assert usage["local"].cost_usd == pytest.approx(2 * (0.05 + 0.1))
+    assert usage["local"].price is not None and usage["local"].price.source == "suite"

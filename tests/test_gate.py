@@ -7,11 +7,11 @@ paired-rule tests in ``test_gate_paired.py`` use it too.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
-
-from fixtures.runs import build_results, scored_run
+from fixtures.runs import build_results, plain, scored_run, verdict_of
 
 from evalkit.errors import InputError
 from evalkit.gate import apply_gate, rule_label, rules_from_results
@@ -82,28 +82,28 @@ def marks(right: int, wrong: int, errors: int = 0) -> list[bool | None]:
 
 
 @pytest.fixture
-def results() -> dict[str, Any]:
+def results() -> RunResults:
     """base 2/10 right; final 4/10 right with one failed call (so 4/9 scored, error rate 0.1)."""
     found = run({"base": marks(2, 8), "final": marks(4, 5, 1)})
-    found["metrics"]["final"]["classify.macro_f1"] = {"value": 0.8333, "ci": [0.61, 0.95], "n": 9}
-    found["metrics"]["final"]["judge"] = {"value": None, "ci": None, "n": 0}
+    found.metrics["final"]["classify.macro_f1"] = Metric(0.8333, 9, (0.61, 0.95))
+    found.metrics["final"]["judge"] = Metric(None, 0)
     return found
 
 
-def gate(rules: list[GateRule], results: dict[str, Any], **options: Any) -> dict[str, Any]:
+def gate(rules: list[GateRule], results: RunResults, **options: Any) -> GateVerdict:
     return apply_gate(rules, results, **options)
 
 
-def test_no_rules_is_go(results: dict[str, Any]) -> None:
-    assert gate([], results) == {"verdict": "go", "rules": []}
+def test_no_rules_is_go(results: RunResults) -> None:
+    assert plain(gate([], results)) == {"verdict": "go", "rules": []}
 
 
 def test_a_rule_that_holds_is_recorded_with_its_figure_and_the_rule_as_written(
-    results: dict[str, Any],
+    results: RunResults,
 ) -> None:
     checked = gate([GateRule(target="final", metric="classify.macro_f1", min=0.8)], results)
-    assert checked["verdict"] == "go"
-    assert checked["rules"] == [
+    assert checked.verdict == "go"
+    assert plain(checked)["rules"] == [
         {
             "rule": {"target": "final", "metric": "classify.macro_f1", "min": 0.8},
             "kind": "bound",
@@ -115,17 +115,29 @@ def test_a_rule_that_holds_is_recorded_with_its_figure_and_the_rule_as_written(
             "checks": [{"target": "final", "value": 0.8333, "passed": True}],
         }
     ]
+    assert checked.rules == [
+        RuleResult(
+            rule={"target": "final", "metric": "classify.macro_f1", "min": 0.8},
+            kind="bound",
+            target="final",
+            metric="classify.macro_f1",
+            value=0.8333,
+            passed=True,
+            reason="final classify.macro_f1 = 0.833 ≥ 0.800 (min)",
+            checks=[Check(target="final", value=0.8333, passed=True)],
+        )
+    ]
 
 
-def test_one_failing_rule_makes_no_go(results: dict[str, Any]) -> None:
+def test_one_failing_rule_makes_no_go(results: RunResults) -> None:
     rules = [
         GateRule(target="final", metric="classify.macro_f1", min=0.8),
         GateRule(target="final", metric="exact", min=0.5),
     ]
     checked = gate(rules, results)
-    assert checked["verdict"] == "no-go"
-    assert [r["passed"] for r in checked["rules"]] == [True, False]
-    assert checked["rules"][1]["reason"] == "final exact = 0.444 < 0.500 (min)"
+    assert checked.verdict == "no-go"
+    assert [r.passed for r in checked.rules] == [True, False]
+    assert checked.rules[1].reason == "final exact = 0.444 < 0.500 (min)"
 
 
 @pytest.mark.parametrize(
@@ -155,17 +167,17 @@ def test_one_failing_rule_makes_no_go(results: dict[str, Any]) -> None:
     ],
 )
 def test_bounds_are_inclusive_and_explained(
-    results: dict[str, Any], rule: GateRule, passed: bool, reason: str
+    results: RunResults, rule: GateRule, passed: bool, reason: str
 ) -> None:
-    checked = gate([rule], results)["rules"][0]
-    assert (checked["passed"], checked["reason"]) == (passed, reason)
+    checked = gate([rule], results).rules[0]
+    assert (checked.passed, checked.reason) == (passed, reason)
 
 
-def test_a_near_miss_shows_enough_digits_to_see_it(results: dict[str, Any]) -> None:
-    results["metrics"]["final"]["exact"]["value"] = 0.7996
-    checked = gate([GateRule(target="final", metric="exact", min=0.8)], results)["rules"][0]
-    assert checked["passed"] is False
-    assert checked["reason"] == "final exact = 0.7996 < 0.8000 (min)"
+def test_a_near_miss_shows_enough_digits_to_see_it(results: RunResults) -> None:
+    results.metrics["final"]["exact"] = replace(results.metrics["final"]["exact"], value=0.7996)
+    checked = gate([GateRule(target="final", metric="exact", min=0.8)], results).rules[0]
+    assert checked.passed is False
+    assert checked.reason == "final exact = 0.7996 < 0.8000 (min)"
 
 
 @pytest.mark.parametrize(
@@ -192,41 +204,41 @@ def test_a_near_miss_shows_enough_digits_to_see_it(results: dict[str, Any]) -> N
     ],
 )
 def test_a_bound_on_the_confidence_interval_uses_its_end(
-    results: dict[str, Any], on: str, bound: dict[str, float], passed: bool, reason: str
+    results: RunResults, on: str, bound: dict[str, float], passed: bool, reason: str
 ) -> None:
     rule = GateRule.model_validate({"target": "final", "metric": "classify.macro_f1", "on": on, **bound})
-    checked = gate([rule], results)["rules"][0]
-    assert (checked["passed"], checked["reason"]) == (passed, reason)
-    assert checked["value"] == (0.61 if on == "ci_low" else 0.95)
+    checked = gate([rule], results).rules[0]
+    assert (checked.passed, checked.reason) == (passed, reason)
+    assert checked.value == (0.61 if on == "ci_low" else 0.95)
 
 
-def test_a_ci_bound_without_an_interval_fails_saying_so(results: dict[str, Any]) -> None:
-    results["metrics"]["final"]["exact"]["ci"] = None
-    checked = gate([GateRule(target="final", metric="exact", min=0.1, on="ci_low")], results)["rules"][0]
-    assert checked["passed"] is False
-    assert checked["reason"] == "final exact = 0.444: no confidence interval to bound"
+def test_a_ci_bound_without_an_interval_fails_saying_so(results: RunResults) -> None:
+    results.metrics["final"]["exact"] = replace(results.metrics["final"]["exact"], ci=None)
+    checked = gate([GateRule(target="final", metric="exact", min=0.1, on="ci_low")], results).rules[0]
+    assert checked.passed is False
+    assert checked.reason == "final exact = 0.444: no confidence interval to bound"
 
 
-def test_a_metric_with_no_scored_case_fails_its_rule(results: dict[str, Any]) -> None:
+def test_a_metric_with_no_scored_case_fails_its_rule(results: RunResults) -> None:
     checked = gate([GateRule(target="final", metric="judge", min=0.5)], results)
-    assert checked["verdict"] == "no-go"
-    assert checked["rules"][0]["value"] is None
-    assert checked["rules"][0]["reason"] == "final judge: no scored cases"
+    assert checked.verdict == "no-go"
+    assert checked.rules[0].value is None
+    assert checked.rules[0].reason == "final judge: no scored cases"
 
 
 def test_a_rule_over_several_targets_holds_only_if_it_holds_for_each() -> None:
     results = run({"base": marks(2, 8), "step-10": marks(6, 4), "step-20": marks(9, 1), "final": marks(8, 2)})
-    checked = gate([GateRule(target="step-*", metric="exact", min=0.7)], results)["rules"][0]
-    assert checked["passed"] is False
-    assert checked["value"] is None
-    assert checked["reason"] == ("step-* exact: step-10 = 0.600 < 0.700 (min); step-20 = 0.900 ≥ 0.700 (min)")
-    assert [(c["target"], c["passed"]) for c in checked["checks"]] == [("step-10", False), ("step-20", True)]
-    listed = gate([GateRule(target=["final", "step-20"], metric="exact", min=0.7)], results)["rules"][0]
-    assert listed["passed"] is True
-    assert [c["target"] for c in listed["checks"]] == ["step-20", "final"]  # in run order
+    checked = gate([GateRule(target="step-*", metric="exact", min=0.7)], results).rules[0]
+    assert checked.passed is False
+    assert checked.value is None
+    assert checked.reason == ("step-* exact: step-10 = 0.600 < 0.700 (min); step-20 = 0.900 ≥ 0.700 (min)")
+    assert [(c.target, c.passed) for c in checked.checks] == [("step-10", False), ("step-20", True)]
+    listed = gate([GateRule(target=["final", "step-20"], metric="exact", min=0.7)], results).rules[0]
+    assert listed.passed is True
+    assert [c.target for c in listed.checks] == ["step-20", "final"]  # in run order
 
 
-def test_unknown_target_is_an_input_error_listing_the_targets(results: dict[str, Any]) -> None:
+def test_unknown_target_is_an_input_error_listing_the_targets(results: RunResults) -> None:
     rules = [
         GateRule(target="final", metric="exact", min=0.1),
         GateRule(target="fnal", metric="exact", min=0.1),
@@ -239,12 +251,12 @@ def test_unknown_target_is_an_input_error_listing_the_targets(results: dict[str,
     )
 
 
-def test_a_glob_matching_no_target_is_an_input_error(results: dict[str, Any]) -> None:
+def test_a_glob_matching_no_target_is_an_input_error(results: RunResults) -> None:
     with pytest.raises(InputError, match=r"gate\[0\]\.target: 'step-\*' matches no target of this run"):
         gate([GateRule(target="step-*", metric="exact", min=0.1)], results)
 
 
-def test_unknown_metric_is_an_input_error_listing_the_metrics(results: dict[str, Any]) -> None:
+def test_unknown_metric_is_an_input_error_listing_the_metrics(results: RunResults) -> None:
     with pytest.raises(InputError) as caught:
         gate([GateRule(target="base", metric="classify.f1", min=0.5)], results)
     assert caught.value.field == "gate[0].metric"
@@ -255,43 +267,45 @@ def test_unknown_metric_is_an_input_error_listing_the_metrics(results: dict[str,
 # --- budgets --------------------------------------------------------------------------------------
 
 
-def test_error_rate_budget(results: dict[str, Any]) -> None:
+def test_error_rate_budget(results: RunResults) -> None:
     rules = [GateRule(target="final", max_error_rate=0.02), GateRule(target="base", max_error_rate=0.02)]
-    checked = gate(rules, results)["rules"]
-    assert [(r["passed"], r["reason"]) for r in checked] == [
+    checked = gate(rules, results).rules
+    assert [(r.passed, r.reason) for r in checked] == [
         (False, "final error_rate = 0.100 > 0.020 (max)"),
         (True, "base error_rate = 0.000 ≤ 0.020 (max)"),
     ]
-    assert checked[0]["metric"] == "error_rate" and checked[0]["kind"] == "budget"
+    assert checked[0].metric == "error_rate" and checked[0].kind == "budget"
 
 
-def test_latency_budget_on_p95(results: dict[str, Any]) -> None:
-    results["usage"]["final"]["latency_p95_s"] = 2.4
-    checked = gate([GateRule(target="final", max_latency_p95_s=2.0)], results)["rules"][0]
-    assert (checked["passed"], checked["reason"]) == (False, "final latency p95 = 2.40 s > 2.00 s (max)")
+def test_latency_budget_on_p95(results: RunResults) -> None:
+    results.usage["final"] = replace(results.usage["final"], latency_p95_s=2.4)
+    checked = gate([GateRule(target="final", max_latency_p95_s=2.0)], results).rules[0]
+    assert (checked.passed, checked.reason) == (False, "final latency p95 = 2.40 s > 2.00 s (max)")
 
 
 def test_latency_budget_on_a_cached_rerun_uses_the_recorded_latencies() -> None:
     results = run({"final": marks(20, 0)}, latency=lambda i: 0.1 * (i + 1))
-    results["usage"]["final"]["latency_p95_s"] = None  # every answer came from the cache
-    checked = gate([GateRule(target="final", max_latency_p95_s=2.0)], results)["rules"][0]
-    assert checked["passed"] is True
-    assert checked["value"] == pytest.approx(1.905)
+    # every answer came from the cache
+    results.usage["final"] = replace(results.usage["final"], latency_p95_s=None)
+    checked = gate([GateRule(target="final", max_latency_p95_s=2.0)], results).rules[0]
+    assert checked.passed is True
+    assert checked.value == pytest.approx(1.905)
 
 
 def test_cost_budget_from_the_run_costs() -> None:
     results = run(
         {"final": marks(10, 0)}, models={"final": "ft:gpt-4o-mini-2024-07-18:acme::x1"}, tokens=(1000, 100)
     )
-    from evalkit.analysis.costs import apply_costs
+    from evalkit.analysis.costs import with_costs
 
-    apply_costs(results)
+    usage, judges = with_costs(results)
+    results = replace(results, usage=usage, judge_usage=judges)
     # 10 cases × (1000 in × $0.30 + 100 out × $1.20) / 1M
-    assert results["usage"]["final"]["cost_usd"] == pytest.approx(0.0042)
-    checked = gate([GateRule(target="final", max_cost_usd=5)], results)["rules"][0]
-    assert (checked["passed"], checked["reason"]) == (True, "final cost = $0.0042 ≤ $5.00 (max)")
-    over = gate([GateRule(target="final", max_cost_usd=0.004)], results)["rules"][0]
-    assert (over["passed"], over["reason"]) == (False, "final cost = $0.0042 > $0.0040 (max)")
+    assert results.usage["final"].cost_usd == pytest.approx(0.0042)
+    checked = gate([GateRule(target="final", max_cost_usd=5)], results).rules[0]
+    assert (checked.passed, checked.reason) == (True, "final cost = $0.0042 ≤ $5.00 (max)")
+    over = gate([GateRule(target="final", max_cost_usd=0.004)], results).rules[0]
+    assert (over.passed, over.reason) == (False, "final cost = $0.0042 > $0.0040 (max)")
 
 
 def test_a_cost_budget_for_a_model_without_a_price_is_an_input_error() -> None:
@@ -306,7 +320,7 @@ def test_a_cost_budget_for_a_model_without_a_price_is_an_input_error() -> None:
 # --- saved gates --------------------------------------------------------------------------------
 
 
-def test_a_saved_gate_can_be_reapplied(results: dict[str, Any]) -> None:
+def test_a_saved_gate_can_be_reapplied(results: RunResults) -> None:
     rules = [
         GateRule(target="final", metric="exact", min=0.5, on="ci_low"),
         GateRule(target=["base", "final"], max_error_rate=0.1),
@@ -316,11 +330,14 @@ def test_a_saved_gate_can_be_reapplied(results: dict[str, Any]) -> None:
             target="final", metric="exact", baseline="runs/v1/results.json", margin=0.0, allow_changed=True
         ),
     ]
-    saved = {
-        "gate": {"rules": [{**_checked(rule), "value": None, "passed": True, "reason": ""} for rule in rules]}
-    }
+    saved = verdict_of(
+        {
+            "verdict": "go",
+            "rules": [{**_checked(rule), "value": None, "passed": True, "reason": ""} for rule in rules],
+        }
+    )
     assert rules_from_results(saved) == rules
-    assert [rule_label(r) for r in saved["gate"]["rules"]] == [
+    assert [rule_label(r) for r in saved.rules] == [
         "final exact CI low ≥ 0.5",
         "base, final error_rate ≤ 0.1",
         "final exact vs base non-inferior (margin 0.05)",
@@ -328,8 +345,9 @@ def test_a_saved_gate_can_be_reapplied(results: dict[str, Any]) -> None:
         "final exact vs baseline runs/v1/results.json non-inferior (margin 0)",
     ]
     applied = gate(rules[:2], results)
-    assert rules_from_results({"gate": applied}) == rules[:2]
-    assert gate(rules_from_results({"gate": applied}), results) == applied
+    assert rules_from_results(applied) == rules[:2]
+    assert gate(rules_from_results(applied), results) == applied
+    assert rules_from_results(verdict_of(plain(applied))) == rules[:2]  # as results.json holds it
 
 
 def _checked(rule: GateRule) -> dict[str, Any]:
@@ -337,8 +355,9 @@ def _checked(rule: GateRule) -> dict[str, Any]:
 
 
 def test_a_gate_saved_by_an_older_evalkit_is_reapplied() -> None:
-    saved = {
-        "gate": {
+    saved = verdict_of(
+        {
+            "verdict": "no-go",
             "rules": [
                 {
                     "target": "final",
@@ -349,18 +368,28 @@ def test_a_gate_saved_by_an_older_evalkit_is_reapplied() -> None:
                     "passed": False,
                     "reason": "x",
                 }
-            ]
+            ],
         }
-    }
+    )
     assert rules_from_results(saved) == [GateRule(target="final", metric="exact", min=0.5)]
 
 
 def test_a_broken_saved_rule_is_an_input_error() -> None:
-    saved = {
-        "gate": {
-            "rules": [{"rule": {"target": "final", "metric": "exact"}, "target": "final", "metric": "exact"}]
+    saved = verdict_of(
+        {
+            "verdict": "go",
+            "rules": [
+                {
+                    "rule": {"target": "final", "metric": "exact"},
+                    "target": "final",
+                    "metric": "exact",
+                    "value": None,
+                    "passed": True,
+                    "reason": "",
+                }
+            ],
         }
-    }
+    )
     with pytest.raises(
         InputError, match=r"results.json: gate.rules\[0\]: the saved rule cannot be re-applied"
     ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,43 +13,46 @@ from test_gate import marks, run
 from evalkit.analysis import analyse
 from evalkit.errors import InputError
 from evalkit.gate import apply_gate, check_rules
-from evalkit.records.results import run_inputs, write_results
+from evalkit.records.results import Comparison, RunInputs, RunResults, ScorerInfo
+from evalkit.records.results_json import write_results
 from evalkit.suite.model import GateRule
 
 
-def comparison(target: str, delta: float, ci: list[float], p: float, versus: str = "base") -> dict[str, Any]:
-    return {
-        "target": target,
-        "versus": versus,
-        "metric": "exact",
-        "delta": delta,
-        "ci": ci,
-        "p_value": p,
-        "p_adjusted": p,
-        "test": "mcnemar-exact",
-        "n": 200,
-    }
+def comparison(
+    target: str, delta: float, ci: tuple[float, float], p: float, versus: str = "base"
+) -> Comparison:
+    return Comparison(
+        target=target,
+        versus=versus,
+        metric="exact",
+        delta=delta,
+        ci=ci,
+        p_value=p,
+        p_adjusted=p,
+        test="mcnemar-exact",
+        n=200,
+    )
 
 
 @pytest.fixture
-def checkpoints() -> dict[str, Any]:
+def checkpoints() -> RunResults:
     """base, three checkpoints and final, with hand-written comparisons against base."""
     results = run({name: marks(5, 5) for name in ("base", "step-10", "step-20", "step-30", "final")})
-    results["comparisons"] = [
-        comparison("step-10", 0.010, [-0.030, 0.050], 0.2),
-        comparison("step-20", 0.030, [-0.002, 0.062], 0.04),
-        comparison("step-30", 0.100, [0.050, 0.150], 0.003),
-        comparison("final", 0.045, [0.012, 0.078], 0.001),
+    results.comparisons = [
+        comparison("step-10", 0.010, (-0.030, 0.050), 0.2),
+        comparison("step-20", 0.030, (-0.002, 0.062), 0.04),
+        comparison("step-30", 0.100, (0.050, 0.150), 0.003),
+        comparison("final", 0.045, (0.012, 0.078), 0.001),
     ]
     return results
 
 
-def reasons(rules: list[GateRule], results: dict[str, Any], **options: Any) -> list[tuple[bool, str]]:
-    return [(r["passed"], r["reason"]) for r in apply_gate(rules, results, **options)["rules"]]
+def reasons(rules: list[GateRule], results: RunResults, **options: Any) -> list[tuple[bool, str]]:
+    return [(r.passed, r.reason) for r in apply_gate(rules, results, **options).rules]
 
 
 def test_non_inferiority_compares_the_low_end_of_the_delta_ci_with_the_margin(
-    checkpoints: dict[str, Any],
+    checkpoints: RunResults,
 ) -> None:
     rules = [
         GateRule(target="final", metric="exact", versus="base", margin=0.02),
@@ -65,7 +69,7 @@ def test_non_inferiority_compares_the_low_end_of_the_delta_ci_with_the_margin(
     ]
 
 
-def test_superiority_of_one_target_uses_its_p_value(checkpoints: dict[str, Any]) -> None:
+def test_superiority_of_one_target_uses_its_p_value(checkpoints: RunResults) -> None:
     rules = [
         GateRule(target="step-30", metric="exact", versus="base", superior=True),
         GateRule(target="step-20", metric="exact", versus="base", superior=True),
@@ -78,30 +82,30 @@ def test_superiority_of_one_target_uses_its_p_value(checkpoints: dict[str, Any])
     ]
 
 
-def test_superiority_over_several_targets_is_holm_corrected_across_them(checkpoints: dict[str, Any]) -> None:
+def test_superiority_over_several_targets_is_holm_corrected_across_them(checkpoints: RunResults) -> None:
     checked = apply_gate(
         [GateRule(target="step-*", metric="exact", versus="base", superior=True)], checkpoints
     )
-    rule = checked["rules"][0]
-    assert rule["passed"] is False
-    assert rule["reason"] == (
+    rule = checked.rules[0]
+    assert rule.passed is False
+    assert rule.reason == (
         "step-* exact vs base: "
         "step-10: Δ = +0.010, p = 0.200 (Holm 0.200) ≥ 0.05 (not shown superior); "
         "step-20: Δ = +0.030, p = 0.040 (Holm 0.080) ≥ 0.05 (not shown superior); "
         "step-30: Δ = +0.100, p = 0.003 (Holm 0.009) < 0.05 (superior)"
     )
-    assert [c["p_holm"] for c in rule["checks"]] == pytest.approx([0.2, 0.08, 0.009])
-    assert [c["passed"] for c in rule["checks"]] == [False, False, True]
+    assert [c.p_holm for c in rule.checks] == pytest.approx([0.2, 0.08, 0.009])
+    assert [c.passed for c in rule.checks] == [False, False, True]
 
 
-def test_a_glob_leaves_out_the_target_compared_with(checkpoints: dict[str, Any]) -> None:
+def test_a_glob_leaves_out_the_target_compared_with(checkpoints: RunResults) -> None:
     checked = apply_gate([GateRule(target="*", metric="exact", versus="base", margin=0.05)], checkpoints)
-    assert [c["target"] for c in checked["rules"][0]["checks"]] == ["step-10", "step-20", "step-30", "final"]
-    assert checked["verdict"] == "go"
+    assert [c.target for c in checked.rules[0].checks] == ["step-10", "step-20", "step-30", "final"]
+    assert checked.verdict == "go"
 
 
-def test_a_worse_target_is_never_superior_whatever_its_p(checkpoints: dict[str, Any]) -> None:
-    checkpoints["comparisons"][3] = comparison("final", -0.2, [-0.3, -0.1], 0.0001)
+def test_a_worse_target_is_never_superior_whatever_its_p(checkpoints: RunResults) -> None:
+    checkpoints.comparisons[3] = comparison("final", -0.2, (-0.3, -0.1), 0.0001)
     assert reasons([GateRule(target="final", metric="exact", versus="base", superior=True)], checkpoints) == [
         (False, "final exact vs base: Δ = −0.200, p = 1.0e-04 (not superior: Δ ≤ 0)")
     ]
@@ -114,17 +118,24 @@ def test_a_comparison_not_in_the_results_is_computed_like_the_analysis_does() ->
         GateRule(target="final", metric="exact", versus="base", superior=True),
     ]
     on_demand = apply_gate(rules, results)
-    analyse(results)
-    assert results["comparisons"]  # now the rules read the analysis' own comparison
+    analysis = analyse(results)
+    results = replace(
+        results,
+        metrics=analysis.metrics,
+        comparisons=analysis.comparisons,
+        flips=analysis.flips,
+        recommendation=analysis.recommendation,
+    )
+    assert results.comparisons  # now the rules read the analysis' own comparison
     precomputed = apply_gate(rules, results)
     assert on_demand == precomputed
-    facts = on_demand["rules"][0]["checks"][0]
-    assert facts["delta"] == pytest.approx(0.5)
-    assert facts["test"] == "mcnemar-exact" and facts["n"] == 40
-    assert on_demand["verdict"] == "go"
+    facts = on_demand.rules[0].checks[0]
+    assert facts.delta == pytest.approx(0.5)
+    assert facts.test == "mcnemar-exact" and facts.n == 40
+    assert on_demand.verdict == "go"
 
 
-def test_versus_must_name_a_target_of_the_run(checkpoints: dict[str, Any]) -> None:
+def test_versus_must_name_a_target_of_the_run(checkpoints: RunResults) -> None:
     with pytest.raises(InputError) as caught:
         apply_gate(
             [GateRule(target="final", metric="exact", versus="bsae", margin=0.0)], checkpoints, file="s.yaml"
@@ -142,7 +153,7 @@ def test_a_target_cannot_be_compared_with_itself() -> None:
 # --- against a saved run ------------------------------------------------------------------------
 
 
-def save(tmp_path: Path, results: dict[str, Any], where: str = "runs/v1") -> Path:
+def save(tmp_path: Path, results: RunResults, where: str = "runs/v1") -> Path:
     return write_results(tmp_path / where / "results.json", results)
 
 
@@ -162,9 +173,9 @@ def test_a_regression_against_a_saved_run_fails(tmp_path: Path) -> None:
 def test_the_saved_run_is_found_beside_the_suite_file_by_default(tmp_path: Path) -> None:
     save(tmp_path, run({"final": marks(5, 5)}), "suites/runs/v1")
     now = run({"final": marks(9, 1)})
-    now["suite"]["file"] = str(tmp_path / "suites" / "triage.yaml")
+    now = replace(now, suite=replace(now.suite, file=str(tmp_path / "suites" / "triage.yaml")))
     rule = GateRule(target="final", metric="exact", baseline="runs/v1/results.json", superior=True)
-    assert apply_gate([rule], now)["rules"][0]["checks"][0]["delta"] == pytest.approx(0.4)
+    assert apply_gate([rule], now).rules[0].checks[0].delta == pytest.approx(0.4)
 
 
 def test_a_saved_run_of_another_suite_or_data_is_refused_unless_allowed(tmp_path: Path) -> None:
@@ -215,12 +226,12 @@ def test_the_saved_runs_target_is_matched_by_name_or_named(tmp_path: Path) -> No
     save(tmp_path, run({"prod": marks(5, 5), "old": marks(1, 9)}), "two")
     now = run({"final": marks(9, 1)})
     only = GateRule(target="final", metric="exact", baseline="one/results.json", margin=0.0)
-    assert apply_gate([only], now, base_dir=tmp_path)["rules"][0]["checks"][0]["versus"] == "prod"
+    assert apply_gate([only], now, base_dir=tmp_path).rules[0].checks[0].versus == "prod"
     several = GateRule(target="final", metric="exact", baseline="two/results.json", margin=0.0)
     with pytest.raises(InputError, match="say which one to compare with: baseline_target: NAME"):
         apply_gate([several], now, base_dir=tmp_path)
     named = several.model_copy(update={"baseline_target": "old"})
-    assert apply_gate([named], now, base_dir=tmp_path)["rules"][0]["checks"][0]["delta"] == pytest.approx(0.8)
+    assert apply_gate([named], now, base_dir=tmp_path).rules[0].checks[0].delta == pytest.approx(0.8)
 
 
 # --- before any call ----------------------------------------------------------------------------
@@ -246,13 +257,14 @@ def test_check_rules_refuses_mistakes_before_the_run(tmp_path: Path) -> None:
         check_rules([missing], targets=names, metrics=scorers, base_dir=tmp_path)
     save(tmp_path, run({"final": marks(5, 5)}))
     saved = GateRule(target="final", metric="exact", baseline="runs/v1/results.json", margin=0)
-    same = {"data_sha256": "b" * 64, "generation": {}, "completions": {},
-            "scorers": [{"kind": "exact", "name": "exact", "options": {}}]}
-    check_rules([saved], targets=names, metrics=scorers, base_dir=tmp_path, inputs=run_inputs(**same))
-    rescored = run_inputs(**{**same, "scorers": [{"kind": "exact", "name": "exact", "options": {"casefold": False}}]})
+    same = RunInputs(
+        data_sha256="b" * 64, generation={}, completions={}, scorers=[ScorerInfo("exact", "exact", {})]
+    )
+    check_rules([saved], targets=names, metrics=scorers, base_dir=tmp_path, inputs=same)
+    rescored = replace(same, scorers=[ScorerInfo("exact", "exact", {"casefold": False})])
     with pytest.raises(InputError, match="was made with different scorers; set 'allow_changed: true'"):
         check_rules([saved], targets=names, metrics=scorers, base_dir=tmp_path, inputs=rescored)
-    hotter = run_inputs(**{**same, "generation": {"temperature": 1.0}})
+    hotter = replace(same, generation={"temperature": 1.0})
     with pytest.raises(InputError, match="was made with different generation settings"):
         check_rules([saved], targets=names, metrics=scorers, base_dir=tmp_path, inputs=hotter)
 

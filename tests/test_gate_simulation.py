@@ -3,7 +3,7 @@
 A base model answers each case right with probability 0.70. The fine-tune answers half the cases the way
 the base did (models that share weights agree on most easy and hard cases) and the other half
 independently, right with the probability that makes its accuracy 0.70 (equally good) or 0.80 (a true
-gain of 10 points). Each suite is a results dict with its comparison filled in by ``analysis.compare``,
+gain of 10 points). Each suite is a ``RunResults`` with its comparison filled in by ``analysis.compare``,
 gated by ``{target: final, metric: exact, versus: base, superior: true, alpha: 0.05}``.
 
 Required: go in at most 6.5% of the equally-good suites, and in at least 80% of the better ones.
@@ -11,48 +11,77 @@ Required: go in at most 6.5% of the equally-good suites, and in at least 80% of 
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 import pytest
+from fixtures.runs import build_results, scored_run
 
 from evalkit.analysis import compare
 from evalkit.gate import apply_gate
+from evalkit.records import CaseSet, Metric, Target, Usage
+from evalkit.records.results import CaseRecord, CaseResult, PromptInput, RunResults
 from evalkit.suite.model import GateRule
 
 SUITES, CASES, BASE_ACCURACY, SHARED = 1000, 200, 0.70, 0.5
 RULE = GateRule(target="final", metric="exact", versus="base", superior=True, alpha=0.05)
 
 
-def _suite(base: np.ndarray, final: np.ndarray) -> dict[str, Any]:
-    """The parts of a results dict the gate and the paired statistics read."""
+def _suite(base: np.ndarray, final: np.ndarray) -> RunResults:
+    """A run's results as the gate and the paired statistics read them."""
+    answers = [_WRONG, _RIGHT]  # shared, read-only
     cases = [
-        {
-            "id": f"c{i}",
-            "results": {
-                "base": {"output": "x", "error": None, "scores": {"exact": float(b)}},
-                "final": {"output": "x", "error": None, "scores": {"exact": float(f)}},
-            },
-        }
+        CaseRecord(
+            id=f"c{i}",
+            line=None,
+            input=_INPUT,
+            reference="x",
+            results={"base": answers[bool(b)], "final": answers[bool(f)]},
+        )
         for i, (b, f) in enumerate(zip(base, final, strict=True))
     ]
-    results: dict[str, Any] = {
-        "suite": {"file": "suite.yaml"},
-        "targets": [
-            {"name": "base", "model": "gpt-4o-mini", "role": "base", "step": None},
-            {"name": "final", "model": "ft:gpt-4o-mini:acme::x", "role": "final", "step": None},
-        ],
-        "scorers": [{"kind": "exact", "name": "exact", "options": {}}],
-        "cases": cases,
-        "metrics": {
-            name: {"exact": {"value": float(v.mean()), "ci": None, "n": CASES}}
-            for name, v in (("base", base), ("final", final))
-        },
-        "usage": {},
+    metrics = {
+        name: {"exact": Metric(float(v.mean()), CASES, None)}
+        for name, v in (("base", base), ("final", final))
     }
+    results = replace(_RUN, cases=cases, metrics=metrics)
     # McNemar's p does not depend on the bootstrap; few resamples keep 2,000 suites fast
-    results["comparisons"] = [compare(results, "final", "base", "exact", resamples=50)]
-    return results
+    return replace(results, comparisons=[compare(results, "final", "base", "exact", resamples=50)])
+
+
+def _answer(exact: float) -> CaseResult:
+    return CaseResult(
+        output="x",
+        error=None,
+        scores={"exact": exact},
+        usage=Usage(),
+        latency_s=None,
+        cached=False,
+        finish_reason=None,
+    )
+
+
+_RIGHT, _WRONG = _answer(1.0), _answer(0.0)
+_INPUT = PromptInput(prompt="question")
+_RUN = replace(
+    build_results(
+        scored_run(
+            suite_file="suite.yaml",
+            case_set=CaseSet([], "0" * 64, "inline"),
+            targets=[
+                Target(name="base", model="gpt-4o-mini", endpoint="chat", role="base", step=None),
+                Target(
+                    name="final", model="ft:gpt-4o-mini:acme::x", endpoint="chat", role="final", step=None
+                ),
+            ],
+            outcomes={},
+            scores={},
+            scorers=[{"kind": "exact", "name": "exact", "options": {}}],
+        )
+    ),
+    usage={},
+)
+"""The run every simulated suite shares: its suite file, scorer and targets, no cases yet."""
 
 
 def _go_rate(final_accuracy: float, rng: np.random.Generator) -> float:
@@ -61,7 +90,7 @@ def _go_rate(final_accuracy: float, rng: np.random.Generator) -> float:
     for _ in range(SUITES):
         base = rng.random(CASES) < BASE_ACCURACY
         final = np.where(rng.random(CASES) < SHARED, base, rng.random(CASES) < independent)
-        go += apply_gate([RULE], _suite(base, final))["verdict"] == "go"
+        go += apply_gate([RULE], _suite(base, final)).verdict == "go"
     return go / SUITES
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
 
 import pytest
@@ -117,17 +116,26 @@ def test_outcomes_must_line_up_with_cases() -> None:
         asyncio.run(score_run(cases("a", "b"), {"t": [ok("a")]}, [ExactScorer()]))
 
 
-def test_scoring_a_large_run_is_quick() -> None:
+def test_a_large_run_is_scored_case_by_case_for_every_target() -> None:
+    """10,000 cases × 5 targets (how fast is a speed goal, measured in bench/throughput.py, not here)."""
     run_cases = cases(*(LABELS[i % 2] for i in range(10_000)))
     outcomes = {
         f"t{t}": [ok(f"It is {LABELS[(i + t) % 2]}.") if i % 13 else ERRORED for i in range(10_000)]
         for t in range(5)
     }
     scorers: list[Scorer] = [ExactScorer(), ClassifyScorer(LABELS), RegexScorer("bill")]
-    started = time.perf_counter()
     scores = asyncio.run(score_run(run_cases, outcomes, scorers))
-    assert time.perf_counter() - started < 5.0
     assert sum(s is None for s in scores["t0"]["exact"]) == len(range(0, 10_000, 13))
+    for t in range(5):
+        for name in ("exact", "classify", "regex"):
+            per_case = scores[f"t{t}"][name]
+            assert len(per_case) == 10_000
+            assert [i for i, s in enumerate(per_case) if s is None] == list(range(0, 10_000, 13)), (t, name)
+        answered = [i for i in range(10_000) if i % 13]
+        values = {name: [s.value for s in found if s is not None] for name, found in scores[f"t{t}"].items()}
+        assert values["exact"] == [0.0] * len(answered)  # "It is billing." is not "billing"
+        assert values["classify"] == [float(t % 2 == 0)] * len(answered)  # the label named is right or not
+        assert values["regex"] == [float((i + t) % 2 == 0) for i in answered]  # "bill" in "It is billing."
 
 
 class Picky(Scorer):
@@ -251,10 +259,9 @@ def test_scorers_that_call_a_model_score_every_case_at_once() -> None:
     run_cases = cases(*"abcdef")
     outcomes = {"t1": [ok(c) for c in "abcdef"], "t2": [ok(c) for c in "abcde"] + [ERRORED]}
     slow = Slow()
-    started = time.perf_counter()
     scores = asyncio.run(score_run(run_cases, outcomes, [slow]))
-    assert time.perf_counter() - started < 0.5  # 11 calls of 0.05 s, not one after another
-    assert slow.most_in_flight == 11
+    assert slow.most_in_flight == 11  # every answered case in flight at once, not one after another
+    assert slow.finished == 11
     assert scores["t2"]["slow"][5] is None
 
 

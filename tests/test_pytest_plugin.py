@@ -35,7 +35,7 @@ from evalkit.pytest_plugin import assert_go
 
 def test_good_ships(evalkit_run):
     result = evalkit_run("suites/triage.yaml", models=["base=gpt-4o-mini", "ft={GOOD}"])
-    assert result.results["metrics"]["ft"]["exact"]["value"] == 1.0
+    assert result.results.metrics["ft"]["exact"].value == 1.0
     assert_go(result)
 
 def test_bad_ships(evalkit_run):

@@ -1,4 +1,7 @@
-"""results.json: built from a run, checked against its schema, written and read back, secrets kept out."""
+"""results.json: built from a run, checked against its schema, written and read back, secrets kept out.
+
+The document a user sees is what these tests read (``as_json``): the records' serialisation is the contract.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +11,16 @@ from typing import Any
 
 import numpy as np
 import pytest
+from fixtures.runs import Scored, as_json, build_results, from_json, scored_run
 
 import evalkit
 from evalkit.errors import InputError
-from evalkit.records import Case, CaseSet, Metric, Outcome, RunRecord, Score, Target, Usage
-from evalkit.records.results import (
+from evalkit.records import Case, CaseSet, Metric, Outcome, Score, Target, Usage
+from evalkit.records.results_json import (
     SCHEMA_PATH,
-    build_results,
     load_schema,
     read_results,
+    results_schema,
     validate_results,
     write_results,
 )
@@ -25,7 +29,7 @@ API_KEY = "sk-proj-THISISAFAKEKEYTHATMUSTNOTLEAK0123456789"
 GO: dict[str, Any] = {"verdict": "go", "rules": []}
 
 
-def make_record() -> RunRecord:
+def make_record() -> Scored:
     """Three targets, three cases; ``base`` errors on case 2, ``final`` answers case 1 from the cache."""
     cases = [
         Case(
@@ -85,7 +89,7 @@ def make_record() -> RunRecord:
             }
         }
     }
-    return RunRecord(
+    return scored_run(
         suite_name="triage",
         suite_description="Route tickets.",
         suite_file="suites/triage.yaml",
@@ -104,9 +108,15 @@ def make_record() -> RunRecord:
     )
 
 
+def write_document(path: Path, document: dict[str, Any]) -> Path:
+    """A results.json as another program (or a hand edit) might have written it."""
+    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def results() -> dict[str, Any]:
-    return build_results(make_record(), GO)
+    return as_json(build_results(make_record()))
 
 
 def test_built_results_match_the_schema(results: dict[str, Any]) -> None:
@@ -157,7 +167,7 @@ def test_metrics_and_details_become_plain_json(results: dict[str, Any], tmp_path
         "confusion_matrix": [[1, 0], [0, 1]],
         "support": {"billing": 1},
     }
-    path = write_results(tmp_path / "results.json", results)
+    path = write_results(tmp_path / "results.json", from_json(results))
 
     def refuse(token: str) -> None:
         raise AssertionError(f"non-standard JSON constant {token}")
@@ -178,18 +188,18 @@ def test_usage_counts_this_runs_calls_and_latency(results: dict[str, Any]) -> No
 
 
 def test_usage_latency_is_null_without_a_successful_call() -> None:
-    record = make_record()
-    record.outcomes["final"] = [Outcome(None, error="timeout")] * 3
-    usage = build_results(record, GO)["usage"]["final"]
+    scored = make_record()
+    scored.record.outcomes["final"] = [Outcome(None, error="timeout")] * 3
+    usage = as_json(build_results(scored))["usage"]["final"]
     assert usage["errors"] == 3
     assert usage["latency_p50_s"] is None and usage["latency_p95_s"] is None
 
 
 def test_api_keys_never_reach_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "not-shaped-like-sk-but-secret")
-    record = make_record()
-    record.warnings.append("the key not-shaped-like-sk-but-secret was rejected")
-    text = write_results(tmp_path / "r.json", build_results(record, GO)).read_text(encoding="utf-8")
+    scored = make_record()
+    scored.record.warnings.append("the key not-shaped-like-sk-but-secret was rejected")
+    text = write_results(tmp_path / "r.json", build_results(scored)).read_text(encoding="utf-8")
     assert API_KEY not in text
     assert "THISISAFAKEKEY" not in text
     assert "not-shaped-like-sk-but-secret" not in text
@@ -199,9 +209,10 @@ def test_api_keys_never_reach_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path
 
 
 def test_read_results_round_trips_and_accepts_the_run_folder(results: dict[str, Any], tmp_path: Path) -> None:
-    write_results(tmp_path / "run" / "results.json", results)
-    assert read_results(tmp_path / "run" / "results.json") == results
-    assert read_results(tmp_path / "run") == results
+    write_results(tmp_path / "run" / "results.json", from_json(results))
+    assert as_json(read_results(tmp_path / "run" / "results.json")) == results
+    assert as_json(read_results(tmp_path / "run")) == results
+    assert read_results(tmp_path / "run") == from_json(results)
 
 
 def _one_line_error(path: Path) -> str:
@@ -258,7 +269,7 @@ def test_read_results_names_the_broken_field(
     results: dict[str, Any], tmp_path: Path, mutate: Any, field: str | None, says: str
 ) -> None:
     mutate(results)
-    path = write_results(tmp_path / "results.json", results)
+    path = write_document(tmp_path / "results.json", results)
     message = _one_line_error(path)
     if field is not None:
         assert f": {field}: " in message
@@ -294,3 +305,46 @@ def test_schema_is_valid_2020_12_and_documents_the_main_fields() -> None:
     undocumented = [name for name, prop in schema["properties"].items() if not prop.get("description")]
     assert undocumented == []
     assert set(schema["required"]) == set(schema["properties"])
+
+
+def test_the_schema_in_the_repo_is_the_one_generated_from_the_records() -> None:
+    """results.schema.json cannot drift from the records evalkit writes; ``make schema`` regenerates it."""
+    assert load_schema() == results_schema(), (
+        f"{SCHEMA_PATH} differs from the schema of evalkit.records.results: run `make schema`"
+    )
+
+
+def test_every_field_of_every_record_is_documented() -> None:
+    schema = load_schema()
+    undocumented = [
+        f"{name}.{field}"
+        for name, definition in schema["$defs"].items()
+        for field, prop in definition.get("properties", {}).items()
+        if not prop.get("description")
+    ]
+    assert undocumented == []
+
+
+def test_a_run_written_by_evalkit_reads_back_as_the_same_records(results: dict[str, Any], tmp_path: Path) -> None:
+    written = from_json(results)
+    path = write_results(tmp_path / "results.json", written)
+    again = read_results(path)
+    assert again == written
+    assert again.cases[1].results["base"].failed and not again.cases[0].results["final"].failed
+    assert again.metric("base", "exact") == Metric(0.5, 2, (0.1, 0.9))
+
+
+@pytest.mark.writes_invalid_results
+def test_a_file_of_an_earlier_evalkit_without_the_later_fields_still_reads(
+    results: dict[str, Any], tmp_path: Path
+) -> None:
+    """Fields added after the first release (flips, recommendation, judge usage, score errors) have defaults."""
+    for key in ("flips", "recommendation", "judge_usage"):
+        del results[key]
+    for case in results["cases"]:
+        for result in case["results"].values():
+            for key in ("answers", "explanations", "score_errors"):
+                result.pop(key, None)
+    older = read_results(write_document(tmp_path / "results.json", results))
+    assert older.flips == [] and older.recommendation is None and older.judge_usage == {}
+    assert older.cases[0].results["base"].explanations == {}

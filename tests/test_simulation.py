@@ -11,11 +11,14 @@ The observed rates are printed (``pytest -s``) and shown in any failure message.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
+from fixtures.runs import build_results, scored_run
 
 from evalkit.analysis import compare
+from evalkit.records import CaseSet, Metric, Target, Usage
+from evalkit.records.results import CaseRecord, CaseResult, PromptInput, RunResults
 
 SUITES = 1000
 CASES = 200
@@ -23,37 +26,58 @@ ALPHA = 0.05
 BASE_ACCURACY = 0.70
 
 
-def simulated_run(rng: np.random.Generator, *, fixes: float, breaks: float) -> dict[str, Any]:
+def simulated_run(rng: np.random.Generator, *, fixes: float, breaks: float) -> RunResults:
     """One run's results: ``base`` right on ~70% of cases; ``final`` fixes a share ``fixes`` of all cases
     (among those the base gets wrong) and breaks a share ``breaks`` (among those it gets right)."""
     base = rng.random(CASES) < BASE_ACCURACY
     draw = rng.random(CASES)
     final = np.where(base, draw >= breaks / BASE_ACCURACY, draw < fixes / (1 - BASE_ACCURACY))
-    outcomes = [_RIGHT, _WRONG]  # shared, read-only: building 200 fresh dicts per suite is the slow part
+    outcomes = [_RIGHT, _WRONG]  # shared, read-only: building 200 fresh records per suite is the slow part
     cases = [
-        {
-            "id": f"case-{i}",
-            "reference": "yes",
-            "results": {"base": outcomes[not b], "final": outcomes[not f]},
-        }
+        CaseRecord(
+            id=f"case-{i}",
+            line=None,
+            input=_INPUT,
+            reference="yes",
+            results={"base": outcomes[not b], "final": outcomes[not f]},
+        )
         for i, (b, f) in enumerate(zip(base.tolist(), final.tolist(), strict=True))
     ]
-    return {
-        "scorers": [{"kind": "exact", "name": "exact", "options": {}}],
-        "targets": [
-            {"name": "base", "model": "m", "endpoint": "chat", "role": "base", "step": None},
-            {"name": "final", "model": "ft:m", "endpoint": "chat", "role": "final", "step": None},
-        ],
-        "cases": cases,
-        "metrics": {
-            name: {"exact": {"value": float(right.mean()), "ci": None, "n": CASES}}
-            for name, right in (("base", base), ("final", final))
-        },
+    metrics = {
+        name: {"exact": Metric(float(right.mean()), CASES, None)}
+        for name, right in (("base", base), ("final", final))
     }
+    return replace(_RUN, cases=cases, metrics=metrics)
 
 
-_RIGHT: dict[str, Any] = {"output": "yes", "error": None, "scores": {"exact": 1.0}}
-_WRONG: dict[str, Any] = {"output": "no", "error": None, "scores": {"exact": 0.0}}
+def _answer(output: str, exact: float) -> CaseResult:
+    return CaseResult(
+        output=output,
+        error=None,
+        scores={"exact": exact},
+        usage=Usage(),
+        latency_s=None,
+        cached=False,
+        finish_reason=None,
+    )
+
+
+_RIGHT = _answer("yes", 1.0)
+_WRONG = _answer("no", 0.0)
+_INPUT = PromptInput(prompt="question")
+_RUN = build_results(
+    scored_run(
+        case_set=CaseSet([], "0" * 64, "inline"),
+        targets=[
+            Target(name="base", model="m", endpoint="chat", role="base", step=None),
+            Target(name="final", model="ft:m", endpoint="chat", role="final", step=None),
+        ],
+        outcomes={},
+        scores={},
+        scorers=[{"kind": "exact", "name": "exact", "options": {}}],
+    )
+)
+"""The run every simulated suite shares: its scorer and targets, no cases yet."""
 
 
 def superior_rate(*, fixes: float, breaks: float, seed: int) -> float:
@@ -64,8 +88,9 @@ def superior_rate(*, fixes: float, breaks: float, seed: int) -> float:
         comparison = compare(
             run, "final", "base", "exact", seed=suite, resamples=500
         )  # p is exact: no resampling
-        assert comparison["test"] == "mcnemar-exact" and comparison["n"] == CASES
-        superior += comparison["p_value"] < ALPHA and comparison["delta"] > 0
+        assert comparison.test == "mcnemar-exact" and comparison.n == CASES
+        assert comparison.p_value is not None and comparison.delta is not None
+        superior += comparison.p_value < ALPHA and comparison.delta > 0
     return superior / SUITES
 
 

@@ -90,7 +90,7 @@ class SuiteInfo:
     sha256: str
     """SHA-256 of the suite file's bytes."""
     data: DataSource
-    """Where the cases came from."""
+    """The data file (or dataset) and its hash."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +149,7 @@ class CaseResult:
     """Per scorer name, why it could not score this output (e.g. an unparseable judge verdict): an error,
     not a score."""
     usage: Usage
-    """Tokens the call consumed as the service reported them (from the cache when cached)."""
+    """The tokens of the call, as reported (from the cache when cached)."""
     latency_s: Annotated[float, Field(ge=0)] | None
     """Wall time of the call, retries included, in seconds."""
     cached: bool
@@ -571,7 +571,7 @@ class RunResults:
     prompts differently from the training data) and `contamination` (test cases whose input also appears
     in the training or validation file)."""
     gate: GateVerdict
-    """The go/no-go verdict and every rule that decided it."""
+    """The gate's verdict, and every rule that decided it with its reason."""
     warnings: list[str]
     """Things the user should know that did not stop the run."""
 
@@ -667,20 +667,21 @@ def run_results(
     metrics: dict[str, dict[str, Metric]],
     details: dict[str, dict[str, dict[str, Any]]],
 ) -> RunResults:
-    """The results of a scored run, before its analysis and gate: secrets scrubbed from every service text."""
+    """The results of a scored run, before its analysis and gate: plain JSON values throughout (NaN as
+    None, numpy unwrapped), secrets scrubbed from every service text and secret-looking setting."""
     scrub = scrubber()
     return RunResults(
         evalkit_version=__version__,
         suite=record.suite,
         started_at=record.started_at,
         finished_at=record.finished_at,
-        generation=record.generation,
-        completions=record.completions,
+        generation=settings(record.generation),
+        completions=settings(record.completions),
         scorers=record.scorers,
         targets=list(record.targets),
         cases=case_records(record.case_set.cases, record.targets, record.outcomes, record.scores, scrub=scrub),
-        metrics=metrics,
-        details=details,
+        metrics={target: {name: _metric(m) for name, m in found.items()} for target, found in metrics.items()},
+        details=jsonable(details),
         usage={t.name: usage_summary(record.outcomes.get(t.name, [])) for t in record.targets},
         judge_usage=record.judge_usage,
         comparisons=[],
@@ -823,6 +824,14 @@ def _case_result(outcome: Outcome, scores: Sequence[tuple[str, Score | None]], s
         explanations=explanations or _NO_TEXT,
         score_errors=score_errors or _NO_TEXT,
     )
+
+
+def _metric(metric: Metric) -> Metric:
+    """``metric`` with plain floats: NaN (a figure sklearn finds undefined) as None, numpy unwrapped."""
+    ci = metric.ci
+    low, high = (None, None) if ci is None else (_number(ci[0]), _number(ci[1]))
+    interval = None if low is None or high is None else (low, high)
+    return Metric(_number(metric.value), int(metric.n), interval)
 
 
 def _number(value: float | None) -> float | None:

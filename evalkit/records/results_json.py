@@ -35,6 +35,7 @@ __all__ = [
     "results_schema",
     "validate_results",
     "write_results",
+    "write_schema",
     "write_text_atomic",
 ]
 
@@ -121,6 +122,13 @@ def results_schema() -> dict[str, Any]:
 
     generated = _adapter().json_schema(mode="serialization", schema_generator=_Untitled)
     return {**_SCHEMA_HEAD, **generated}
+
+
+def write_schema(path: Path = SCHEMA_PATH) -> Path:
+    """Write the schema generated from the records to ``path`` (``make schema``)."""
+    path.write_text(json.dumps(results_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    load_schema.cache_clear()
+    return path
 
 
 @cache

@@ -15,7 +15,6 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fakeopenai import FakeOpenAI, FakeRequest
@@ -23,6 +22,7 @@ from fixtures.sample import XSS_FLAG, sample_results
 from playwright.sync_api import Page, expect
 from report_visit import Visit
 
+from evalkit.records.results import CaseRecord, ChatInput, RunResults
 from evalkit.report import render_html
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,12 +33,12 @@ Opener = Callable[..., Visit]
 
 
 @pytest.fixture(scope="module")
-def sample() -> dict[str, Any]:
+def sample() -> RunResults:
     return sample_results(cases=CASES, hostile=True)
 
 
 @pytest.fixture(scope="module")
-def report(sample: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def report(sample: RunResults, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sample") / "report.html"
     path.write_text(render_html(sample), encoding="utf-8")
     return path
@@ -48,13 +48,19 @@ def shown_ids(page: Page) -> list[str]:
     return page.locator("#cases-body tr.case td.id a").all_inner_texts()
 
 
-def ids_where(sample: dict[str, Any], keep: Callable[[dict[str, Any]], bool]) -> list[str]:
-    return [case["id"] for case in sample["cases"] if keep(case)]
+def ids_where(sample: RunResults, keep: Callable[[CaseRecord], bool]) -> list[str]:
+    return [case.id for case in sample.cases if keep(case)]
 
 
-def flip_ids(sample: dict[str, Any], target: str, kind: str) -> list[str]:
-    flip = next(f for f in sample["flips"] if f["target"] == target)
-    return list(flip[f"{kind}_ids"])
+def flip_ids(sample: RunResults, target: str, kind: str) -> list[str]:
+    flip = next(f for f in sample.flips if f.target == target)
+    return list(flip.fixed_ids if kind == "fixed" else flip.broken_ids)
+
+
+def last_message(case: CaseRecord) -> str:
+    """The text of the case's last chat message (the ticket)."""
+    assert isinstance(case.input, ChatInput)
+    return str(case.input.messages[-1]["content"])
 
 
 def expect_count(page: Page, shown: int) -> None:
@@ -78,7 +84,7 @@ def test_opens_offline_without_errors_or_requests(open_report: Opener, report: P
     assert (tmp_path / "report.png").stat().st_size > 10_000
 
 
-def test_filters_change_the_visible_rows(open_report: Opener, report: Path, sample: dict[str, Any]) -> None:
+def test_filters_change_the_visible_rows(open_report: Opener, report: Path, sample: RunResults) -> None:
     page = open_report(report).page
     view, target = page.locator("#f-view"), page.locator("#f-target")
     assert target.input_value() == "final"
@@ -98,24 +104,24 @@ def test_filters_change_the_visible_rows(open_report: Opener, report: Path, samp
     assert shown_ids(page) == fixed[:PAGE_SIZE] and len(fixed) > PAGE_SIZE
 
     view.select_option("errors")
-    failed = ids_where(sample, lambda c: any(r["error"] or r.get("score_errors") for r in c["results"].values()))
+    failed = ids_where(sample, lambda c: any(r.error or r.score_errors for r in c.results.values()))
     expect_count(page, len(failed))
     assert shown_ids(page) == failed and 0 < len(failed) < CASES
 
     view.select_option("all")
     page.locator("#f-label").select_option("shipping")
-    shipping = ids_where(sample, lambda c: c["reference"] == "shipping")
+    shipping = ids_where(sample, lambda c: c.reference == "shipping")
     expect_count(page, len(shipping))
     assert shown_ids(page) == shipping[:PAGE_SIZE]
 
     page.locator("#f-label").select_option("")
     page.locator("#f-search").fill("CRUSHED")
-    crushed = ids_where(sample, lambda c: "crushed" in c["input"]["messages"][-1]["content"])
+    crushed = ids_where(sample, lambda c: "crushed" in last_message(c))
     expect_count(page, len(crushed))
     assert shown_ids(page) == crushed[:PAGE_SIZE] and 0 < len(crushed) < CASES
 
 
-def test_a_flip_count_lists_those_cases(open_report: Opener, report: Path, sample: dict[str, Any]) -> None:
+def test_a_flip_count_lists_those_cases(open_report: Opener, report: Path, sample: RunResults) -> None:
     page = open_report(report).page
     page.locator('#flips button[data-view="regressions"][data-target="step-60"]').click()
     assert page.locator("#f-view").input_value() == "regressions"
@@ -123,21 +129,23 @@ def test_a_flip_count_lists_those_cases(open_report: Opener, report: Path, sampl
     assert shown_ids(page) == flip_ids(sample, "step-60", "broken")
 
 
-def test_a_case_link_opens_that_case(open_report: Opener, report: Path, sample: dict[str, Any]) -> None:
-    wanted = sample["cases"][77]  # on the second page
-    visit = open_report(report, f"#case={wanted['id']}")
+def test_a_case_link_opens_that_case(open_report: Opener, report: Path, sample: RunResults) -> None:
+    wanted = sample.cases[77]  # on the second page
+    visit = open_report(report, f"#case={wanted.id}")
     page = visit.page
-    assert shown_ids(page) == [wanted["id"]]
+    assert shown_ids(page) == [wanted.id]
     expect(page.locator("#single")).to_be_visible()
     row = page.locator("#cases-body tr.case")
-    expect(row).to_contain_text(wanted["input"]["messages"][-1]["content"])
-    expect(row).to_contain_text(wanted["results"]["final"]["output"])
+    expect(row).to_contain_text(last_message(wanted))
+    answer = wanted.results["final"].output
+    assert answer is not None
+    expect(row).to_contain_text(answer)
 
     page.locator("#show-all").click()
     expect_count(page, CASES)
     expect(page.locator("#single")).to_be_hidden()
 
-    hostile = sample["cases"][3]["id"]  # an id full of markup: its link is still a link to the case
+    hostile = sample.cases[3].id  # an id full of markup: its link is still a link to the case
     page.locator("#cases-body tr.case td.id a").nth(3).click()
     expect(page.locator("#cases-body tr.case")).to_have_count(1)  # hashchange fires after the click
     assert shown_ids(page) == [hostile]
@@ -147,7 +155,7 @@ def test_a_case_link_opens_that_case(open_report: Opener, report: Path, sample: 
 
 @pytest.mark.parametrize("policy", ["kept", "removed"])
 def test_payloads_render_as_text_and_never_run(
-    open_report: Opener, report: Path, sample: dict[str, Any], tmp_path: Path, policy: str
+    open_report: Opener, report: Path, sample: RunResults, tmp_path: Path, policy: str
 ) -> None:
     """With the page's Content-Security-Policy, and without it: the script itself never makes markup."""
     if policy == "removed":
@@ -159,7 +167,9 @@ def test_payloads_render_as_text_and_never_run(
     visit = open_report(report)
     page = visit.page
     body = page.locator("#cases-body")
-    expect(body).to_contain_text(sample["cases"][0]["results"]["final"]["output"])  # <img onerror=…>
+    planted = sample.cases[0].results["final"].output
+    assert planted is not None
+    expect(body).to_contain_text(planted)  # <img onerror=…>
     expect(body).to_contain_text("</script><script>window.")
     expect(body).to_contain_text("javascript:window.")
     page.locator("#f-search").fill("onload")
@@ -220,9 +230,11 @@ def test_many_targets_start_with_base_best_and_final_and_show_the_one_compared(
     def shown() -> list[str | None]:
         return [columns.nth(i).get_attribute("data-target") for i in range(columns.count())]
 
-    assert shown() == ["base", run["recommendation"]["best"], "final"]
+    assert run.recommendation is not None
+    best = run.recommendation.best
+    assert shown() == ["base", best, "final"]
     page.locator("#f-target").select_option("step-30")
     page.locator("#f-view").select_option("fixes")
-    assert shown() == ["base", "step-30", run["recommendation"]["best"], "final"]
+    assert shown() == ["base", "step-30", best, "final"]
     page.locator("#f-columns label", has_text="final").locator("input").uncheck()
-    assert shown() == ["base", "step-30", run["recommendation"]["best"]]
+    assert shown() == ["base", "step-30", best]

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+from fixtures.runs import plain
 
 from evalkit.checks.contamination import Contamination, Overlap, find_contamination, normalise
 from evalkit.records import Case, Message, TrainingExample
+from evalkit.records.results import JobChecks
 
 SYSTEM: Message = {"role": "system", "content": "Route the ticket."}
+
+
+def overlaps(found: Contamination) -> dict[str, Any]:
+    """The overlap per file, as results.json holds it."""
+    document: dict[str, Any] = plain(JobChecks(contamination=found.record()))["contamination"]
+    return document
 
 
 def user(text: str) -> Message:
@@ -37,7 +47,7 @@ def test_exact_and_near_duplicates_are_found_separately() -> None:
         chat_case("t003", SYSTEM, user("  the APP crashes on start!! ")),
     ]
     found = find_contamination(cases, training, [])
-    assert found.to_json() == {
+    assert overlaps(found) == {
         "training": {"exact": ["t001"], "near": ["t003"]},
         "validation": {"exact": [], "near": []},
     }
@@ -160,10 +170,10 @@ def test_content_parts_and_tool_calls() -> None:
 def test_clean_suite_and_empty_inputs() -> None:
     training = [trained(user("Refund please"), assistant("billing"))]
     clean = find_contamination([chat_case("t1", user("Something new"))], training, training)
-    assert clean.to_json() == {"training": {"exact": [], "near": []}, "validation": {"exact": [], "near": []}}
+    assert overlaps(clean) == {"training": {"exact": [], "near": []}, "validation": {"exact": [], "near": []}}
     assert clean.warnings() == []
     assert find_contamination([], training).warnings() == []
-    assert find_contamination([chat_case("t1", user("x"))], [], None).to_json()["training"] == {
+    assert overlaps(find_contamination([chat_case("t1", user("x"))], [], None))["training"] == {
         "exact": [],
         "near": [],
     }
@@ -204,9 +214,9 @@ def test_odd_case_ids_are_quoted_in_warnings() -> None:
     assert warning.isprintable()
 
 
-def test_to_json_is_plain_json() -> None:
+def test_the_record_is_what_results_json_holds() -> None:
     found = find_contamination([chat_case("t1", user("hi"))], [trained(user("hi"), assistant("x"))])
-    assert json.loads(json.dumps(found.to_json())) == {
+    assert json.loads(json.dumps(overlaps(found))) == {
         "training": {"exact": ["t1"], "near": []},
         "validation": {"exact": [], "near": []},
     }

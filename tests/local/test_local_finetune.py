@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -83,7 +82,6 @@ def evaluate(
 def test_fine_tune_then_evaluate_base_every_checkpoint_and_final(
     local_models: Path, tiny_chat_file: Path, tmp_path: Path
 ) -> None:
-    started = time.monotonic()
     run = finetune(
         tiny_chat_file,
         out=tmp_path / "runs" / "tiny",
@@ -118,7 +116,6 @@ def test_fine_tune_then_evaluate_base_every_checkpoint_and_final(
     assert not any(o.output in queues for o in outcomes["base"])
     assert all(o.output in queues for o in outcomes["final"])  # four steps taught it the answer's form
     assert [o.output for o in outcomes["final"]] == [o.output for o in outcomes["step-4"]]
-    assert time.monotonic() - started < 300
 
 
 def test_the_same_command_again_reuses_the_finished_run(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 import pytest
+from fixtures.runs import Scored, build_results, scored_run
 
 from evalkit.gate import apply_gate
-from evalkit.records import Case, CaseSet, Metric, Outcome, RunRecord, Score, Target, Usage
-from evalkit.records.results import build_results
+from evalkit.records import Case, CaseSet, Metric, Outcome, Score, Target, Usage
+from evalkit.records.results import RunResults
 from evalkit.suite.model import GateRule
 
 SCRIPT = "<script>alert('xss')</script>"
@@ -18,7 +19,7 @@ JS_LINK = "javascript:alert(document.cookie)"
 PAYLOADS = (SCRIPT, IMG, TEXTAREA, JS_LINK)
 
 
-def make_record() -> RunRecord:
+def make_record() -> Scored:
     """``base`` and ``final`` (plus a target with markup in its name) on four cases full of payloads."""
     cases = [
         Case(id="c1", reference="billing", messages=({"role": "user", "content": SCRIPT},), line=1),
@@ -85,7 +86,7 @@ def make_record() -> RunRecord:
             "error_rate": Metric(0.0, 4),
         },
     }
-    return RunRecord(
+    return scored_run(
         suite_name="triage",
         suite_description=f"Route tickets {SCRIPT}",
         suite_file="suites/triage.yaml",
@@ -111,20 +112,19 @@ RULES = [
 ]
 
 
-def build(rules: list[GateRule] | None = None) -> dict[str, Any]:
-    """The results dict of the run above, gated by ``rules`` (default ``RULES``: one pass, two fails)."""
-    results = build_results(make_record(), {"verdict": "go", "rules": []})
-    results["gate"] = apply_gate(RULES if rules is None else rules, results)
-    return results
+def build(rules: list[GateRule] | None = None) -> RunResults:
+    """The results of the run above, gated by ``rules`` (default ``RULES``: one pass, two fails)."""
+    results = build_results(make_record())
+    return replace(results, gate=apply_gate(RULES if rules is None else rules, results))
 
 
 @pytest.fixture
-def results() -> dict[str, Any]:
+def results() -> RunResults:
     return build()
 
 
 @pytest.fixture
-def results_without_rules() -> dict[str, Any]:
+def results_without_rules() -> RunResults:
     return build([])
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from evalkit.records.results import read_results
+from evalkit.records.results import RunResults
+from evalkit.records.results_json import read_results
 from evalkit.report.outputs import write_outputs, write_reports
 
 
-def test_writes_the_four_files_into_a_new_folder(results: dict[str, Any], tmp_path: Path) -> None:
+def test_writes_the_four_files_into_a_new_folder(results: RunResults, tmp_path: Path) -> None:
     out = tmp_path / "reports" / "triage" / "20250101T000000Z"
     paths = write_outputs(results, out)
     assert [p.name for p in paths] == ["results.json", "report.html", "junit.xml", "summary.md"]
@@ -20,7 +20,7 @@ def test_writes_the_four_files_into_a_new_folder(results: dict[str, Any], tmp_pa
     assert read_results(paths.results) == results
 
 
-def test_reports_rerendered_from_results_json_are_identical(results: dict[str, Any], tmp_path: Path) -> None:
+def test_reports_rerendered_from_results_json_are_identical(results: RunResults, tmp_path: Path) -> None:
     first = write_outputs(results, tmp_path / "run")
     again = write_reports(read_results(first.results), tmp_path / "again")
     for a, b in zip((first.report, first.junit, first.summary), again, strict=True):
@@ -28,7 +28,7 @@ def test_reports_rerendered_from_results_json_are_identical(results: dict[str, A
 
 
 def test_the_summary_is_appended_to_the_github_step_summary(
-    results: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    results: RunResults, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     step_summary = tmp_path / "step_summary.md"
     step_summary.write_text("## earlier step\n", encoding="utf-8")
@@ -41,7 +41,7 @@ def test_the_summary_is_appended_to_the_github_step_summary(
 
 
 def test_an_unwritable_step_summary_is_a_warning_not_a_failure(
-    results: dict[str, Any],
+    results: RunResults,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -52,6 +52,6 @@ def test_an_unwritable_step_summary_is_a_warning_not_a_failure(
     assert "evalkit: warning: cannot append to $GITHUB_STEP_SUMMARY" in capsys.readouterr().err
 
 
-def test_without_github_nothing_else_is_written(results: dict[str, Any], tmp_path: Path) -> None:
+def test_without_github_nothing_else_is_written(results: RunResults, tmp_path: Path) -> None:
     write_outputs(results, tmp_path / "run")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

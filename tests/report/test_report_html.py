@@ -1,7 +1,7 @@
 """report.html: one self-contained page whose only script is its own, with every datum as text, never markup.
 
-``results`` (tests/report/conftest.py) is a results.json of today's shape with markup and script planted in
-outputs, data, target names and errors; ``sample_results(hostile=True)`` is a full job run with payloads.
+``results`` (tests/report/conftest.py) is a run of today's shape with markup and script planted in outputs,
+data, target names and errors; ``sample_results(hostile=True)`` is a full job run with payloads.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from fixtures.runs import as_json, from_json
 from fixtures.sample import sample_results
 
+from evalkit.records.results import RunResults
 from evalkit.report import render_html
 
 DANGEROUS = {"img", "iframe", "object", "embed", "link", "base", "textarea", "b", "i", "form", "frame", "meta"}
@@ -74,16 +76,16 @@ class Page(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def hostile() -> dict[str, Any]:
+def hostile() -> RunResults:
     return sample_results(cases=12, hostile=True)
 
 
 @pytest.fixture(scope="module")
-def hostile_page(hostile: dict[str, Any]) -> Page:
+def hostile_page(hostile: RunResults) -> Page:
     return Page(render_html(hostile))
 
 
-def test_the_only_elements_are_the_pages_own(results: dict[str, Any], hostile_page: Page) -> None:
+def test_the_only_elements_are_the_pages_own(results: RunResults, hostile_page: Page) -> None:
     for page in (Page(render_html(results)), hostile_page):
         assert not {name for name, _ in page.tags} & (DANGEROUS - {"meta", "link"})
         assert [a["rel"] for a in page.named("link")] == ["icon"]
@@ -102,7 +104,7 @@ def test_the_policy_runs_exactly_the_pages_script_and_allows_no_request(hostile_
     assert "'unsafe-eval'" not in str(policy) and "http" not in str(policy)
 
 
-def test_nothing_points_off_the_page(results: dict[str, Any], hostile_page: Page) -> None:
+def test_nothing_points_off_the_page(results: RunResults, hostile_page: Page) -> None:
     for page in (Page(render_html(results)), hostile_page):
         for tag, attrs in page.tags:
             for name in ("src", "href", "xlink:href", "action", "formaction", "srcset", "poster", "data"):
@@ -114,7 +116,7 @@ def test_nothing_points_off_the_page(results: dict[str, Any], hostile_page: Page
         assert not any("url(http" in s or "url(//" in s for s in svg_styles)
 
 
-def test_payloads_reach_the_page_only_as_escaped_text(results: dict[str, Any], payloads: tuple[str, ...]) -> None:
+def test_payloads_reach_the_page_only_as_escaped_text(results: RunResults, payloads: tuple[str, ...]) -> None:
     html = render_html(results)
     page = Page(html)
     assert "&lt;script&gt;alert(" in html  # the suite description, the warning
@@ -137,16 +139,16 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def test_the_case_json_escapes_what_could_end_a_script(hostile: dict[str, Any]) -> None:
+def test_the_case_json_escapes_what_could_end_a_script(hostile: RunResults) -> None:
     html = render_html(hostile)
     start = html.index('<script type="application/json" id="evalkit-cases">')
     block = html[start : html.index("</script>", start)]
     assert "\u2028" not in block and "\u2029" not in block
     assert "\\u003c/script\\u003e" in block and "\\u2028" in block
     cases = Page(html).cases()["cases"]
-    assert cases[1]["ref"] == hostile["cases"][1]["reference"]  # </script><script>…
+    assert cases[1]["ref"] == hostile.cases[1].reference  # </script><script>…
     assert "\u2028line\u2029para" in cases[2]["input"]
-    assert cases[3]["id"] == hostile["cases"][3]["id"]  # <img onerror=…> as an id
+    assert cases[3]["id"] == hostile.cases[3].id  # <img onerror=…> as an id
 
 
 def test_the_script_never_writes_markup() -> None:
@@ -157,8 +159,8 @@ def test_the_script_never_writes_markup() -> None:
     assert "textContent" in script
 
 
-def test_the_page_is_the_same_every_time(hostile: dict[str, Any]) -> None:
-    first, again = render_html(hostile), render_html(json.loads(json.dumps(hostile)))
+def test_the_page_is_the_same_every_time(hostile: RunResults) -> None:
+    first, again = render_html(hostile), render_html(from_json(as_json(hostile)))  # read back from results.json
     assert first == again
     ids = re.findall(r'\bid="([^"]+)"', first)
     assert len(ids) == len(set(ids)), "element ids (charts included) are unique on the page"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import xml.etree.ElementTree as ET
-from typing import Any
+from dataclasses import replace
 
 from fixtures.sample import sample_results
 
+from evalkit.records.results import TrainingRecord
 from evalkit.report.charts import Band, Heatmap, Line, checkpoint_curve_svg, confusion_svg
 from evalkit.report.figures import curve_charts
 
@@ -44,18 +44,15 @@ def test_charts_are_deterministic_and_sized_by_css() -> None:
 
 
 def test_the_final_model_without_a_step_sits_at_the_last_training_step() -> None:
-    run: dict[str, Any] = copy.deepcopy(sample_results(cases=8, checkpoints=2))
-    for target in run["targets"]:
-        if target["role"] == "final":
-            target["step"] = None
-    run["training"] = [{"step": s, "train_loss": 1.0 / s} for s in range(1, 101)]
+    run = sample_results(cases=8, checkpoints=2)
+    run.targets = [replace(t, step=None) if t.role == "final" else t for t in run.targets]
+    run.training = [TrainingRecord(step=s, train_loss=1.0 / s) for s in range(1, 101)]
     [chart] = curve_charts(run)
     assert "100" in texts(chart["svg"])  # the x axis reaches the last training step
 
 
 def test_no_curve_without_steps_or_training() -> None:
-    run = copy.deepcopy(sample_results(cases=8, checkpoints=2))
-    run["training"], run["jobs"] = [], []
-    for target in run["targets"]:
-        target["role"], target["step"] = "model", None
+    run = sample_results(cases=8, checkpoints=2)
+    run.training, run.jobs = [], []
+    run.targets = [replace(t, role="model", step=None) for t in run.targets]
     assert curve_charts(run) == []

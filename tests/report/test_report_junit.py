@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any
+from dataclasses import replace
 
+from evalkit.records.results import Comparison, RunResults
 from evalkit.report import render_junit
 
 
@@ -15,7 +16,7 @@ def _suite(xml: str) -> ET.Element:
     return suites[0]
 
 
-def test_one_case_per_rule_and_a_failure_per_failed_rule(results: dict[str, Any]) -> None:
+def test_one_case_per_rule_and_a_failure_per_failed_rule(results: RunResults) -> None:
     suite = _suite(render_junit(results))
     assert suite.get("name") == "evalkit.triage"
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "2", "0")
@@ -33,7 +34,7 @@ def test_one_case_per_rule_and_a_failure_per_failed_rule(results: dict[str, Any]
 
 
 def test_without_rules_each_target_passes_and_records_its_error_rate(
-    results_without_rules: dict[str, Any],
+    results_without_rules: RunResults,
 ) -> None:
     suite = _suite(render_junit(results_without_rules))
     cases = suite.findall("testcase")
@@ -46,9 +47,11 @@ def test_without_rules_each_target_passes_and_records_its_error_rate(
     assert rates == {"base ran": "0.250", "final ran": "0.000", "odd|<i>name</i> ran": "0.000"}
 
 
-def test_markup_and_control_characters_in_names_stay_valid_xml(results: dict[str, Any]) -> None:
-    results["suite"]["name"] = 'tri"age<&>\x00\x1b'
-    results["gate"]["rules"][1]["reason"] = "base ]]> <x/> \x07 & done ✗"
+def test_markup_and_control_characters_in_names_stay_valid_xml(results: RunResults) -> None:
+    results.suite = replace(results.suite, name='tri"age<&>\x00\x1b')
+    rules = list(results.gate.rules)
+    rules[1] = replace(rules[1], reason="base ]]> <x/> \x07 & done ✗")
+    results.gate = replace(results.gate, rules=rules)
     suite = _suite(render_junit(results))
     assert str(suite.get("name")).startswith('evalkit.tri"age<&>')
     failure = suite.findall("testcase")[1].find("failure")
@@ -57,25 +60,25 @@ def test_markup_and_control_characters_in_names_stay_valid_xml(results: dict[str
 
 
 def test_a_paired_rule_is_a_test_case_whose_failure_gives_the_figure_and_the_bar(
-    results: dict[str, Any],
+    results: RunResults,
 ) -> None:
     from evalkit.gate import apply_gate
     from evalkit.suite.model import GateRule
 
-    results["comparisons"] = [
-        {
-            "target": "final",
-            "versus": "base",
-            "metric": "exact",
-            "delta": -0.03,
-            "ci": [-0.08, 0.02],
-            "p_value": 0.4,
-            "p_adjusted": 0.4,
-            "test": "mcnemar-exact",
-            "n": 3,
-        }
+    results.comparisons = [
+        Comparison(
+            target="final",
+            versus="base",
+            metric="exact",
+            delta=-0.03,
+            ci=(-0.08, 0.02),
+            p_value=0.4,
+            p_adjusted=0.4,
+            test="mcnemar-exact",
+            n=3,
+        )
     ]
-    results["gate"] = apply_gate(
+    results.gate = apply_gate(
         [
             GateRule(target="final", metric="exact", versus="base", margin=0.02),
             GateRule(target="final", max_error_rate=0.1),

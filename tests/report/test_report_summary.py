@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import replace
 
+from evalkit.records.results import Flip, Recommendation, RunResults
 from evalkit.report import headline_metrics, render_summary
 
 
@@ -13,7 +14,7 @@ def _cells(row: str) -> list[str]:
     return [cell.strip() for cell in re.split(r"(?<!\\)\|", row.strip())[1:-1]]
 
 
-def test_verdict_line_and_one_line_per_rule(results: dict[str, Any]) -> None:
+def test_verdict_line_and_one_line_per_rule(results: RunResults) -> None:
     lines = render_summary(results).splitlines()
     assert lines[0] == "## ❌ NO-GO — triage"
     assert "1 of 3 gate rules passed · 4 cases · 3 targets" in lines[2]
@@ -25,7 +26,7 @@ def test_verdict_line_and_one_line_per_rule(results: dict[str, Any]) -> None:
     ]
 
 
-def test_table_of_targets_by_headline_metrics(results: dict[str, Any]) -> None:
+def test_table_of_targets_by_headline_metrics(results: RunResults) -> None:
     assert headline_metrics(results) == [
         "exact",
         "classify",
@@ -47,7 +48,7 @@ def test_table_of_targets_by_headline_metrics(results: dict[str, Any]) -> None:
     assert _cells(body[1])[2:] == ["1.000"] * 3 + ["0.000"]
 
 
-def test_names_are_escaped_so_they_cannot_break_the_table(results: dict[str, Any]) -> None:
+def test_names_are_escaped_so_they_cannot_break_the_table(results: RunResults) -> None:
     rows = [line for line in render_summary(results).splitlines() if line.startswith("| odd")]
     assert len(rows) == 1
     cells = _cells(rows[0])
@@ -55,53 +56,53 @@ def test_names_are_escaped_so_they_cannot_break_the_table(results: dict[str, Any
     assert cells[0] == "odd\\|\\<i\\>name\\</i\\>"
 
 
-def test_untrusted_text_never_reaches_it(results: dict[str, Any], payloads: tuple[str, ...]) -> None:
+def test_untrusted_text_never_reaches_it(results: RunResults, payloads: tuple[str, ...]) -> None:
     summary = render_summary(results)
     assert not [payload for payload in payloads if payload in summary]
     assert "alert" not in summary and "<" not in summary.replace("\\<", "")
     assert "1 warning: see report.html." in summary  # the warning's own text stays out
 
 
-def test_without_rules_the_verdict_is_go(results_without_rules: dict[str, Any]) -> None:
+def test_without_rules_the_verdict_is_go(results_without_rules: RunResults) -> None:
     summary = render_summary(results_without_rules)
     assert summary.startswith("## ✅ GO — triage")
     assert "- No gate rules: the verdict is go." in summary
 
 
-def test_the_recommendation_and_the_flips_table(results: dict[str, Any]) -> None:
-    results["recommendation"] = {
-        "metric": "exact",
-        "best": "step-20",
-        "best_step": 20,
-        "value": 0.9,
-        "final": "final",
-        "final_value": 0.8,
-        "overfitting": True,
-        "reason": "step-20 scores 0.900 exact, above final's 0.800: possible overfitting after step 20",
-    }
-    results["flips"] = [
-        {
-            "target": "final",
-            "versus": "base",
-            "scorer": "exact",
-            "fixed": 2,
-            "broken": 0,
-            "both_right": 1,
-            "both_wrong": 0,
-            "fixed_ids": ["c1", "c3"],
-            "broken_ids": [],
-        },
-        {
-            "target": "odd|<i>name</i>",
-            "versus": "base",
-            "scorer": "exact",
-            "fixed": 1,
-            "broken": 1,
-            "both_right": 1,
-            "both_wrong": 0,
-            "fixed_ids": ["c1"],
-            "broken_ids": ["c4"],
-        },
+def test_the_recommendation_and_the_flips_table(results: RunResults) -> None:
+    results.recommendation = Recommendation(
+        metric="exact",
+        best="step-20",
+        best_step=20,
+        value=0.9,
+        final="final",
+        final_value=0.8,
+        overfitting=True,
+        reason="step-20 scores 0.900 exact, above final's 0.800: possible overfitting after step 20",
+    )
+    results.flips = [
+        Flip(
+            target="final",
+            versus="base",
+            scorer="exact",
+            fixed=2,
+            broken=0,
+            both_right=1,
+            both_wrong=0,
+            fixed_ids=["c1", "c3"],
+            broken_ids=[],
+        ),
+        Flip(
+            target="odd|<i>name</i>",
+            versus="base",
+            scorer="exact",
+            fixed=1,
+            broken=1,
+            both_right=1,
+            both_wrong=0,
+            fixed_ids=["c1"],
+            broken_ids=["c4"],
+        ),
     ]
     lines = render_summary(results).splitlines()
     assert (
@@ -114,9 +115,9 @@ def test_the_recommendation_and_the_flips_table(results: dict[str, Any]) -> None
     assert "c3" not in "\n".join(lines)  # counts only: case ids are data
 
 
-def test_cost_column_when_a_price_is_known(results: dict[str, Any]) -> None:
-    results["usage"]["final"]["cost_usd"] = 0.01234
-    results["usage"]["base"]["cost_usd"] = 12.5
+def test_cost_column_when_a_price_is_known(results: RunResults) -> None:
+    results.usage["final"] = replace(results.usage["final"], cost_usd=0.01234)
+    results.usage["base"] = replace(results.usage["base"], cost_usd=12.5)
     rows = [line for line in render_summary(results).splitlines() if line.startswith("|")]
     assert _cells(rows[0])[-1] == "cost (USD)"
     assert [_cells(row)[-1] for row in rows[2:]] == ["12.50", "0.0123", "—"]

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 from fakeopenai import FAKE_API_KEY, FakeOpenAI
+from fixtures.runs import plain
 
 from evalkit.errors import InputError, ServiceError
 from evalkit.records import TrainingExample
@@ -80,13 +81,13 @@ def test_prefix_tells_two_jobs_apart() -> None:
     assert names == ["candidate.base", "candidate.step-10", "candidate.step-20", "candidate.final"]
 
 
-def test_to_json_holds_the_plain_facts_and_no_examples() -> None:
+def test_the_record_holds_the_plain_facts_and_no_examples() -> None:
     job = _job(
         training_file="file-train",
         hyperparameters={"n_epochs": 3},
         training_examples=[TrainingExample(prompt="TRAINING-PROMPT-TEXT", completion="c")],
     )
-    facts = job.to_json()
+    facts = plain(job.record())
     assert facts["id"] == JOB
     assert facts["base_model"] == BASE
     assert facts["hyperparameters"] == {"n_epochs": 3}
