@@ -36,10 +36,10 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 T = TypeVar("T")
 
-OFFLOAD_MAX_ANSWERS = 30_000
+OFFLOAD_MAX_ANSWERS = 60_000
 """Above this many (case, target) answers the analysis runs in this process even when it could be
-offloaded: sending the answers to another process and the results back costs about 40 µs per answer here,
-more than the 1–2 s of imports it hides."""
+offloaded: two processes would each hold every answer (memory), and sending them (about 15 µs an answer
+here) costs more than the 1–2 s of imports the other process hides."""
 
 
 class Offload(Protocol):
@@ -155,7 +155,8 @@ def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload |
     """Run every case through every target, score, gate, and write the outputs.
 
     ``offload``: where the analysis after the last call may run (at most ``OFFLOAD_MAX_ANSWERS`` answers);
-    by default, here."""
+    by default, here. When it ran elsewhere, the ``RunResult`` handed back holds no cases (they are in its
+    results.json)."""
     from evalkit.data import load_cases
     from evalkit.report.outputs import check_out_dir
     from evalkit.scorers import build_scorers
@@ -174,7 +175,7 @@ def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload |
     check_out_dir(out_dir)
     record = asyncio.run(_evaluate(suite, case_set, named, scorers, options, started))
     if offload is not None and len(record.case_set.cases) * len(record.targets) <= OFFLOAD_MAX_ANSWERS:
-        return offload.call(_finish, suite, record, out_dir)
+        return offload.call(_finish_elsewhere, suite, record, out_dir)
     return _finish(suite, record, out_dir)
 
 
@@ -379,6 +380,13 @@ def _error_warning(name: str, outcomes: list[Outcome]) -> str | None:
     if not errors:
         return None
     return f"target {name}: {len(errors)} of {len(outcomes)} cases failed (first: {errors[0]})"
+
+
+def _finish_elsewhere(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
+    """``_finish`` in another process: the result handed back holds everything but the cases, which stay in
+    results.json (the caller prints a summary; sending 50,000 answers back would take about a second)."""
+    result = _finish(suite, record, out_dir)
+    return replace(result, results=replace(result.results, cases=[]))
 
 
 def _finish(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:

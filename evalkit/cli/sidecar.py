@@ -19,6 +19,7 @@ imports.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import logging
 import os
@@ -47,8 +48,13 @@ PRELOAD: tuple[str, ...] = (
     "evalkit.gate",
     "evalkit.report.outputs",
     "evalkit.report.html",
+    "evalkit.records.results_json:prepare",
+    "evalkit.report.html:prepare",
+    "evalkit.report.charts:prepare",
 )
-"""What the analysis stage imports: metrics, statistics, gate, results.json and the reports."""
+"""What the analysis stage imports — metrics, statistics, gate, results.json and the reports — and, as
+``module:function``, what it builds once before its first use: the records' JSON serializer, the report's
+template, matplotlib's fonts."""
 
 logger = logging.getLogger(__name__)
 """Logs at DEBUG when the sidecar is not used or its child died (the call then ran in this process)."""
@@ -130,8 +136,12 @@ def _serve(conn: Connection, preload: Sequence[str]) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         for name in preload:
-            with contextlib.suppress(ImportError):
-                importlib.import_module(name)
+            module, _, function = name.partition(":")
+            with contextlib.suppress(Exception):  # a preload that fails only means the call does it later
+                loaded = importlib.import_module(module)
+                if function:
+                    getattr(loaded, function)()
+        gc.freeze()  # what was loaded lives as long as the process: the collector need not walk it again
         try:
             fn, args, kwargs = conn.recv()
         except EOFError:  # the parent finished (or died) without a call

@@ -26,6 +26,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from pydantic import ConfigDict, Field
 
 from evalkit._version import __version__
+from evalkit.records.packing import fields_of, pack_outcomes, pack_scores, unpack_outcomes, unpack_scores
 from evalkit.records.values import (
     SCHEMA_CONFIG,
     Case,
@@ -598,6 +599,40 @@ class RunResults:
             if result is not None:
                 yield case.id, result
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its cases as rows of plain values (``records.packing``)."""
+        return _unpack_results, (fields_of(self, leave_out=("cases",)), [_case_row(case) for case in self.cases])
+
+
+def _case_row(case: CaseRecord) -> tuple[Any, ...]:
+    results = [
+        (name, r.output, r.error, r.scores, r.usage.prompt_tokens, r.usage.completion_tokens, r.latency_s,
+         r.cached, r.finish_reason, r.answers, r.explanations, r.score_errors)
+        for name, r in case.results.items()
+    ]  # fmt: skip
+    return case.id, case.line, case.input, case.reference, results
+
+
+def _unpack_results(fields: dict[str, Any], rows: list[tuple[Any, ...]]) -> RunResults:
+    cases = [
+        CaseRecord(
+            id=case_id,
+            line=line,
+            input=given,
+            reference=reference,
+            results={
+                name: CaseResult(
+                    output=output, error=error, scores=scores, usage=Usage(prompt, completion), latency_s=latency,
+                    cached=cached, finish_reason=finish, answers=answers, explanations=why, score_errors=failures,
+                )
+                for name, output, error, scores, prompt, completion, latency, cached, finish, answers, why, failures
+                in results
+            },
+        )
+        for case_id, line, given, reference, results in rows
+    ]
+    return RunResults(**fields, cases=cases)
+
 
 @dataclass(frozen=True, slots=True)
 class RunInputs:
@@ -659,6 +694,15 @@ class RunRecord:
 
     def __repr__(self) -> str:
         return f"RunRecord(suite={self.suite.name!r}, targets={len(self.targets)}, cases={len(self.case_set.cases)})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its outcomes and scores as columns of plain values (``records.packing``)."""
+        fields = fields_of(self, leave_out=("outcomes", "scores"))
+        return _unpack_record, (fields, pack_outcomes(self.outcomes), pack_scores(self.scores))
+
+
+def _unpack_record(fields: dict[str, Any], outcomes: Any, scores: Any) -> RunRecord:
+    return RunRecord(**fields, outcomes=unpack_outcomes(outcomes), scores=unpack_scores(scores))
 
 
 def run_results(

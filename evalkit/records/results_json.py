@@ -151,6 +151,12 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def prepare() -> None:
+    """Build the records' JSON serializer now (≈0.3 s, once per process): the CLI's sidecar does it while
+    the calls are in flight."""
+    _adapter()
+
+
 @cache
 def _adapter() -> TypeAdapter[RunResults]:
     from pydantic import TypeAdapter

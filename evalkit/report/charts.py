@@ -142,6 +142,12 @@ def confusion_svg(panels: Sequence[Heatmap], *, per_row: int = 5) -> str:
         return _svg(fig, "confusion")
 
 
+def prepare() -> None:
+    """Draw a small chart now, so that matplotlib has loaded its fonts and renderers before the first real
+    one (once per process: the CLI's sidecar does it while the calls are in flight)."""
+    confusion_svg([Heatmap("", ["a", "b"], [[1, 0], [0, 1]])])
+
+
 def _heatmap(ax: Axes, panel: Heatmap, *, labels_left: bool) -> None:
     size = len(panel.labels)
     shares = [[count / max(sum(row), 1) for count in row] for row in panel.matrix]

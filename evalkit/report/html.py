@@ -21,7 +21,7 @@ import json
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
@@ -38,7 +38,10 @@ from evalkit.report.tables import (
 )
 from evalkit.text import number, signed
 
-__all__ = ["TEMPLATE_DIR", "render_html"]
+if TYPE_CHECKING:
+    from jinja2 import Template
+
+__all__ = ["TEMPLATE_DIR", "prepare", "render_html"]
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 """Where the report's jinja2 templates, style sheet and script live."""
@@ -50,6 +53,19 @@ _STYLE = "report.css"
 
 def render_html(results: RunResults) -> str:
     """The HTML report of a run, as one string."""
+    script, digest = _script()
+    return _template().render(
+        report=_view(results), script=Markup(script), script_hash=digest, style=Markup(_asset(_STYLE))
+    )
+
+
+def prepare() -> None:
+    """Compile the template now (once per process): the CLI's sidecar does it while the calls are in flight."""
+    _template()
+
+
+@cache
+def _template() -> Template:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(
@@ -65,10 +81,7 @@ def render_html(results: RunResults) -> str:
     env.filters["p"] = _p_value
     env.filters["p_text"] = _p_text
     env.filters["tojson_text"] = _json_text
-    script, digest = _script()
-    return env.get_template(_TEMPLATE).render(
-        report=_view(results), script=Markup(script), script_hash=digest, style=Markup(_asset(_STYLE))
-    )
+    return env.get_template(_TEMPLATE)
 
 
 def _view(results: RunResults) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from evalkit.errors import InputError
 from evalkit.records.results import RunResults
-from evalkit.records.results_json import write_results, write_text_atomic
 
 __all__ = ["OutputPaths", "append_step_summary", "check_out_dir", "write_outputs", "write_reports"]
 
@@ -88,6 +87,8 @@ def _writing(out_dir: Path) -> Iterator[None]:
 def write_outputs(results: RunResults, out_dir: str | Path) -> OutputPaths:
     """Write results.json, report.html, junit.xml and summary.md into ``out_dir`` (created if needed), and
     append the summary to ``$GITHUB_STEP_SUMMARY`` when that is set."""
+    from evalkit.records.results_json import write_results
+
     out_dir = Path(out_dir)
     with _writing(out_dir):
         results_path = write_results(out_dir / RESULTS_FILE, results)
@@ -117,6 +118,7 @@ def append_step_summary(markdown: str) -> Path | None:
 
 def write_reports(results: RunResults, out_dir: str | Path) -> ReportPaths:
     """Render report.html, junit.xml and summary.md from a run's results into ``out_dir``."""
+    from evalkit.records.results_json import write_text_atomic
     from evalkit.report import render_html, render_junit, render_summary
 
     out_dir = Path(out_dir)

@@ -16,6 +16,7 @@ import hashlib
 import json
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +29,8 @@ from evalkit.records import Usage
 FILE_NAME = "responses.sqlite"
 """The cache file inside the cache directory."""
 _KEY_VERSION = "evalkit-cache-1"
+_KEYS_PER_QUERY = 500
+"""Keys per ``get_many`` query (SQLite allows 32,766 parameters; a few hundred is where the gain levels off)."""
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL)"
 )
@@ -97,18 +100,20 @@ class Cache:
     def get(self, key: str) -> CachedReply | None:
         """The stored reply for ``key``, or None."""
         row = self._db.execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            return None
-        try:
-            value = json.loads(row[0])
-            return CachedReply(
-                output=value["output"],
-                usage=Usage(*value["usage"]),
-                finish_reason=value["finish_reason"],
-                latency_s=float(value["latency_s"]),
-            )
-        except (ValueError, KeyError, TypeError):
-            return None
+        return None if row is None else _reply(row[0])
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, CachedReply]:
+        """The stored replies for those of ``keys`` the cache holds, by key (one query per few hundred keys:
+        a warm re-run looks up every answer of a run at once)."""
+        found: dict[str, CachedReply] = {}
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            chunk = keys[start : start + _KEYS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            for key, value in self._db.execute(f"SELECT key, value FROM responses WHERE key IN ({marks})", chunk):
+                reply = _reply(value)
+                if reply is not None:
+                    found[key] = reply
+        return found
 
     def put(self, key: str, reply: CachedReply) -> None:
         """Store a successful reply; committed at once (or with the current batch when ``batch`` > 1)."""
@@ -153,3 +158,17 @@ class Cache:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _reply(text: str) -> CachedReply | None:
+    """A stored value as a reply; None for one that cannot be read (it is asked again)."""
+    try:
+        value = json.loads(text)
+        return CachedReply(
+            output=value["output"],
+            usage=Usage(*value["usage"]),
+            finish_reason=value["finish_reason"],
+            latency_s=float(value["latency_s"]),
+        )
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from evalkit.providers.base import Provider, Reply
@@ -55,15 +56,15 @@ class Caller:
         if self.cache is None:
             return None
         hit = self.cache.get(self.key(request, repeat=repeat))
-        if hit is None:
-            return None
-        return Outcome(
-            output=hit.output,
-            usage=hit.usage,
-            latency_s=hit.latency_s,
-            cached=True,
-            finish_reason=hit.finish_reason,
-        )
+        return None if hit is None else _cached(hit)
+
+    def lookup_many(self, requests: Sequence[Request]) -> list[Outcome | None]:
+        """``lookup`` of each request, read from the cache in a few queries."""
+        if self.cache is None:
+            return [None] * len(requests)
+        keys = [self.key(request) for request in requests]
+        found = self.cache.get_many(keys)
+        return [None if (hit := found.get(key)) is None else _cached(hit) for key in keys]
 
     async def call(self, request: Request, *, probe: bool = False, repeat: int = 0) -> Outcome:
         """Ask the model (no cache lookup: see ``lookup``) once a slot is free, and store the answer.
@@ -88,3 +89,9 @@ class Caller:
         """Commit what was stored."""
         if self.cache is not None:
             self.cache.flush()
+
+
+def _cached(hit: CachedReply) -> Outcome:
+    return Outcome(
+        output=hit.output, usage=hit.usage, latency_s=hit.latency_s, cached=True, finish_reason=hit.finish_reason
+    )

@@ -150,8 +150,7 @@ class _Run:
         if self.caller.cache is None:
             return
         for name, requests in self.requests.items():
-            for index, request in enumerate(requests):
-                hit = self.caller.lookup(request)
+            for index, hit in enumerate(self.caller.lookup_many(requests)):
                 if hit is not None:
                     self._record(name, index, hit)
 

@@ -16,6 +16,7 @@ import math
 import re
 import warnings
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, Literal
 
 from evalkit.records import Case, Score
@@ -23,6 +24,9 @@ from evalkit.scorers.base import Aggregate, Scorer, binary
 from evalkit.suite.scorer_options import UNPARSED, ClassifyOptions
 
 __all__ = ["UNPARSED", "ClassifyScorer", "build_classify"]
+
+_OUTPUTS_REMEMBERED = 4096
+"""Distinct outputs whose label is remembered (an LRU): a classifier's outputs repeat; free text does not."""
 
 
 class ClassifyScorer(Scorer):
@@ -49,13 +53,19 @@ class ClassifyScorer(Scorer):
         """Ignore case when matching labels."""
         self._by_key = self.options.labels_by_key
         self._mention = _mention_pattern(self._by_key)
+        self._read = lru_cache(maxsize=_OUTPUTS_REMEMBERED)(self._label_in)
+        self._truths: dict[str, str | None] = {}
 
     def normalise(self, text: str) -> str:
         """``text`` as it is compared with labels (``ClassifyOptions.label_key``)."""
         return self.options.label_key(text)
 
     def label_of(self, text: str) -> str | None:
-        """The label ``text`` names (per ``match``), as spelled in ``labels``; None when it names none."""
+        """The label ``text`` names (per ``match``), as spelled in ``labels``; None when it names none.
+        Outputs repeat (a classifier answers with a few labels), so recent ones are remembered."""
+        return self._read(text)
+
+    def _label_in(self, text: str) -> str | None:
         key = self.normalise(text)
         exact = self._by_key.get(key)
         if exact is not None or self.match == "exact":
@@ -77,9 +87,9 @@ class ClassifyScorer(Scorer):
     def aggregate(self, cases: Sequence[Case], scores: Sequence[Score | None]) -> Aggregate:
         """sklearn's classification metrics over the scored cases whose reference is a label."""
         pairs = [
-            (self._by_key[key], score.answer or UNPARSED)
+            (truth, score.answer or UNPARSED)
             for case, score in zip(cases, scores, strict=True)
-            if score is not None and (key := self.normalise(case.reference)) in self._by_key
+            if score is not None and (truth := self._true_label(case.reference)) is not None
         ]
         if not pairs:
             return Aggregate(metrics=dict.fromkeys(self.aggregate_names()), n=0)
@@ -89,15 +99,21 @@ class ClassifyScorer(Scorer):
             return self._aggregate(y_true, y_pred)
 
     def _true_label(self, reference: str) -> str | None:
-        """The label a reference names (normalised alike); None for a reference that is no label."""
-        return self._by_key.get(self.normalise(reference))
+        """The label a reference names (normalised alike); None for a reference that is no label. Each
+        reference is read once, however many targets answer its case."""
+        if reference not in self._truths:
+            self._truths[reference] = self._by_key.get(self.normalise(reference))
+        return self._truths[reference]
 
     def aggregate_names(self) -> tuple[str, ...]:
         names = ["accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall", "kappa"]
         names += [f"{kind}.{label}" for kind in ("precision", "recall", "f1") for label in self.labels]
         return (*names, "unparsed_rate")
 
-    def _aggregate(self, y_true: list[str], y_pred: list[str]) -> Aggregate:
+    def _aggregate(self, truths: list[str], answers: list[str]) -> Aggregate:
+        """sklearn's figures, given the labels as their indices (``unparsed`` and any other answer as indices
+        past the labels'): the same figures as for the strings, without sklearn sorting strings."""
+        import numpy as np
         from sklearn.metrics import (
             accuracy_score,
             cohen_kappa_score,
@@ -106,30 +122,30 @@ class ClassifyScorer(Scorer):
         )
 
         labels = list(self.labels)
-        macro = precision_recall_fscore_support(
-            y_true, y_pred, labels=labels, average="macro", zero_division=0
-        )
-        weighted = precision_recall_fscore_support(
-            y_true, y_pred, labels=labels, average="weighted", zero_division=0
-        )
-        per_class = precision_recall_fscore_support(
-            y_true, y_pred, labels=labels, average=None, zero_division=0
-        )
+        index = {label: i for i, label in enumerate([*labels, UNPARSED])}
+        y_true = np.array([index[label] for label in truths])
+        y_pred = np.array([index.setdefault(answer, len(index)) for answer in answers])
+        ids = list(range(len(labels)))
+        unparsed = index[UNPARSED]
+        macro = precision_recall_fscore_support(y_true, y_pred, labels=ids, average="macro", zero_division=0)
+        weighted = precision_recall_fscore_support(y_true, y_pred, labels=ids, average="weighted", zero_division=0)
+        per_class = precision_recall_fscore_support(y_true, y_pred, labels=ids, average=None, zero_division=0)
         metrics: dict[str, float | None] = {
             "accuracy": _number(accuracy_score(y_true, y_pred)),
             "macro_f1": _number(macro[2]),
             "weighted_f1": _number(weighted[2]),
             "macro_precision": _number(macro[0]),
             "macro_recall": _number(macro[1]),
-            "kappa": _number(cohen_kappa_score(y_true, y_pred, labels=[*labels, UNPARSED])),
+            "kappa": _number(cohen_kappa_score(y_true, y_pred, labels=[*ids, unparsed])),
         }
         for kind, values in zip(("precision", "recall", "f1"), per_class[:3], strict=True):
             metrics.update({f"{kind}.{label}": _number(v) for label, v in zip(labels, values, strict=True)})
-        metrics["unparsed_rate"] = y_pred.count(UNPARSED) / len(y_pred)
-        shown = [*labels, UNPARSED] if UNPARSED in y_pred else labels
+        found_unparsed = int((y_pred == unparsed).sum())
+        metrics["unparsed_rate"] = found_unparsed / len(y_pred)
+        shown = [*labels, UNPARSED] if found_unparsed else labels
         details: dict[str, Any] = {
             "labels": shown,
-            "confusion_matrix": confusion_matrix(y_true, y_pred, labels=shown).tolist(),
+            "confusion_matrix": confusion_matrix(y_true, y_pred, labels=list(range(len(shown)))).tolist(),
             "support": {label: int(n) for label, n in zip(labels, per_class[3], strict=True)},
         }
         return Aggregate(metrics=metrics, details=details, n=len(y_true))
