@@ -28,7 +28,10 @@ if str(TESTS_DIR) not in sys.path:
 from fakeopenai import FAKE_API_KEY, FakeOpenAI
 from fakeopenai.openapi import SPEC_PATH, OpenAPISpec, load_spec
 
-pytest_plugins = ("pytester",)  # lets tests run the fixtures above in an inner pytest session
+pytest_plugins = (
+    "pytester",  # lets tests run the fixtures above in an inner pytest session
+    "fixtures.local_models",  # local models converted once per test run (lab, providers, targets, cli)
+)
 
 _LEAKY_PREFIXES = ("OPENAI_", "AZURE_OPENAI_", "EVALKIT_")
 _LEAKY_NAMES = ("OPENAI_API_VERSION", "GITHUB_STEP_SUMMARY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")

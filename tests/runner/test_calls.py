@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from test_runner import FakeService, answer, cases, provider_for
+from test_run import FakeService, answer, cases, provider_for
 
 from evalkit.records import Outcome, Target
 from evalkit.runner import run_targets

@@ -14,7 +14,7 @@ import pytest
 from fakeopenai import FakeOpenAI, FakeRequest
 from sklearn import metrics as skm
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SUITE = REPO / "suites" / "ticket-triage.yaml"
 DATA = REPO / "suites" / "data" / "ticket-triage" / "test.jsonl"
 LABELS = ["billing", "technical", "account", "shipping"]

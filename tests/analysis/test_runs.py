@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from test_gate import marks, run
+from fixtures.runs import exact_run as run
+from fixtures.runs import marks
 
 from evalkit.analysis.runs import compare_results, regressions, render_comparison
 from evalkit.errors import InputError

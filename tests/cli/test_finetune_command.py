@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_local_finetune import write_suite
+from fixtures.local_data import write_suite
 
 from evalkit.cli import main
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fixtures.runs import plain
-from test_gate import marks, run
+from fixtures.runs import exact_run as run
+from fixtures.runs import marks, plain
 
 from evalkit.analysis.costs import BASE_PRICES, FINE_TUNED_PRICES, lineage, price_for, with_costs
 from evalkit.records.results import JudgeUsage, PriceInfo

@@ -11,7 +11,7 @@ from fakeopenai import FAKE_API_KEY, FakeOpenAI, FakeRequest
 
 from evalkit.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SUITE = REPO / "suites" / "ticket-triage.yaml"
 TINY = """\
 name: tiny

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fakeopenai import ApiError, FakeOpenAI, FakeRequest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SUITE = REPO / "suites" / "ticket-triage.yaml"
 CANDIDATE = "ft:gpt-4o-mini:acme:triage:7p4lURel"
 KEY = "sk-proj-CANARY7q9Zx3LmVt5Rw8Kp2Hn6Jd4Fs1Gb0Yc"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-from fixtures.runs import build_results, scored_run
+from fixtures.runs import build_results, marks, scored_run
+from fixtures.runs import exact_run as run
 from rich.console import Console
-from test_gate import marks, run
 
 from evalkit.analysis import analyse
 from evalkit.gate import apply_gate

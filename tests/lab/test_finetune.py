@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from local_data import SYSTEM
+from fixtures.local_data import HELD_OUT, write_suite
 
 from evalkit.analysis.metrics import compute_metrics
 from evalkit.data import load_cases
@@ -23,34 +23,6 @@ from evalkit.scorers import build_scorers
 from evalkit.scorers.run import score_run
 from evalkit.suite import load_suite
 from evalkit.targets.local_jobs import fetch_local_job, local_job_targets
-
-HELD_OUT = [
-    ("I was billed twice this month.", "billing"),
-    ("The website crashes when I pay.", "technical"),
-    ("I cannot log in to my profile.", "account"),
-    ("My parcel is lost in transit.", "shipping"),
-]
-
-
-def write_suite(folder: Path) -> Path:
-    rows = [
-        {
-            "messages": [
-                {"role": "system", "content": SYSTEM},
-                {"role": "user", "content": t},
-                {"role": "assistant", "content": a},
-            ]
-        }
-        for t, a in HELD_OUT
-    ]
-    (folder / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    suite = folder / "suite.yaml"
-    suite.write_text(
-        "name: tiny-triage\ndata: test.jsonl\ngeneration: {temperature: 0, max_tokens: 6}\n"
-        "scorers:\n  - exact: {casefold: true, punctuation: true}\n"
-        "  - classify: {labels: [billing, technical, account, shipping]}\n"
-    )
-    return suite
 
 
 def evaluate(

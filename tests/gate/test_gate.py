@@ -1,84 +1,23 @@
 """The gate: rules on a run's results → go/no-go, one readable reason per rule, mistakes named.
 
-``run(...)`` builds a run's ``RunResults`` the way ``evalkit run`` does before its analysis; the
-paired-rule tests in ``test_gate_paired.py`` use it too.
+``run(...)`` (``fixtures.runs.exact_run``) builds a run's ``RunResults`` the way ``evalkit run`` does
+before its analysis.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 import pytest
-from fixtures.runs import build_results, plain, scored_run, verdict_of
+from fixtures.runs import exact_run as run
+from fixtures.runs import marks, plain, verdict_of
 
 from evalkit.errors import InputError
 from evalkit.gate import apply_gate, rule_label, rules_from_results
-from evalkit.records import Case, CaseSet, Metric, Outcome, Score, Target, Usage
+from evalkit.records import Metric
 from evalkit.records.results import Check, GateVerdict, RuleResult, RunResults
 from evalkit.suite.model import GateRule
-
-ROLES = {"base": "base", "final": "final"}
-
-
-def run(
-    right: dict[str, Sequence[bool | None]],
-    *,
-    models: dict[str, str] | None = None,
-    latency: Callable[[int], float] = lambda i: 0.5,
-    tokens: tuple[int, int] = (100, 10),
-    ids: Sequence[str] | None = None,
-    suite_sha256: str = "a" * 64,
-    data_sha256: str = "b" * 64,
-    extra_metrics: dict[str, dict[str, Metric]] | None = None,
-) -> RunResults:
-    """A run scored by ``exact``: per target, per case, right (True), wrong (False) or a failed call (None)."""
-    n = len(next(iter(right.values())))
-    ids = list(ids) if ids is not None else [f"c{i}" for i in range(n)]
-    cases = [Case(id=ids[i], reference="yes", prompt=f"question {i}") for i in range(n)]
-    targets = [
-        Target(name, (models or {}).get(name, "gpt-4o-mini"), "chat", ROLES.get(name, "checkpoint"))  # type: ignore[arg-type]
-        for name in right
-    ]
-    outcomes = {
-        name: [
-            Outcome(None, error="500 boom")
-            if ok is None
-            else Outcome("yes" if ok else "no", usage=Usage(*tokens), latency_s=latency(i))
-            for i, ok in enumerate(marks)
-        ]
-        for name, marks in right.items()
-    }
-    scores: dict[str, dict[str, list[Score | None]]] = {
-        name: {"exact": [None if ok is None else Score(1.0 if ok else 0.0) for ok in marks]}
-        for name, marks in right.items()
-    }
-    metrics = {name: _metrics(marks) | (extra_metrics or {}).get(name, {}) for name, marks in right.items()}
-    scored = scored_run(
-        suite_sha256=suite_sha256,
-        case_set=CaseSet(cases, data_sha256, "inline"),
-        targets=targets,
-        outcomes=outcomes,
-        scores=scores,
-        metrics=metrics,
-        scorers=[{"kind": "exact", "name": "exact", "options": {}}],
-    )
-    return build_results(scored)
-
-
-def _metrics(marks: Sequence[bool | None]) -> dict[str, Metric]:
-    scored = [ok for ok in marks if ok is not None]
-    exact = sum(scored) / len(scored) if scored else None
-    return {
-        "exact": Metric(exact, len(scored)),
-        "error_rate": Metric(marks.count(None) / len(marks), len(marks)),
-    }
-
-
-def marks(right: int, wrong: int, errors: int = 0) -> list[bool | None]:
-    """``right`` right answers, then ``wrong`` wrong ones, then ``errors`` failed calls."""
-    return [True] * right + [False] * wrong + [None] * errors
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fakeopenai import FakeOpenAI, FakeRequest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "suites" / "data" / "ticket-triage" / "test.jsonl"
 ROWS = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
 TICKETS = [(r["id"], r["messages"][1]["content"], r["messages"][2]["content"]) for r in ROWS]

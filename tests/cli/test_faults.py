@@ -22,7 +22,7 @@ from fakeopenai import FakeOpenAI, FakeRequest
 
 from evalkit.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SUITE = REPO / "suites" / "ticket-triage.yaml"
 DATA = REPO / "suites" / "data" / "ticket-triage" / "test.jsonl"
 LABELS = ("billing", "technical", "account", "shipping")

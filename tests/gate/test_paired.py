@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.runs import exact_run as run
+from fixtures.runs import marks
 from pydantic import ValidationError
-from test_gate import marks, run
 
 from evalkit.analysis import analyse
 from evalkit.errors import InputError

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from fakeopenai import FakeOpenAI, FakeRequest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "suites" / "data" / "ticket-triage" / "test.jsonl"
 ROWS = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
 SUITE_SYSTEM = ROWS[0]["messages"][0]["content"]
