@@ -16,7 +16,7 @@ README = (REPO / "README.md").read_text()
 
 def _commands() -> list[list[str]]:
     """Every `evalkit ...` command in the README's code blocks, continuation lines joined."""
-    blocks = re.findall(r"```\n(.*?)```", README, flags=re.DOTALL)
+    blocks = re.findall(r"^```[^\n]*\n(.*?)^```$", README, flags=re.DOTALL | re.MULTILINE)
     text = "\n".join(blocks).replace("\\\n", " ")
     commands = []
     for line in text.splitlines():
