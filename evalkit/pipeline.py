@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
 
 from evalkit.errors import InputError
 from evalkit.records import CaseSet, Outcome, Target
-from evalkit.records.results import RunRecord, RunResults, ScorerInfo
+from evalkit.records.cases import ScorerInfo
+from evalkit.records.results import RunRecord, RunResults
 from evalkit.suite.model import Suite
 
 if TYPE_CHECKING:
@@ -107,7 +108,8 @@ def check_suite(
     (once ``targets`` are known) its targets exist. ``InputError`` naming the rule's file, key and the
     closest valid name."""
     from evalkit.gate import check_rules
-    from evalkit.records.results import RunInputs, settings
+    from evalkit.records.plain import settings
+    from evalkit.records.results import RunInputs
     from evalkit.scorers import declared_metrics
 
     inputs = RunInputs(
@@ -143,7 +145,8 @@ def _check_targets(suite: Suite, targets: Sequence[Target]) -> None:
 
 def _scorer_infos(suite: Suite) -> list[ScorerInfo]:
     """The suite's scorers as results.json records them, so a saved run can be re-analysed without it."""
-    from evalkit.records.results import ScorerInfo, jsonable
+    from evalkit.records.cases import ScorerInfo
+    from evalkit.records.plain import jsonable
 
     return [
         ScorerInfo(c.kind, c.name, jsonable(c.options.model_dump(by_alias=True, exclude_none=True)))
@@ -328,7 +331,7 @@ async def _score(
     judge: JudgeBackend,
     started: datetime,
 ) -> RunRecord:
-    from evalkit.records.results import DataSource, SuiteInfo
+    from evalkit.records.cases import DataSource, SuiteInfo
     from evalkit.scorers.run import score_run, score_warnings
 
     scores = await score_run(case_set.cases, outcomes, scorers, targets=targets)

@@ -24,7 +24,8 @@ from evalkit.analysis.intervals import with_intervals
 from evalkit.analysis.paired import adjusted, compare_many, compare_sides, flips_between
 from evalkit.analysis.recommend import base_of, primary_metric, recommend
 from evalkit.records import Metric
-from evalkit.records.results import Comparison, Flip, Recommendation, RunResults
+from evalkit.records.findings import Comparison, Flip, Recommendation
+from evalkit.records.results import RunResults
 
 __all__ = [
     "Analysis",

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from evalkit.records.results import JudgeUsage, PriceInfo, RunResults, TargetUsage
+from evalkit.records.results import RunResults
+from evalkit.records.usage import JudgeUsage, PriceInfo, TargetUsage
 from evalkit.suite.rules import Price
 
 __all__ = [

@@ -31,7 +31,7 @@ from evalkit.analysis.stats import (
 )
 from evalkit.errors import InputError
 from evalkit.records import Metric
-from evalkit.records.results import Comparison, Flip
+from evalkit.records.findings import Comparison, Flip
 
 if TYPE_CHECKING:
     import numpy as np

@@ -14,7 +14,7 @@ from dataclasses import replace
 from evalkit.analysis.cases import Run, Side
 from evalkit.analysis.paired import compare_sides
 from evalkit.records import Target
-from evalkit.records.results import Comparison, Recommendation
+from evalkit.records.findings import Comparison, Recommendation
 
 JOB_ROLES = ("base", "checkpoint", "final")
 """Roles of targets that come from a fine-tuning job."""

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from evalkit.errors import InputError
-from evalkit.records.results import Comparison, Flip, RunResults
+from evalkit.records.findings import Comparison, Flip
+from evalkit.records.results import RunResults
 from evalkit.text import number, one_line, signed
 
 __all__ = ["PairedTargets", "RunComparison", "RunFacts", "compare_results", "regressions", "render_comparison"]

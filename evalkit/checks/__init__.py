@@ -12,6 +12,6 @@ from __future__ import annotations
 from evalkit.checks.contamination import Contamination, find_contamination
 from evalkit.checks.infer import Inferred, infer_completions
 from evalkit.checks.parity import check_parity
-from evalkit.records.results import Overlap
+from evalkit.records.jobs import Overlap
 
 __all__ = ["Contamination", "Inferred", "Overlap", "check_parity", "find_contamination", "infer_completions"]

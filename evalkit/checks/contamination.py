@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from evalkit.checks.infer import shown
 from evalkit.providers.prompts import to_prompt
 from evalkit.records import Case, Message, TrainingExample
-from evalkit.records.results import Overlap
+from evalkit.records.jobs import Overlap
 from evalkit.suite.model import Completions
 
 FILES = ("training", "validation")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evalkit.records import Case, Target
-from evalkit.records.results import JobChecks
+from evalkit.records.jobs import JobChecks
 from evalkit.suite.model import Completions
 from evalkit.targets.jobs import JobInfo
 

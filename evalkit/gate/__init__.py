@@ -25,7 +25,8 @@ from evalkit.errors import InputError
 from evalkit.gate.bounds import check_bound, check_budget
 from evalkit.gate.context import Finding, GateContext, listing, suggest
 from evalkit.gate.text import rule_label, target_label
-from evalkit.records.results import GateVerdict, RuleResult, RunInputs, RunResults
+from evalkit.records.findings import GateVerdict, RuleResult
+from evalkit.records.results import RunInputs, RunResults
 from evalkit.suite.rules import GateRule, is_glob
 
 __all__ = ["apply_gate", "check_rules", "rule_label", "rule_targets", "rules_from_results"]

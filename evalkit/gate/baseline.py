@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.gate.context import GateContext, listing, suggest
-from evalkit.records.results import Comparison, RunInputs, RunResults
+from evalkit.records.findings import Comparison
+from evalkit.records.results import RunInputs, RunResults
 from evalkit.suite.rules import GateRule
 
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from evalkit.errors import InputError
 from evalkit.records import Metric
-from evalkit.records.results import Check, RunResults
+from evalkit.records.findings import Check
+from evalkit.records.results import RunResults
 from evalkit.suite.rules import GateRule, is_glob
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from evalkit.gate.baseline import baseline_comparison
 from evalkit.gate.context import Finding, GateContext
 from evalkit.gate.text import p_value
-from evalkit.records.results import Comparison
+from evalkit.records.findings import Comparison
 from evalkit.suite.rules import GateRule
 from evalkit.text import digits_for, signed
 

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from evalkit.records.results import RuleResult
+from evalkit.records.findings import RuleResult
 from evalkit.text import digits_for
 
 

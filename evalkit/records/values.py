@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import ConfigDict, Field
 
@@ -36,6 +36,13 @@ every field is written (so the schema of what evalkit writes requires them all).
 
 NonNegative = Annotated[int, Field(ge=0)]
 """A count."""
+
+Interval = tuple[float, float]
+"""A 95% confidence interval, [low, high]."""
+
+T = TypeVar("T")
+WhenSet = Annotated[T | None, Field(exclude_if=lambda value: value is None)]
+"""A value written only when there is one."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -23,7 +23,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from evalkit.records import render_tool_calls
-from evalkit.records.results import CaseRecord, CaseResult, ChatInput, RunResults
+from evalkit.records.cases import CaseRecord, CaseResult, ChatInput
+from evalkit.records.results import RunResults
 
 __all__ = ["RIGHT_AT", "case_data", "deciding_scorer", "script_json"]
 

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from evalkit.records import ERROR_RATE
-from evalkit.records.results import Recommendation, RuleResult, RunResults
+from evalkit.records.findings import Recommendation, RuleResult
+from evalkit.records.results import RunResults
 from evalkit.report.summary import headline_metrics, headline_value
 from evalkit.text import number, one_line, signed
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from evalkit.records import Target
-from evalkit.records.results import RunResults, TrainingRecord
+from evalkit.records.jobs import TrainingRecord
+from evalkit.records.results import RunResults
 from evalkit.report.charts import LOSS_COLOURS, Band, Heatmap, Line, checkpoint_curve_svg, confusion_svg
 from evalkit.report.summary import headline_metrics
 

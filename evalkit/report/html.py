@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from evalkit.records.results import JobChecks, RunResults
+from evalkit.records.jobs import JobChecks
+from evalkit.records.results import RunResults
 from evalkit.report.cases import case_data, script_json
 from evalkit.report.figures import confusion_chart, curve_charts
 from evalkit.report.tables import (

@@ -14,7 +14,8 @@ from datetime import datetime
 
 from evalkit.gate import rule_label
 from evalkit.records import ERROR_RATE
-from evalkit.records.results import RuleResult, RunResults
+from evalkit.records.findings import RuleResult
+from evalkit.records.results import RunResults
 from evalkit.report.summary import headline_value
 from evalkit.text import number
 

@@ -11,7 +11,8 @@ import re
 from collections.abc import Sequence
 
 from evalkit.records import ERROR_RATE
-from evalkit.records.results import Flip, Recommendation, RunResults
+from evalkit.records.findings import Flip, Recommendation
+from evalkit.records.results import RunResults
 from evalkit.text import number, one_line
 
 __all__ = [

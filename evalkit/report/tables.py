@@ -12,7 +12,8 @@ from dataclasses import asdict
 from typing import Any
 
 from evalkit.records import Target
-from evalkit.records.results import Comparison, Flip, RunResults
+from evalkit.records.findings import Comparison, Flip
+from evalkit.records.results import RunResults
 from evalkit.report.summary import headline_metrics, headline_value
 
 __all__ = [

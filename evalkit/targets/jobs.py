@@ -28,7 +28,8 @@ from evalkit.errors import InputError, ServiceError
 from evalkit.providers.redact import Redactor
 from evalkit.providers.routing import endpoint_for
 from evalkit.records import Target, TrainingExample
-from evalkit.records.results import JobCheckpoint, JobRecord, TrainingRecord, jsonable
+from evalkit.records.jobs import JobCheckpoint, JobRecord, TrainingRecord
+from evalkit.records.plain import jsonable
 from evalkit.targets.training import (
     ResultFileError,
     TrainingStep,

@@ -33,7 +33,9 @@ from evalkit.analysis.metrics import compute_metrics
 from evalkit.analysis.stats import MULTINOMIAL_MAX_KINDS, bootstrap_tallies, seeded
 from evalkit.errors import InputError
 from evalkit.records import Case, CaseSet, Metric, Outcome, Role, Target, Usage
-from evalkit.records.results import Comparison, RunResults, ScorerInfo
+from evalkit.records.cases import ScorerInfo
+from evalkit.records.findings import Comparison
+from evalkit.records.results import RunResults
 from evalkit.records.results_json import validate_results
 from evalkit.scorers import UNPARSED, build_scorers
 from evalkit.scorers.run import score_run

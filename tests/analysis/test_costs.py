@@ -10,8 +10,8 @@ from fixtures.runs import exact_run as run
 from fixtures.runs import marks, plain
 
 from evalkit.analysis.costs import BASE_PRICES, FINE_TUNED_PRICES, lineage, price_for, with_costs
-from evalkit.records.results import JudgeUsage, PriceInfo
 from evalkit.records.results_json import write_results
+from evalkit.records.usage import JudgeUsage, PriceInfo
 from evalkit.suite.model import Price
 
 FT_MINI = "ft:gpt-4o-mini-2024-07-18:acme:triage:7p4lURel"

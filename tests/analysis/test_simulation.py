@@ -18,7 +18,8 @@ from fixtures.runs import build_results, scored_run
 
 from evalkit.analysis import compare
 from evalkit.records import CaseSet, Metric, Target, Usage
-from evalkit.records.results import CaseRecord, CaseResult, PromptInput, RunResults
+from evalkit.records.cases import CaseRecord, CaseResult, PromptInput
+from evalkit.records.results import RunResults
 
 SUITES = 1000
 CASES = 200

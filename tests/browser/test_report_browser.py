@@ -22,7 +22,8 @@ from fixtures.sample import XSS_FLAG, sample_results
 from playwright.sync_api import Page, expect
 from report_visit import Visit
 
-from evalkit.records.results import CaseRecord, ChatInput, RunResults
+from evalkit.records.cases import CaseRecord, ChatInput
+from evalkit.records.results import RunResults
 from evalkit.report import render_html
 
 REPO = Path(__file__).resolve().parents[2]

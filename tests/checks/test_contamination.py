@@ -9,7 +9,7 @@ from fixtures.runs import plain
 
 from evalkit.checks.contamination import Contamination, Overlap, find_contamination, normalise
 from evalkit.records import Case, Message, TrainingExample
-from evalkit.records.results import JobChecks
+from evalkit.records.jobs import JobChecks
 
 SYSTEM: Message = {"role": "system", "content": "Route the ticket."}
 

@@ -16,7 +16,8 @@ from fixtures.runs import marks, plain, verdict_of
 from evalkit.errors import InputError
 from evalkit.gate import apply_gate, rule_label, rules_from_results
 from evalkit.records import Metric
-from evalkit.records.results import Check, GateVerdict, RuleResult, RunResults
+from evalkit.records.findings import Check, GateVerdict, RuleResult
+from evalkit.records.results import RunResults
 from evalkit.suite.model import GateRule
 
 

@@ -20,7 +20,8 @@ from fixtures.runs import build_results, scored_run
 from evalkit.analysis import compare
 from evalkit.gate import apply_gate
 from evalkit.records import CaseSet, Metric, Target, Usage
-from evalkit.records.results import CaseRecord, CaseResult, PromptInput, RunResults
+from evalkit.records.cases import CaseRecord, CaseResult, PromptInput
+from evalkit.records.results import RunResults
 from evalkit.suite.model import GateRule
 
 SUITES, CASES, BASE_ACCURACY, SHARED = 1000, 200, 0.70, 0.5

@@ -14,7 +14,9 @@ from pydantic import ValidationError
 from evalkit.analysis import analyse
 from evalkit.errors import InputError
 from evalkit.gate import apply_gate, check_rules
-from evalkit.records.results import Comparison, RunInputs, RunResults, ScorerInfo
+from evalkit.records.cases import ScorerInfo
+from evalkit.records.findings import Comparison
+from evalkit.records.results import RunInputs, RunResults
 from evalkit.records.results_json import write_results
 from evalkit.suite.model import GateRule
 

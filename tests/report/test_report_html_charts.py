@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from fixtures.sample import sample_results
 
-from evalkit.records.results import TrainingRecord
+from evalkit.records.jobs import TrainingRecord
 from evalkit.report.charts import Band, Heatmap, Line, checkpoint_curve_svg, confusion_svg
 from evalkit.report.figures import curve_charts
 

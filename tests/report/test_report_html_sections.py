@@ -13,7 +13,8 @@ from fixtures.sample import sample_results
 from test_report_html import Page
 
 from evalkit.cli import main
-from evalkit.records.results import ChatInput, RunResults
+from evalkit.records.cases import ChatInput
+from evalkit.records.results import RunResults
 from evalkit.records.results_json import write_results
 from evalkit.report import render_html
 

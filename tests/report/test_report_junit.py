@@ -5,7 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 
-from evalkit.records.results import Comparison, RunResults
+from evalkit.records.findings import Comparison
+from evalkit.records.results import RunResults
 from evalkit.report import render_junit
 
 

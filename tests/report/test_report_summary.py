@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from evalkit.records.results import Flip, Recommendation, RunResults
+from evalkit.records.findings import Flip, Recommendation
+from evalkit.records.results import RunResults
 from evalkit.report import headline_metrics, render_summary
 
 

@@ -21,8 +21,8 @@ from evalkit.analysis.metrics import compute_metrics
 from evalkit.errors import ServiceError
 from evalkit.providers.openai import OpenAIProvider
 from evalkit.records import Case, CaseSet, Metric, Outcome, Score, Target
-from evalkit.records.results import JudgeUsage
 from evalkit.records.results_json import validate_results
+from evalkit.records.usage import JudgeUsage
 from evalkit.runner.cache import Cache
 from evalkit.runner.calls import Caller
 from evalkit.scorers import FailedScore, build_scorers

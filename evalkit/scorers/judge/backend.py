@@ -12,7 +12,7 @@ from evalkit.providers.base import CallError, Reply
 from evalkit.providers.request import Request
 from evalkit.providers.routing import endpoint_for
 from evalkit.records import ENDPOINTS, Endpoint, Outcome
-from evalkit.records.results import JudgeUsage
+from evalkit.records.usage import JudgeUsage
 from evalkit.runner.calls import Caller
 from evalkit.scorers.judge.prompts import JudgePrompt
 
