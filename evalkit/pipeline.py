@@ -409,14 +409,7 @@ def _finish(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
     results = run_results(record, metrics=metrics, details=details)
     names = results.target_names
     pairs = [(t, rule.versus) for rule in suite.gate if rule.versus for t in rule_targets(rule, names)]
-    analysis = analyse(results, pairs=pairs)
-    results = replace(
-        results,
-        metrics=analysis.metrics,
-        comparisons=analysis.comparisons,
-        flips=analysis.flips,
-        recommendation=analysis.recommendation,
-    )
+    results = analyse(results, pairs=pairs).into(results)
     usage, judge_usage = with_costs(results, suite.prices)
     results = replace(results, usage=usage, judge_usage=judge_usage)
     results = replace(results, gate=apply_gate(suite.gate, results, file=suite.path, base_dir=suite.path.parent))

@@ -17,7 +17,7 @@ seeded: same results and seed, same figures.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from evalkit.analysis.cases import Run, Side
 from evalkit.analysis.intervals import with_intervals
@@ -52,6 +52,16 @@ class Analysis:
     """Per compared pair and 0/1 scorer: the cases fixed, broken, right or wrong in both."""
     recommendation: Recommendation | None
     """The checkpoint to ship, or None when the run has no checkpoints."""
+
+    def into(self, results: RunResults) -> RunResults:
+        """``results`` with this analysis in place of its metrics, comparisons, flips and recommendation."""
+        return replace(
+            results,
+            metrics=self.metrics,
+            comparisons=self.comparisons,
+            flips=self.flips,
+            recommendation=self.recommendation,
+        )
 
 
 def analyse(

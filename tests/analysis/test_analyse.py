@@ -100,14 +100,7 @@ def make_results(
 
 def analysed_run(results: RunResults, **options: Any) -> RunResults:
     """``results`` with its analysis filled in, as the pipeline does (``results`` itself is left alone)."""
-    found = analyse(results, **options)
-    return replace(
-        results,
-        metrics=found.metrics,
-        comparisons=found.comparisons,
-        flips=found.flips,
-        recommendation=found.recommendation,
-    )
+    return analyse(results, **options).into(results)
 
 
 def noisy(references: Sequence[str], accuracy: float, rng: np.random.Generator) -> list[str | None]:

@@ -121,14 +121,7 @@ def test_a_comparison_not_in_the_results_is_computed_like_the_analysis_does() ->
         GateRule(target="final", metric="exact", versus="base", superior=True),
     ]
     on_demand = apply_gate(rules, results)
-    analysis = analyse(results)
-    results = replace(
-        results,
-        metrics=analysis.metrics,
-        comparisons=analysis.comparisons,
-        flips=analysis.flips,
-        recommendation=analysis.recommendation,
-    )
+    results = analyse(results).into(results)
     assert results.comparisons  # now the rules read the analysis' own comparison
     precomputed = apply_gate(rules, results)
     assert on_demand == precomputed

@@ -53,14 +53,7 @@ def _results(rules: list[GateRule]) -> RunResults:
 
 def _analysed(results: RunResults) -> RunResults:
     """The run with its analysis, as the pipeline puts it together."""
-    analysis = analyse(results)
-    return replace(
-        results,
-        metrics=analysis.metrics,
-        comparisons=analysis.comparisons,
-        flips=analysis.flips,
-        recommendation=analysis.recommendation,
-    )
+    return analyse(results).into(results)
 
 
 def _printed(results: RunResults) -> str:
