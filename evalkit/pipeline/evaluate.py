@@ -1,27 +1,22 @@
-"""One evaluation run, stage by stage: suite → cases → targets → runner → scorers → metrics → gate → outputs.
+"""Up to the last model call: resolve the jobs, examine their files, call every target, score.
 
-This is the only module that knows the order of the stages; each stage lives in its own module and takes
-plain values from the one before. The CLI calls ``run_suite`` and turns its verdict into an exit code.
-Everything after the last model call (``_finish``: aggregates, statistics, gate, outputs) needs no client,
-so a caller may hand it elsewhere (``offload``): the CLI runs it in its sidecar, a forked process that
-imported the analysis libraries while the calls were in flight (``evalkit.cli.sidecar``). Library calls
-run it here.
+One client, one cache and one limit on calls in flight (the run's ``Caller``) serve the targets, the judge
+and the Batch API alike. Returns the ``RunRecord``; nothing here computes a statistic.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING
 
 from evalkit.errors import InputError
+from evalkit.pipeline.options import RunOptions
 from evalkit.records import CaseSet, Outcome, Target
 from evalkit.records.cases import ScorerInfo
-from evalkit.records.results import RunRecord, RunResults
+from evalkit.records.results import RunRecord
 from evalkit.suite.model import Suite
 
 if TYPE_CHECKING:
@@ -34,104 +29,12 @@ if TYPE_CHECKING:
     from evalkit.targets.jobs import JobInfo
 
 
-P = ParamSpec("P")
-T = TypeVar("T")
-
-OFFLOAD_MAX_ANSWERS = 60_000
-"""Above this many (case, target) answers the analysis runs in this process even when it could be
-offloaded: two processes would each hold every answer (memory), and sending them (about 15 µs an answer
-here) costs more than the 1–2 s of imports the other process hides."""
-
-
-class Offload(Protocol):
-    """Somewhere else to run the analysis: ``call(fn, *args)`` returns what ``fn(*args)`` returns, or
-    raises what it raises (the CLI's ``Sidecar``)."""
-
-    def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RunOptions:
-    """How to run a suite: the CLI's flags."""
-
-    model_flags: tuple[str, ...] = ()
-    """``NAME=ID[@chat|@completions]`` values, added to (or replacing) the suite's targets."""
-    job_ids: tuple[str, ...] = ()
-    """Fine-tuning jobs whose base model, checkpoints and final model are evaluated."""
-    out_dir: Path | None = None
-    """Where the outputs go; default ``reports/<suite name>/<UTC timestamp>/``."""
-    concurrency: int = 8
-    """Requests in flight at once, across all targets."""
-    use_cache: bool = True
-    """Reuse cached responses for identical requests (and store new ones)."""
-    max_attempts: int = 6
-    """Attempts per request, first try included, before a case is recorded as an error."""
-    timeout_s: float = 60.0
-    """Per-attempt request timeout in seconds."""
-    model_wait_s: float = 300.0
-    """How long to wait for a fine-tune that answers "model not found" while it loads."""
-    batch: bool = False
-    """Send OpenAI targets' requests through the Batch API (cheaper, slower) before the live runner."""
-    progress: bool = True
-    """Show progress bars on stderr."""
-
-
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    """What a finished run hands back to the CLI."""
-
-    results: RunResults
-    """What the run found (results.json's records)."""
-    out_dir: Path
-    """Where results.json and the reports were written."""
-
-    @property
-    def verdict(self) -> str:
-        """``go`` or ``no-go``."""
-        return self.results.gate.verdict
-
-
-def _utc_now() -> datetime:
+def utc_now() -> datetime:
+    """Now, in UTC (the run's start and end times)."""
     return datetime.now(UTC)
 
 
-def default_out_dir(suite: Suite, started: datetime) -> Path:
-    """``reports/<suite name>/<UTC timestamp>/`` under the current directory."""
-    return Path("reports") / suite.name / started.strftime("%Y%m%dT%H%M%SZ")
-
-
-def check_suite(
-    suite: Suite, case_set: CaseSet, scorers: Sequence[Scorer], *, targets: Sequence[Target] | None = None
-) -> None:
-    """What can be known wrong before any call, as ``evalkit validate`` and ``evalkit run`` both check it:
-    every gate rule's metric is one the scorers declare, its saved run is readable and comparable, and
-    (once ``targets`` are known) its targets exist. ``InputError`` naming the rule's file, key and the
-    closest valid name."""
-    from evalkit.gate import check_rules
-    from evalkit.records.plain import settings
-    from evalkit.records.results import RunInputs
-    from evalkit.scorers import declared_metrics
-
-    inputs = RunInputs(
-        data_sha256=case_set.sha256,
-        generation=settings(suite.generation.model_dump(exclude_none=True)),
-        completions=settings(suite.completions.model_dump(exclude_none=True)),
-        scorers=_scorer_infos(suite),
-    )
-    try:
-        check_rules(
-            suite.gate,
-            targets=None if targets is None else [t.name for t in targets],
-            metrics=declared_metrics(scorers),
-            file=suite.path,
-            base_dir=suite.path.parent,
-            inputs=inputs,
-        )
-    except InputError as exc:
-        raise suite.locate(exc) from None
-
-
-def _check_targets(suite: Suite, targets: Sequence[Target]) -> None:
+def check_targets(suite: Suite, targets: Sequence[Target]) -> None:
     """The gate rules' targets exist among those a job resolved to (the rest was checked before)."""
     from evalkit.gate import rule_targets
 
@@ -143,9 +46,8 @@ def _check_targets(suite: Suite, targets: Sequence[Target]) -> None:
             raise suite.locate(exc) from None
 
 
-def _scorer_infos(suite: Suite) -> list[ScorerInfo]:
+def scorer_infos(suite: Suite) -> list[ScorerInfo]:
     """The suite's scorers as results.json records them, so a saved run can be re-analysed without it."""
-    from evalkit.records.cases import ScorerInfo
     from evalkit.records.plain import jsonable
 
     return [
@@ -154,35 +56,7 @@ def _scorer_infos(suite: Suite) -> list[ScorerInfo]:
     ]
 
 
-def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload | None = None) -> RunResult:
-    """Run every case through every target, score, gate, and write the outputs.
-
-    ``offload``: where the analysis after the last call may run (at most ``OFFLOAD_MAX_ANSWERS`` answers);
-    by default, here. When it ran elsewhere, the ``RunResult`` handed back holds no cases (they are in its
-    results.json)."""
-    from evalkit.data import load_cases
-    from evalkit.report.outputs import check_out_dir
-    from evalkit.scorers import build_scorers
-    from evalkit.suite import load_suite
-    from evalkit.targets.spec import resolve_targets
-
-    if options.batch and not options.use_cache:
-        raise InputError("--batch stores the batch's answers in the cache; drop --no-cache", field="--batch")
-    started = _utc_now()
-    suite = load_suite(suite_path)
-    case_set = load_cases(suite)  # bad input fails here, before any network call
-    scorers = build_scorers(suite.scorers)
-    named = resolve_targets(suite.targets, list(options.model_flags), allow_empty=bool(options.job_ids))
-    check_suite(suite, case_set, scorers, targets=None if options.job_ids else named)  # with jobs: below
-    out_dir = options.out_dir or default_out_dir(suite, started)
-    check_out_dir(out_dir)
-    record = asyncio.run(_evaluate(suite, case_set, named, scorers, options, started))
-    if offload is not None and len(record.case_set.cases) * len(record.targets) <= OFFLOAD_MAX_ANSWERS:
-        return offload.call(_finish_elsewhere, suite, record, out_dir)
-    return _finish(suite, record, out_dir)
-
-
-async def _evaluate(
+async def evaluate(
     suite: Suite,
     case_set: CaseSet,
     named: list[Target],
@@ -199,14 +73,14 @@ async def _evaluate(
     from evalkit.scorers.run import check_pairwise
     from evalkit.targets.sources import all_targets, fetch_jobs
 
-    provider = _providers(suite, named, options)
+    provider = providers(suite, named, options)
     cache = Cache.open(Cache.default_dir()) if options.use_cache else None
     caller = Caller(provider, cache=cache, concurrency=options.concurrency)
     try:
         jobs, targets_by_job = await fetch_jobs(provider, options.job_ids)
         targets = all_targets(named, targets_by_job)
         if options.job_ids:
-            _check_targets(suite, targets)
+            check_targets(suite, targets)
         check_pairwise(scorers, targets)
         case_set, findings = _examine(suite, case_set, jobs, targets_by_job)
         outcomes = await _call_targets(suite, case_set, targets, caller, options, findings)
@@ -219,7 +93,7 @@ async def _evaluate(
         await provider.aclose()
 
 
-def _providers(suite: Suite | None, named: list[Target], options: RunOptions) -> ProviderRouter:
+def providers(suite: Suite | None, named: list[Target], options: RunOptions) -> ProviderRouter:
     """``local:`` models in this process; the OpenAI(-compatible) service only when a target, a job or a
     judge needs it (so a run of local models needs no API key, and a run of remote ones never loads torch)."""
     from evalkit.providers.local.models import is_local
@@ -349,11 +223,11 @@ async def _score(
         targets=targets,
         generation=suite.generation.model_dump(exclude_none=True),
         completions=completions,
-        scorers=_scorer_infos(suite),
+        scorers=scorer_infos(suite),
         outcomes=outcomes,
         scores=scores,
         started_at=started.isoformat(timespec="seconds"),
-        finished_at=_utc_now().isoformat(timespec="seconds"),
+        finished_at=utc_now().isoformat(timespec="seconds"),
         warnings=warnings,
         jobs=[job.record() for job in jobs],
         training=[record for job in jobs for record in job.training_records()],
@@ -367,7 +241,7 @@ def list_job_targets(job_ids: Sequence[str]) -> list[tuple[JobInfo, list[Target]
     from evalkit.targets.sources import fetch_jobs
 
     async def fetch() -> list[tuple[JobInfo, list[Target]]]:
-        provider = _providers(None, [], RunOptions(job_ids=tuple(job_ids)))
+        provider = providers(None, [], RunOptions(job_ids=tuple(job_ids)))
         try:
             jobs, targets_by_job = await fetch_jobs(provider, job_ids, with_files=False)
         finally:
@@ -383,35 +257,3 @@ def _error_warning(name: str, outcomes: list[Outcome]) -> str | None:
     if not errors:
         return None
     return f"target {name}: {len(errors)} of {len(outcomes)} cases failed (first: {errors[0]})"
-
-
-def _finish_elsewhere(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
-    """``_finish`` in another process: the result handed back holds everything but the cases, which stay in
-    results.json (the caller prints a summary; sending 50,000 answers back would take about a second)."""
-    result = _finish(suite, record, out_dir)
-    return replace(result, results=replace(result.results, cases=[]))
-
-
-def _finish(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
-    """Aggregates, statistics, costs, the gate and the outputs (into ``out_dir``): everything after the
-    last model call, which needs no client (and so can be offloaded). Each stage returns its part of the
-    ``RunResults``."""
-    from evalkit.analysis import analyse
-    from evalkit.analysis.costs import with_costs
-    from evalkit.analysis.metrics import compute_metrics
-    from evalkit.gate import apply_gate, rule_targets
-    from evalkit.records.results import run_results
-    from evalkit.report.outputs import write_outputs
-    from evalkit.scorers import build_scorers
-
-    scorers = build_scorers(suite.scorers)  # aggregating needs no judge backend
-    metrics, details = compute_metrics(record.case_set.cases, record.outcomes, record.scores, scorers)
-    results = run_results(record, metrics=metrics, details=details)
-    names = results.target_names
-    pairs = [(t, rule.versus) for rule in suite.gate if rule.versus for t in rule_targets(rule, names)]
-    results = analyse(results, pairs=pairs).into(results)
-    usage, judge_usage = with_costs(results, suite.prices)
-    results = replace(results, usage=usage, judge_usage=judge_usage)
-    results = replace(results, gate=apply_gate(suite.gate, results, file=suite.path, base_dir=suite.path.parent))
-    write_outputs(results, out_dir)
-    return RunResult(results=results, out_dir=out_dir)

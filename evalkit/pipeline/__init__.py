@@ -1,0 +1,108 @@
+"""One evaluation run, stage by stage: suite → cases → targets → runner → scorers → metrics → gate → outputs.
+
+This package is the only place that knows the order of the stages; each stage lives in its own package and
+takes plain values from the one before. ``run_suite`` checks the suite before any call, then runs
+``evaluate`` (everything up to the last model call: ``pipeline.evaluate``) and ``finish`` (aggregates,
+statistics, gate, outputs: ``pipeline.finish``). ``finish`` needs no client, so a caller may hand it
+elsewhere (``offload``): the CLI runs it in its sidecar, a forked process that imported the analysis
+libraries while the calls were in flight (``evalkit.cli.sidecar``). Library calls run it here. The CLI
+turns the verdict into an exit code.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
+
+from evalkit.errors import InputError
+from evalkit.pipeline.evaluate import evaluate, list_job_targets, scorer_infos, utc_now
+from evalkit.pipeline.finish import finish, finish_elsewhere
+from evalkit.pipeline.options import RunOptions, RunResult
+from evalkit.records import CaseSet, Target
+from evalkit.suite.model import Suite
+
+if TYPE_CHECKING:
+    from evalkit.scorers.base import Scorer
+
+__all__ = ["RunOptions", "RunResult", "check_suite", "list_job_targets", "run_suite"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+OFFLOAD_MAX_ANSWERS = 60_000
+"""Above this many (case, target) answers the analysis runs in this process even when it could be
+offloaded: two processes would each hold every answer (memory), and sending them (about 15 µs an answer
+here) costs more than the 1–2 s of imports the other process hides."""
+
+
+class Offload(Protocol):
+    """Somewhere else to run the analysis: ``call(fn, *args)`` returns what ``fn(*args)`` returns, or
+    raises what it raises (the CLI's ``Sidecar``)."""
+
+    def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T: ...
+
+
+def default_out_dir(suite: Suite, started: datetime) -> Path:
+    """``reports/<suite name>/<UTC timestamp>/`` under the current directory."""
+    return Path("reports") / suite.name / started.strftime("%Y%m%dT%H%M%SZ")
+
+
+def check_suite(
+    suite: Suite, case_set: CaseSet, scorers: Sequence[Scorer], *, targets: Sequence[Target] | None = None
+) -> None:
+    """What can be known wrong before any call, as ``evalkit validate`` and ``evalkit run`` both check it:
+    every gate rule's metric is one the scorers declare, its saved run is readable and comparable, and
+    (once ``targets`` are known) its targets exist. ``InputError`` naming the rule's file, key and the
+    closest valid name."""
+    from evalkit.gate import check_rules
+    from evalkit.records.plain import settings
+    from evalkit.records.results import RunInputs
+    from evalkit.scorers import declared_metrics
+
+    inputs = RunInputs(
+        data_sha256=case_set.sha256,
+        generation=settings(suite.generation.model_dump(exclude_none=True)),
+        completions=settings(suite.completions.model_dump(exclude_none=True)),
+        scorers=scorer_infos(suite),
+    )
+    try:
+        check_rules(
+            suite.gate,
+            targets=None if targets is None else [t.name for t in targets],
+            metrics=declared_metrics(scorers),
+            file=suite.path,
+            base_dir=suite.path.parent,
+            inputs=inputs,
+        )
+    except InputError as exc:
+        raise suite.locate(exc) from None
+
+
+def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload | None = None) -> RunResult:
+    """Run every case through every target, score, gate, and write the outputs.
+
+    ``offload``: where the analysis after the last call may run (at most ``OFFLOAD_MAX_ANSWERS`` answers);
+    by default, here. When it ran elsewhere, the ``RunResult`` handed back holds no cases (they are in its
+    results.json)."""
+    from evalkit.data import load_cases
+    from evalkit.report.outputs import check_out_dir
+    from evalkit.scorers import build_scorers
+    from evalkit.suite import load_suite
+    from evalkit.targets.spec import resolve_targets
+
+    if options.batch and not options.use_cache:
+        raise InputError("--batch stores the batch's answers in the cache; drop --no-cache", field="--batch")
+    started = utc_now()
+    suite = load_suite(suite_path)
+    case_set = load_cases(suite)  # bad input fails here, before any network call
+    scorers = build_scorers(suite.scorers)
+    named = resolve_targets(suite.targets, list(options.model_flags), allow_empty=bool(options.job_ids))
+    check_suite(suite, case_set, scorers, targets=None if options.job_ids else named)  # with jobs: below
+    out_dir = options.out_dir or default_out_dir(suite, started)
+    check_out_dir(out_dir)
+    record = asyncio.run(evaluate(suite, case_set, named, scorers, options, started))
+    if offload is not None and len(record.case_set.cases) * len(record.targets) <= OFFLOAD_MAX_ANSWERS:
+        return offload.call(finish_elsewhere, suite, record, out_dir)
+    return finish(suite, record, out_dir)

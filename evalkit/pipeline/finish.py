@@ -1,0 +1,46 @@
+"""After the last model call: aggregates, statistics, costs, the gate and the outputs.
+
+It needs no client, so a caller may run it elsewhere (the CLI's sidecar); each stage returns its part of
+the ``RunResults``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from evalkit.pipeline.options import RunResult
+from evalkit.records.results import RunRecord
+from evalkit.suite.model import Suite
+
+
+def finish_elsewhere(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
+    """``finish`` in another process: the result handed back holds everything but the cases, which stay in
+    results.json (the caller prints a summary; sending 50,000 answers back would take about a second)."""
+    result = finish(suite, record, out_dir)
+    return replace(result, results=replace(result.results, cases=[]))
+
+
+def finish(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
+    """Aggregates, statistics, costs, the gate and the outputs (into ``out_dir``): everything after the
+    last model call, which needs no client (and so can be offloaded). Each stage returns its part of the
+    ``RunResults``."""
+    from evalkit.analysis import analyse
+    from evalkit.analysis.costs import with_costs
+    from evalkit.analysis.metrics import compute_metrics
+    from evalkit.gate import apply_gate, rule_targets
+    from evalkit.records.results import run_results
+    from evalkit.report.outputs import write_outputs
+    from evalkit.scorers import build_scorers
+
+    scorers = build_scorers(suite.scorers)  # aggregating needs no judge backend
+    metrics, details = compute_metrics(record.case_set.cases, record.outcomes, record.scores, scorers)
+    results = run_results(record, metrics=metrics, details=details)
+    names = results.target_names
+    pairs = [(t, rule.versus) for rule in suite.gate if rule.versus for t in rule_targets(rule, names)]
+    results = analyse(results, pairs=pairs).into(results)
+    usage, judge_usage = with_costs(results, suite.prices)
+    results = replace(results, usage=usage, judge_usage=judge_usage)
+    results = replace(results, gate=apply_gate(suite.gate, results, file=suite.path, base_dir=suite.path.parent))
+    write_outputs(results, out_dir)
+    return RunResult(results=results, out_dir=out_dir)
