@@ -18,6 +18,7 @@ from evalkit.records import CaseSet, Outcome, Target
 from evalkit.records.cases import ScorerInfo
 from evalkit.records.results import RunRecord
 from evalkit.suite.model import Suite
+from evalkit.text import one_line
 
 if TYPE_CHECKING:
     from evalkit.checks.examine import Findings
@@ -90,6 +91,12 @@ async def evaluate(
     finally:
         if cache is not None:
             cache.close()
+            if cache.unstored:
+                print(
+                    f"evalkit: warning: {cache.unstored} answer(s) could not be stored in the response cache "
+                    f"{cache.path} ({one_line(cache.problem)}): this run used them; a re-run asks for them again",
+                    file=sys.stderr,
+                )
         await provider.aclose()
 
 

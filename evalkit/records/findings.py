@@ -147,6 +147,9 @@ class RuleResult:
     checks: list[Check] = field(default_factory=list)
     """Per target covered: the figure compared, whether it held, and for comparisons delta, ci, p_value
     (p_holm when Holm-corrected across the rule's targets), test and n."""
+    error: WhenSet[str] = None
+    """Set when the rule could not be evaluated because calls or scoring failed (no scored case, no
+    paired case): why. Such a rule neither passes nor fails; it makes the verdict `error`."""
     min: Annotated[float | None, Field(exclude=True)] = None
     """A bound rule's lower bound, as files of the first evalkit versions held it (read, never written)."""
     max: Annotated[float | None, Field(exclude=True)] = None
@@ -159,10 +162,15 @@ class GateVerdict:
 
     __pydantic_config__: ClassVar[ConfigDict] = SCHEMA_CONFIG
 
-    verdict: Literal["go", "no-go"]
-    """`go` when every rule passed (or there are none), else `no-go`; `evalkit run` exits 0 or 1 accordingly."""
+    verdict: Literal["go", "no-go", "error"]
+    """`error` when the run is broken (see `errors`): `evalkit run` exits 2. Otherwise `go` when every rule
+    passed (or there are none), else `no-go`: exit 0 or 1."""
     rules: list[RuleResult] = field(default_factory=list)
     """Each rule, in suite order."""
+    errors: list[str] = field(default_factory=list)
+    """Why the run cannot be judged, one line each naming the target (and rule) and the cause: a target
+    with no successful answer, an error rate above the suite's bound, a rule that could not be evaluated.
+    Empty unless the verdict is `error`."""
 
 
 GO = GateVerdict("go")

@@ -102,6 +102,10 @@ class RunResults:
     """The gate's verdict, and every rule that decided it with its reason."""
     warnings: list[str]
     """Things the user should know that did not stop the run."""
+    incomplete: str | None = None
+    """Null for a finished run. Otherwise the run stopped on an internal error before its end and this is
+    a partial file: why (see `crash.txt` beside it); it holds the answers received and may lack scores,
+    metrics and the verdict (which is then `error`)."""
 
     def __repr__(self) -> str:  # the whole record would be millions of characters
         return f"RunResults(suite={self.suite.name!r}, targets={len(self.targets)}, cases={len(self.cases)})"

@@ -8,6 +8,11 @@ answer it received and its re-run repeats only the calls that were in flight. Th
 against ≈8 µs in batches of 200 (measured, 10,000 puts) — nothing beside a model call. ``batch=N`` (tests,
 bulk loads) commits every N puts, after 2 s, at ``flush()`` and at ``close()`` instead; a killed process
 then loses at most its last uncommitted batch, never the file.
+
+Answers are untrusted text: one with a lone surrogate (valid JSON from a server, not encodable as UTF-8)
+is stored with JSON ``\\u`` escapes, which read back as the same string. A put that fails all the same
+(a full disk, a locked file) is left out and counted (``unstored``, ``problem``): the answer is still
+used, the other puts are unaffected, and a re-run asks for it again.
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ def cache_key(identity: str, endpoint: str, model: str, payload: dict[str, Any])
         ensure_ascii=False,
         default=str,
     )
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Cache:
@@ -72,6 +77,10 @@ class Cache:
         self._batch = batch
         self._pending = 0
         self._last_commit = time.monotonic()
+        self.unstored = 0
+        """Answers that could not be stored."""
+        self.problem: str | None = None
+        """Why the first of them could not be."""
 
     @staticmethod
     def default_dir() -> Path:
@@ -115,31 +124,43 @@ class Cache:
                     found[key] = reply
         return found
 
-    def put(self, key: str, reply: CachedReply) -> None:
-        """Store a successful reply; committed at once (or with the current batch when ``batch`` > 1)."""
-        value = json.dumps(
-            {
-                "output": reply.output,
-                "usage": [reply.usage.prompt_tokens, reply.usage.completion_tokens],
-                "finish_reason": reply.finish_reason,
-                "latency_s": reply.latency_s,
-            },
-            ensure_ascii=False,
-        )
-        if self._pending == 0:
-            self._db.execute("BEGIN")
-        self._db.execute(
-            "INSERT OR REPLACE INTO responses (key, value, created) VALUES (?, ?, ?)",
-            (key, value, time.time()),
-        )
+    def put(self, key: str, reply: CachedReply) -> bool:
+        """Store a successful reply; committed at once (or with the current batch when ``batch`` > 1).
+        False when it could not be stored (counted in ``unstored``; nothing else is affected)."""
+        began = not self._db.in_transaction
+        try:
+            if began:
+                self._db.execute("BEGIN")
+            try:
+                self._insert(key, _value(reply, ascii_only=False))
+            except UnicodeEncodeError:  # a lone surrogate: JSON escapes keep it exactly
+                self._insert(key, _value(reply, ascii_only=True))
+        except (sqlite3.Error, ValueError) as exc:
+            if began and self._pending == 0 and self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            self.unstored += 1
+            self.problem = self.problem or str(exc)
+            return False
         self._pending += 1
         if self._pending >= self._batch or time.monotonic() - self._last_commit > 2.0:
             self.flush()
+        return True
+
+    def _insert(self, key: str, value: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO responses (key, value, created) VALUES (?, ?, ?)", (key, value, time.time())
+        )
 
     def flush(self) -> None:
         """Commit the puts made since the last commit."""
         if self._pending:
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                self.unstored += self._pending
+                self.problem = self.problem or str(exc)
             self._pending = 0
         self._last_commit = time.monotonic()
 
@@ -158,6 +179,18 @@ class Cache:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _value(reply: CachedReply, *, ascii_only: bool) -> str:
+    return json.dumps(
+        {
+            "output": reply.output,
+            "usage": [reply.usage.prompt_tokens, reply.usage.completion_tokens],
+            "finish_reason": reply.finish_reason,
+            "latency_s": reply.latency_s,
+        },
+        ensure_ascii=ascii_only,
+    )
 
 
 def _reply(text: str) -> CachedReply | None:
