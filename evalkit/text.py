@@ -15,6 +15,7 @@ NONE = "—"
 """What is shown where there is no figure."""
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -22,6 +23,14 @@ def one_line(text: object) -> str:
     """``text`` on one line with no control characters (each run becomes a space): model outputs and
     server messages are untrusted, and must never move the cursor or colour a terminal."""
     return _CONTROL.sub(" ", str(text))
+
+
+def encodable(text: str) -> str:
+    """``text`` with every lone surrogate (a code point JSON can carry as ``\\ud800`` but UTF-8 cannot
+    encode) written as that escape, six visible characters; any other text is returned as it is."""
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def display_path(path: str | Path) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from evalkit._version import __version__
 from evalkit.cli.argtypes import non_negative_float, positive_float, positive_int
-from evalkit.errors import EvalkitError
+from evalkit.errors import EvalkitError, InputError, InternalError, write_crash
 from evalkit.text import one_line
 
 if TYPE_CHECKING:
@@ -180,9 +180,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("evalkit: interrupted", file=sys.stderr)
         return 130
+    except InternalError as crash:
+        print(f"evalkit: internal error: {one_line(crash)}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # a bug, outside a run's stages: the last line of defence
+        print(f"evalkit: internal error: {one_line(write_crash(exc, None))}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _exit_code(results: RunResults) -> int:
+    """0 go, 1 no-go; 2 when the run cannot be judged (each reason on stderr, one line each)."""
+    for error in results.gate.errors:
+        print(f"evalkit: error: {one_line(error)}", file=sys.stderr)
+    if results.gate.verdict == "error":
+        return EXIT_ERROR
     return EXIT_GO if results.gate.verdict == "go" else EXIT_NO_GO
 
 
@@ -241,7 +252,7 @@ def _targets(args: argparse.Namespace) -> int:
 
 
 def _gate(args: argparse.Namespace) -> int:
-    from evalkit.gate import apply_gate, rules_from_results
+    from evalkit.gate import ErrorBounds, apply_gate, bounds_of, rules_from_results
     from evalkit.records.results_json import read_results
     from evalkit.report.console import print_summary
 
@@ -251,9 +262,13 @@ def _gate(args: argparse.Namespace) -> int:
 
         suite = load_suite(args.suite)
         rules, where, base_dir = suite.gate, args.suite, suite.path.parent
+        bounds = ErrorBounds(suite.max_error_rate, suite.max_scoring_error_rate)
     else:
         rules, where, base_dir = rules_from_results(results.gate, file=args.results), args.results, None
-    results = replace(results, gate=apply_gate(rules, results, file=where, base_dir=base_dir))
+        bounds = bounds_of(results.gate)
+    if results.incomplete is not None:
+        raise InputError(f"a partial run cannot be gated: {results.incomplete}", file=args.results)
+    results = replace(results, gate=apply_gate(rules, results, file=where, base_dir=base_dir, bounds=bounds))
     print_summary(results)
     return _exit_code(results)
 

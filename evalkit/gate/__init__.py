@@ -24,12 +24,13 @@ from pydantic import ValidationError
 from evalkit.errors import InputError
 from evalkit.gate.bounds import check_bound, check_budget
 from evalkit.gate.context import Finding, GateContext, listing, suggest
+from evalkit.gate.health import ErrorBounds, run_errors
 from evalkit.gate.text import rule_label, target_label
 from evalkit.records.findings import GateVerdict, RuleResult
 from evalkit.records.results import RunInputs, RunResults
 from evalkit.suite.rules import GateRule, is_glob
 
-__all__ = ["apply_gate", "check_rules", "rule_label", "rule_targets", "rules_from_results"]
+__all__ = ["ErrorBounds", "apply_gate", "bounds_of", "check_rules", "rule_label", "rule_targets", "rules_from_results"]
 
 _SHOWN_METRICS = 12
 """Metric names listed at most in an error about an unknown one."""
@@ -41,8 +42,11 @@ def apply_gate(
     *,
     file: str | Path | None = None,
     base_dir: Path | None = None,
+    bounds: ErrorBounds = ErrorBounds(),
 ) -> GateVerdict:
-    """Check every rule; the verdict is ``go`` when all hold (or there are none), else ``no-go``.
+    """Check every rule; the verdict is ``go`` when all hold (or there are none), else ``no-go`` — unless
+    the run cannot be judged (``health``: a target with no successful answer, error rates above
+    ``bounds``, a rule computed on no case): then ``error``, with one line per reason in ``errors``.
 
     ``file`` is where the rules came from (errors name it); ``base_dir`` is where ``baseline:`` paths
     start (default: the folder of the suite file recorded in the results). A rule naming a target,
@@ -50,7 +54,24 @@ def apply_gate(
     """
     context = GateContext.of(results, file, base_dir if base_dir is not None else default_base_dir(results))
     checked = [_apply(context, index, rule) for index, rule in enumerate(rules)]
-    return GateVerdict("go" if all(rule.passed for rule in checked) else "no-go", checked)
+    errors = run_errors(results, bounds) + [
+        f"gate[{index}] ({rule_label(result)}): cannot be evaluated: {result.error}"
+        for index, result in enumerate(checked)
+        if result.error is not None
+    ]
+    verdict = "error" if errors else "go" if all(rule.passed for rule in checked) else "no-go"
+    return GateVerdict(
+        verdict,
+        checked,
+        errors,
+        max_error_rate=bounds.max_error_rate,
+        max_scoring_error_rate=bounds.max_scoring_error_rate,
+    )
+
+
+def bounds_of(gate: GateVerdict) -> ErrorBounds:
+    """The error-rate bounds a saved run was gated with."""
+    return ErrorBounds(gate.max_error_rate, gate.max_scoring_error_rate)
 
 
 def rules_from_results(gate: GateVerdict, *, file: str | Path | None = None) -> list[GateRule]:
@@ -160,6 +181,7 @@ def _apply(context: GateContext, index: int, rule: GateRule) -> RuleResult:
         passed=all(check.passed for check in checks),
         reason=_reason(rule, checks),
         checks=[check.record() for check in checks],
+        error="; ".join(c.error for c in checks if c.error is not None) or None,
     )
 
 

@@ -6,6 +6,7 @@ import statistics
 from typing import Any
 
 from evalkit.gate.context import Finding, GateContext
+from evalkit.gate.health import why_unscored
 from evalkit.gate.text import money, pair
 from evalkit.records import ERROR_RATE
 from evalkit.records.results import RunResults
@@ -19,7 +20,8 @@ def check_bound(context: GateContext, index: int, rule: GateRule, target: str) -
     entry = context.metric_entry(index, rule, target)
     value = entry.value
     if value is None:
-        return Finding(target, False, None, ": no scored cases")
+        why = why_unscored(context.run, target, rule.figure)
+        return Finding(target, False, None, f": no scored cases ({why})", error=why)
     if rule.on == "value":
         return _bounded(target, rule, float(value), prefix=" = ")
     ci = entry.ci
@@ -62,7 +64,8 @@ def check_budget(context: GateContext, index: int, rule: GateRule, target: str) 
         return _capped(target, cost, cap, "cost", money)
     latency = latency_p95(context.run, target)
     if latency is None:
-        return Finding(target, False, None, " latency p95: no successful call was timed")
+        why = why_unscored(context.run, target, "latency")
+        return Finding(target, False, None, f" latency p95: no successful call was timed ({why})", error=why)
 
     def seconds(value: float, bar: float) -> tuple[str, str]:
         shown, limit = pair(value, bar, 2)

@@ -34,6 +34,9 @@ class Finding:
     """The figure and the bar, without the target's name: ``= 0.412 < 0.500 (min)``."""
     facts: dict[str, Any] = field(default_factory=dict)
     """Further figures for results.json (``versus``, ``delta``, ``ci``, ``p_value``, ``n``, …: ``Check``'s)."""
+    error: str | None = None
+    """Why the rule cannot be evaluated for this target (its figure was computed on no case, because calls
+    or scoring failed); the run's verdict is then ``error``."""
 
     def record(self) -> Check:
         """As results.json stores it under the rule's ``checks``."""

@@ -8,10 +8,12 @@ The reference is another target of the run (``versus``), whose comparison is tak
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from evalkit.gate.baseline import baseline_comparison
 from evalkit.gate.context import Finding, GateContext
+from evalkit.gate.health import why_unscored
 from evalkit.gate.text import p_value
 from evalkit.records.findings import Comparison
 from evalkit.suite.rules import GateRule
@@ -22,8 +24,24 @@ def check_paired(context: GateContext, index: int, rule: GateRule, targets: Sequ
     """Each target's verdict under a ``versus`` or ``baseline`` rule."""
     comparisons = [_comparison(context, index, rule, target) for target in targets]
     if rule.superior:
-        return _superiority(rule, targets, comparisons)
-    return [_non_inferiority(rule, target, c) for target, c in zip(targets, comparisons, strict=True)]
+        checks = _superiority(rule, targets, comparisons)
+    else:
+        checks = [_non_inferiority(rule, target, c) for target, c in zip(targets, comparisons, strict=True)]
+    return [_with_cause(context, rule, check) for check in checks]
+
+
+def _with_cause(context: GateContext, rule: GateRule, check: Finding) -> Finding:
+    """A check with no case scored for both: why, in terms of the failed calls or scoring that caused it."""
+    if check.value is not None or check.facts.get("n"):
+        return check
+    sides = [check.target] + ([rule.versus] if rule.versus is not None else [])
+    causes = [
+        why_unscored(context.run, side, rule.figure)
+        for side in sides
+        if (entry := context.run.metric(side, rule.figure)) is None or entry.value is None
+    ]
+    why = "; ".join(causes) or "the two sides scored no case in common"
+    return replace(check, text=f"{check.text} ({why})", error=why)
 
 
 Paired = tuple[Comparison, list[str]]

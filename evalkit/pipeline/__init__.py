@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
 
-from evalkit.errors import InputError
+from evalkit.errors import EvalkitError, InputError, write_crash
 from evalkit.pipeline.evaluate import evaluate, list_job_targets, scorer_infos, utc_now
 from evalkit.pipeline.finish import finish, finish_elsewhere
 from evalkit.pipeline.options import RunOptions, RunResult
@@ -102,7 +102,12 @@ def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload |
     check_suite(suite, case_set, scorers, targets=None if options.job_ids else named)  # with jobs: below
     out_dir = options.out_dir or default_out_dir(suite, started)
     check_out_dir(out_dir)
-    record = asyncio.run(evaluate(suite, case_set, named, scorers, options, started))
+    try:
+        record = asyncio.run(evaluate(suite, case_set, named, scorers, options, started))
+    except EvalkitError:
+        raise
+    except Exception as exc:  # a bug: the answers received are in the cache; say where the details are
+        raise write_crash(exc, out_dir) from exc
     if offload is not None and len(record.case_set.cases) * len(record.targets) <= OFFLOAD_MAX_ANSWERS:
         return offload.call(finish_elsewhere, suite, record, out_dir)
     return finish(suite, record, out_dir)

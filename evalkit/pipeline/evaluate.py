@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -87,7 +88,8 @@ async def evaluate(
         outcomes = await _call_targets(suite, case_set, targets, caller, options, findings)
         judge = JudgeBackend(caller)
         scorers = build_scorers(suite.scorers, judge=judge)
-        return await _score(suite, case_set, targets, scorers, outcomes, jobs, findings, judge, started)
+        record = await _score(suite, case_set, targets, scorers, outcomes, jobs, findings, judge, started)
+        return _with_escapes(record, provider)
     finally:
         if cache is not None:
             cache.close()
@@ -98,6 +100,18 @@ async def evaluate(
                     file=sys.stderr,
                 )
         await provider.aclose()
+
+
+def _with_escapes(record: RunRecord, provider: ProviderRouter) -> RunRecord:
+    """The record, with one warning when answers held characters UTF-8 cannot encode."""
+    escaped = getattr(provider.remote, "escaped_answers", 0)
+    if not escaped:
+        return record
+    warning = (
+        f"{escaped} answer(s) held lone surrogates (\\ud800-\\udfff in the JSON the service sent), which "
+        "UTF-8 cannot encode: they are recorded, scored and shown as those six-character escapes"
+    )
+    return replace(record, warnings=[*record.warnings, warning])
 
 
 def providers(suite: Suite | None, named: list[Target], options: RunOptions) -> ProviderRouter:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from evalkit.errors import EvalkitError, write_crash
 from evalkit.pipeline.options import RunResult
 from evalkit.records.results import RunRecord
 from evalkit.suite.model import Suite
@@ -24,11 +25,40 @@ def finish_elsewhere(suite: Suite, record: RunRecord, out_dir: Path) -> RunResul
 def finish(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
     """Aggregates, statistics, costs, the gate and the outputs (into ``out_dir``): everything after the
     last model call, which needs no client (and so can be offloaded). Each stage returns its part of the
-    ``RunResults``."""
+    ``RunResults``.
+
+    An unexpected exception (a bug) raises ``InternalError`` after writing ``crash.txt`` and a partial
+    results.json into ``out_dir``: the answers, marked ``incomplete``, with the verdict ``error``."""
+    try:
+        return _finish(suite, record, out_dir)
+    except EvalkitError:
+        raise
+    except Exception as exc:
+        crash = write_crash(exc, out_dir)
+        _write_partial(record, out_dir, f"evalkit stopped on an internal error ({crash.summary})")
+        raise crash from exc
+
+
+def _write_partial(record: RunRecord, out_dir: Path, why: str) -> None:
+    """Best effort: results.json with the answers and no figures, marked incomplete (nothing if even that
+    fails: crash.txt says why)."""
+    from evalkit.records.findings import GateVerdict
+    from evalkit.records.results import run_results
+    from evalkit.records.results_json import write_results
+
+    try:
+        results = run_results(record, metrics={}, details={})
+        gate = GateVerdict("error", errors=[why])
+        write_results(out_dir / "results.json", replace(results, incomplete=why, gate=gate))
+    except Exception:  # noqa: BLE001, S110 — the crash file is already written; this is only a bonus
+        pass
+
+
+def _finish(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
     from evalkit.analysis import analyse
     from evalkit.analysis.costs import with_costs
     from evalkit.analysis.metrics import compute_metrics
-    from evalkit.gate import apply_gate, rule_targets
+    from evalkit.gate import ErrorBounds, apply_gate, rule_targets
     from evalkit.records.results import run_results
     from evalkit.report.outputs import write_outputs
     from evalkit.scorers import build_scorers
@@ -41,6 +71,8 @@ def finish(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
     results = analyse(results, pairs=pairs).into(results)
     usage, judge_usage = with_costs(results, suite.prices)
     results = replace(results, usage=usage, judge_usage=judge_usage)
-    results = replace(results, gate=apply_gate(suite.gate, results, file=suite.path, base_dir=suite.path.parent))
+    bounds = ErrorBounds(suite.max_error_rate, suite.max_scoring_error_rate)
+    gate = apply_gate(suite.gate, results, file=suite.path, base_dir=suite.path.parent, bounds=bounds)
+    results = replace(results, gate=gate)
     write_outputs(results, out_dir)
     return RunResult(results=results, out_dir=out_dir)

@@ -34,6 +34,9 @@ class Reply:
     """Why generation stopped (``stop``, ``length``, ``tool_calls``, …)."""
     load_wait_s: float = 0.0
     """Seconds spent waiting for the model to become available before the attempt that answered."""
+    escaped: bool = False
+    """The answer held lone surrogates (``"\\ud800"`` in the JSON, not encodable as UTF-8): ``output``
+    has them as that escape (``evalkit.text.encodable``)."""
 
 
 class CallError(Exception):

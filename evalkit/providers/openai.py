@@ -18,6 +18,10 @@ this module only decides what a failure that survived them means:
   (never re-routed);
 - anything else → ``CallError`` for that case.
 
+Answers are untrusted text: one holding lone surrogates (valid JSON, not encodable as UTF-8) has them
+written as their escapes (``evalkit.text.encodable``), counted in ``escaped_answers`` for one warning.
+A request whose text holds them (a data file's ``"\\ud800"``) is sent with them escaped the same way.
+
 The API key never appears in a message: 401/403 texts are our own, and server texts are redacted.
 """
 
@@ -41,6 +45,7 @@ from evalkit.providers.redact import Redactor
 from evalkit.providers.request import Request
 from evalkit.providers.routing import endpoint_for
 from evalkit.records import Endpoint, Usage, render_tool_calls
+from evalkit.text import encodable
 
 if TYPE_CHECKING:
     import httpx2
@@ -110,6 +115,8 @@ class OpenAIProvider:
         self._model_wait_s = model_wait_s
         self._wait_schedule = tuple(wait_schedule)
         self._on_model_wait = on_model_wait
+        self.escaped_answers = 0
+        """Answers whose lone surrogates were written as escapes (see the module docstring)."""
 
     @classmethod
     def from_env(
@@ -185,7 +192,11 @@ class OpenAIProvider:
         while True:
             attempt_started = time.perf_counter()
             try:
-                body = await self._client.post(_PATHS[request.endpoint], body=request.payload, cast_to=object)
+                try:
+                    body = await self._client.post(_PATHS[request.endpoint], body=request.payload, cast_to=object)
+                except UnicodeEncodeError:  # lone surrogates in the request's text: sent as their escapes
+                    payload = _encodable(request.payload)
+                    body = await self._client.post(_PATHS[request.endpoint], body=payload, cast_to=object)
                 return body, (attempt_started - started if waited else 0.0)
             except openai.APIStatusError as exc:
                 delay = next(waits, None) if _model_not_found(exc) else None
@@ -214,7 +225,9 @@ class OpenAIProvider:
 
     def _reply(self, body: Any, endpoint: Endpoint) -> Reply:
         try:
-            return parse_reply(body, endpoint)
+            reply = parse_reply(body, endpoint)
+            self.escaped_answers += reply.escaped
+            return reply
         except (AttributeError, IndexError, KeyError, TypeError, ValueError):
             shown = self._redact(repr(body)[:200])
             raise CallError(f"{self._identity} answered in an unexpected shape: {shown}") from None
@@ -347,8 +360,22 @@ def _setup_message(sdk_message: str, *, azure: bool) -> str:
 
 
 def parse_reply(body: Any, endpoint: Endpoint) -> Reply:
-    """The answer in an OpenAI response body of ``endpoint`` (raises KeyError/TypeError/… on other shapes)."""
-    return _chat_reply(body) if endpoint == "chat" else _completion_reply(body)
+    """The answer in an OpenAI response body of ``endpoint`` (raises KeyError/TypeError/… on other shapes);
+    lone surrogates in it written as their escapes."""
+    reply = _chat_reply(body) if endpoint == "chat" else _completion_reply(body)
+    output = encodable(reply.output)
+    return reply if output is reply.output else replace(reply, output=output, escaped=True)
+
+
+def _encodable(value: Any) -> Any:
+    """A JSON value with every string's lone surrogates written as their escapes."""
+    if isinstance(value, str):
+        return encodable(value)
+    if isinstance(value, dict):
+        return {key: _encodable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_encodable(item) for item in value]
+    return value
 
 
 def _chat_reply(body: Any) -> Reply:

@@ -171,6 +171,10 @@ class GateVerdict:
     """Why the run cannot be judged, one line each naming the target (and rule) and the cause: a target
     with no successful answer, an error rate above the suite's bound, a rule that could not be evaluated.
     Empty unless the verdict is `error`."""
+    max_error_rate: WhenSet[float] = None
+    """The suite's bound on a target's share of failed calls, kept so `evalkit gate` applies it again."""
+    max_scoring_error_rate: WhenSet[float] = None
+    """The suite's bound on a scorer's share of answers it could not score, kept likewise."""
 
 
 GO = GateVerdict("go")

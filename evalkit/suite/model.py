@@ -279,6 +279,12 @@ class Suite(_Strict):
     """How each answer is scored; at least one."""
     gate: list[GateRule] = Field(default_factory=list)
     """Rules that must all hold for a ``go`` verdict (none: always go)."""
+    max_error_rate: float | None = Field(default=None, ge=0.0, le=1.0)
+    """Most share of a target's calls that may fail before the run cannot be judged (exit 2); unset: only a
+    target with no successful answer makes the run an error."""
+    max_scoring_error_rate: float | None = Field(default=None, ge=0.0, le=1.0)
+    """Most share of a target's answers a scorer may fail to score (unreadable judge verdicts, …) before
+    the run cannot be judged (exit 2); unset: only a scorer that scored none of them does."""
     targets: dict[str, TargetSpec] = Field(default_factory=dict)
     """Models to evaluate by name; ``--model`` adds to or replaces them."""
     prices: dict[str, Price] = Field(default_factory=dict)

@@ -144,10 +144,12 @@ def test_wrong_endpoint_override_errors_the_target_with_the_fix(
             "out",
         ]
     )
-    assert code == 0  # no gate rules: the verdict is go, but the failure is loud
+    assert code == 2  # no gate rules, but a target that never answered: the run cannot be judged
     err = capsys.readouterr().err
     assert "target old: 3 of 3 cases failed" in err and "@completions" in err
+    assert "evalkit: error: target 'old': no successful answer (3 of 3 calls failed; first: model" in err
     results = json.loads(Path("out/results.json").read_text())
+    assert results["gate"]["verdict"] == "error"
     assert results["metrics"]["old"]["error_rate"]["value"] == 1.0
     assert fake_openai.count(model="davinci-002") == 1  # one 404, then the target is given up
 

@@ -173,15 +173,18 @@ def test_transient_failures_are_retried_and_lost_cases_recorded(fake_openai: Fak
         _expected_figures("candidate", results)["classify.macro_f1"]
     )
 
-    # A model that answers 500 to everything: its cases are recorded as errors, not dropped; no-go.
+    # A model that answers 500 to everything: its cases are recorded as errors, not dropped; an outage is
+    # not a verdict on the model, so the run is an error (exit 2), not a no-go.
     fake_openai.reset()
     _script(fake_openai)
     fake_openai.fail_model(FT_CHAT, status=500)
     proc = _evalkit(
         "run", str(SUITE), "--no-cache", "--max-attempts", "2", "--out", str(out), "--quiet", cwd=workdir
     )
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert "evalkit: error: target 'candidate': no successful answer" in proc.stderr
     results = json.loads((out / "results.json").read_text())
+    assert results["gate"]["verdict"] == "error"
     assert len(results["cases"]) == len(TICKETS)
     assert all(c["results"]["candidate"]["error"] for c in results["cases"])
     assert results["metrics"]["candidate"]["error_rate"]["value"] == 1.0

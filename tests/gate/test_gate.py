@@ -35,7 +35,7 @@ def gate(rules: list[GateRule], results: RunResults, **options: Any) -> GateVerd
 
 
 def test_no_rules_is_go(results: RunResults) -> None:
-    assert plain(gate([], results)) == {"verdict": "go", "rules": []}
+    assert plain(gate([], results)) == {"verdict": "go", "rules": [], "errors": []}
 
 
 def test_a_rule_that_holds_is_recorded_with_its_figure_and_the_rule_as_written(
@@ -159,11 +159,16 @@ def test_a_ci_bound_without_an_interval_fails_saying_so(results: RunResults) -> 
     assert checked.reason == "final exact = 0.444: no confidence interval to bound"
 
 
-def test_a_metric_with_no_scored_case_fails_its_rule(results: RunResults) -> None:
+def test_a_rule_on_a_metric_with_no_scored_case_cannot_be_evaluated_and_the_verdict_is_error(
+    results: RunResults,
+) -> None:
     checked = gate([GateRule(target="final", metric="judge", min=0.5)], results)
-    assert checked.verdict == "no-go"
-    assert checked.rules[0].value is None
-    assert checked.rules[0].reason == "final judge: no scored cases"
+    assert checked.verdict == "error"
+    assert checked.rules[0].value is None and checked.rules[0].passed is False
+    why = "target 'final': no case was scored for 'judge'"
+    assert checked.rules[0].reason == f"final judge: no scored cases ({why})"
+    assert checked.rules[0].error == why
+    assert checked.errors == [f"gate[0] (final judge ≥ 0.5): cannot be evaluated: {why}"]
 
 
 def test_a_rule_over_several_targets_holds_only_if_it_holds_for_each() -> None:

@@ -117,7 +117,7 @@ BAD: dict[str, tuple[str, str]] = {
         (
             "suite.yaml:5: scorer: unknown key (allowed: name, description, data, cases, generation, "
             "completions, "
-            "scorers, gate, targets, prices)"
+            "scorers, gate, max_error_rate, max_scoring_error_rate, targets, prices)"
         ),
     ),
     "unknown scorer": (
