@@ -112,7 +112,8 @@ def evalkit_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 
 def assert_go(result: RunResult) -> None:
-    """Pass when the run's verdict is go; otherwise fail the test with the verdict and every rule's reason."""
+    """Pass when the run's verdict is go; otherwise (no-go, or error: the run cannot be judged) fail the test
+    with the verdict, every reason it cannot be judged and every rule's reason."""
     if result.verdict != "go":
         pytest.fail(no_go_message(result), pytrace=False)
 
@@ -126,6 +127,7 @@ def no_go_message(result: RunResult) -> str:
     lines = [
         f"evalkit: {result.verdict.upper()} for suite {suite} ({passed} of {len(rules)} gate rules passed)"
     ]
+    lines += [f"  error: {one_line(error)}" for error in results.gate.errors]
     lines += [f"  {'✓' if rule.passed else '✗'} {one_line(rule.reason)}" for rule in rules]
     if results.recommendation is not None:
         lines.append(f"  recommendation: {one_line(results.recommendation.reason)}")

@@ -45,5 +45,5 @@ class RunResult:
 
     @property
     def verdict(self) -> str:
-        """``go`` or ``no-go``."""
+        """``go``, ``no-go``, or ``error`` when the run cannot be judged (``results.gate.errors`` says why)."""
         return self.results.gate.verdict
