@@ -1,25 +1,43 @@
 """``evalkit compare A B``: two saved runs paired by case id — Δ per metric with CI and p, flips, regressions.
 
-A is the baseline (the earlier or production run), B the new run; every Δ is B − A. Targets are paired
-by name (every name both runs have), or, when each run has exactly one target, those two. Cases are
-paired by id, over the cases both runs scored. The statistics are ``evalkit.analysis.compare_runs`` and
-``flip_counts`` — the same numbers the gate uses for a ``baseline:`` rule.
+A is the baseline (the earlier or production run), B the new run; every Δ is B − A. Each run is checked
+first (``saved_runs``: unique case ids, scores within their scorer's range). Targets are paired by name
+(every name both runs have), or, when each run has exactly one target, those two. Cases are paired by
+id, over the cases both runs scored; A and B are shown over those same cases (``paired_values``), so
+that B − A is Δ. What could not be paired is listed, never dropped silently: targets of one run only,
+metrics of one target only, case ids one target answered and the other did not. The statistics are
+``evalkit.analysis.paired``'s: the numbers ``compare_runs`` and ``flip_counts`` give, which the gate uses
+for a ``baseline:`` rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evalkit.errors import InputError
 from evalkit.records.findings import Comparison, Flip
 from evalkit.records.results import RunResults
 from evalkit.text import number, one_line, signed
 
-__all__ = ["PairedTargets", "RunComparison", "RunFacts", "compare_results", "regressions", "render_comparison"]
+if TYPE_CHECKING:
+    from evalkit.analysis.cases import Side
+
+__all__ = [
+    "OneSided",
+    "PairedTargets",
+    "RunComparison",
+    "RunFacts",
+    "compare_results",
+    "regressions",
+    "render_comparison",
+]
 
 _LOWER_IS_BETTER = frozenset({"error_rate"})
 _SHOWN_IDS = 200  # regressed case ids listed on the terminal; all of them are in the returned record
+_SHOWN_UNPAIRED = 5  # case ids shown of those only one run answered; all of them are in the record
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +53,16 @@ class RunFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class OneSided:
+    """Names (of targets, metrics or case ids) only one of the two runs has: left out of the comparison."""
+
+    only_a: list[str]
+    """Only in A (the baseline), in A's order."""
+    only_b: list[str]
+    """Only in B (the new run), in B's order."""
+
+
+@dataclass(frozen=True, slots=True)
 class PairedTargets:
     """One target of B against its counterpart in A."""
 
@@ -47,7 +75,14 @@ class PairedTargets:
     comparisons: list[Comparison]
     """Per metric both report: B − A, paired by case id (``versus`` names A's target)."""
     values: dict[str, tuple[float | None, float | None]]
-    """Per metric: (A's value, B's value), as each run reported it."""
+    """Per metric: (A's value, B's value) over the cases its Δ is over — except the ``whole_run`` ones."""
+    whole_run: list[str]
+    """Metrics whose values are each run's reported figure, over cases that differ between the runs: an
+    aggregate that cannot be recomputed on the paired cases; its Δ is the difference of those figures."""
+    unpaired_metrics: OneSided
+    """Metrics only one of the two targets reports: not compared."""
+    unpaired_cases: OneSided
+    """Case ids only one of the two targets answered (or failed): in no Δ."""
     flips: list[Flip]
     """Per 0/1 scorer: cases fixed, broken, right or wrong in both."""
     regressed_ids: dict[str, list[str]]
@@ -66,22 +101,44 @@ class RunComparison:
     """The new run."""
     warnings: list[str]
     """Different suite file or data."""
+    unpaired_targets: OneSided
+    """Targets only one run has: not compared."""
     pairs: list[PairedTargets]
     """Each target pair."""
 
 
-def compare_results(a: RunResults, b: RunResults, *, seed: int = 0, resamples: int = 2000) -> RunComparison:
-    """Pair run ``b`` (new) with run ``a`` (baseline) by case id; ``InputError`` when the runs share no
-    target or no case id."""
-    from evalkit.analysis import flip_scorers
+def compare_results(
+    a: RunResults,
+    b: RunResults,
+    *,
+    a_file: str | Path = "A",
+    b_file: str | Path = "B",
+    seed: int = 0,
+    resamples: int = 2000,
+) -> RunComparison:
+    """Pair run ``b`` (new) with run ``a`` (baseline) by case id.
 
+    ``a_file``/``b_file``: where each run was read from, named by the errors. ``InputError`` when a run
+    repeats a case id or holds an impossible score, or when the runs share no target or no case id."""
+    from evalkit.analysis import flip_scorers
+    from evalkit.analysis.cases import Run, Side
+    from evalkit.analysis.saved_runs import check_saved_run
+
+    check_saved_run(a, file=a_file)
+    check_saved_run(b, file=b_file)
     pairs = _target_pairs(a, b)
+    paired = [ta for ta, _ in pairs], [tb for _, tb in pairs]
+    run_a, run_b = Run(a), Run(b)
     binary = [name for name in flip_scorers(b) if name in flip_scorers(a)]
     return RunComparison(
         a=_run_facts(a),
         b=_run_facts(b),
         warnings=_warnings(a, b),
-        pairs=[_pair(a, b, ta, tb, binary, seed=seed, resamples=resamples) for ta, tb in pairs],
+        unpaired_targets=_one_sided(a.target_names, b.target_names, paired=paired),
+        pairs=[
+            _pair(Side(run_a, ta), Side(run_b, tb), binary, seed=seed, resamples=resamples)
+            for ta, tb in pairs
+        ],
     )
 
 
@@ -98,10 +155,15 @@ def render_comparison(comparison: RunComparison) -> str:
         f"B (new):      {one_line(b.suite)} · {one_line(b.started_at)}",
     ]
     lines += [f"warning: {one_line(warning)}" for warning in comparison.warnings]
+    lines += _render_one_sided(comparison.unpaired_targets, "targets", "not compared")
     for pair in comparison.pairs:
         lines += ["", *_render_pair(pair)]
     worse = regressions(comparison)
-    lines += ["", "▲/▼: B significantly better/worse (Δ's 95% CI excludes 0)"]
+    lines += [
+        "",
+        "A, B: each run's figure over the n cases its Δ is over (paired by case id)",
+        "▲/▼: B significantly better/worse (Δ's 95% CI excludes 0)",
+    ]
     if worse:
         names = ", ".join(f"{one_line(e.target)} {one_line(e.metric)}" for e in worse)
         lines.append(f"REGRESSED: B is significantly worse on {names}")
@@ -126,39 +188,63 @@ def _target_pairs(a: RunResults, b: RunResults) -> list[tuple[str, str]]:
     )
 
 
-def _pair(
-    a: RunResults, b: RunResults, ta: str, tb: str, binary: Sequence[str], *, seed: int, resamples: int
-) -> PairedTargets:
-    from evalkit.analysis import compare_runs, flip_counts
+def _pair(a: Side, b: Side, binary: Sequence[str], *, seed: int, resamples: int) -> PairedTargets:
+    from evalkit.analysis.paired import compare_many, flips_between
 
-    cases = _shared_ids(a, ta, b, tb)
+    answered = _answered(a), _answered(b)
+    cases = [case_id for case_id in answered[1] if case_id in answered[0]]
     if not cases:
         raise InputError(
-            f"target {tb!r} of B and {ta!r} of A answered no case with the same id; "
+            f"target {b.target!r} of B and {a.target!r} of A answered no case with the same id; "
             "compare runs of the same suite data"
         )
-    metrics_a, metrics_b = a.metrics.get(ta, {}), b.metrics.get(tb, {})
+    metrics_a, metrics_b = a.run.results.metrics.get(a.target, {}), b.run.results.metrics.get(b.target, {})
     shared = [name for name in metrics_b if name in metrics_a]
-    comparisons = [
-        compare_runs(b, a, target=tb, metric=metric, baseline_target=ta, seed=seed, resamples=resamples)
-        for metric in shared
-    ]
-    flips = [flip_counts(b, tb, a, ta, scorer) for scorer in binary]
+    values, whole_run = _values(a, b, shared)
+    flips = [flips_between(b, a, scorer) for scorer in binary]
     return PairedTargets(
-        a_target=ta,
-        b_target=tb,
+        a_target=a.target,
+        b_target=b.target,
         cases=len(cases),
-        comparisons=comparisons,
-        values={metric: (metrics_a[metric].value, metrics_b[metric].value) for metric in shared},
+        comparisons=compare_many(b, a, shared, seed=seed, resamples=resamples),
+        values=values,
+        whole_run=whole_run,
+        unpaired_metrics=_one_sided(list(metrics_a), list(metrics_b), paired=(shared, shared)),
+        unpaired_cases=_one_sided(*answered, paired=(cases, cases)),
         flips=flips,
         regressed_ids={flip.scorer: list(flip.broken_ids) for flip in flips},
-        failed_ids=_failed_ids(a, ta, b, tb),
+        failed_ids=_failed_ids(a.run.results, a.target, b.run.results, b.target),
     )
 
 
-def _shared_ids(a: RunResults, ta: str, b: RunResults, tb: str) -> set[str]:
-    ids_a = {case_id for case_id, _ in a.answers(ta)}
-    return {case_id for case_id, _ in b.answers(tb) if case_id in ids_a}
+def _values(
+    a: Side, b: Side, metrics: Sequence[str]
+) -> tuple[dict[str, tuple[float | None, float | None]], list[str]]:
+    """Per metric, (A, B) over the cases its Δ is over; the metrics whose values are whole-run figures
+    over cases that differ between the runs."""
+    from evalkit.analysis.paired_values import covers_same_cases, values_on_pairs
+
+    values: dict[str, tuple[float | None, float | None]] = {}
+    whole_run: list[str] = []
+    for metric in metrics:
+        found = values_on_pairs(a, b, metric)
+        if found is None:
+            reported = a.run.results.metrics[a.target][metric], b.run.results.metrics[b.target][metric]
+            found = reported[0].value, reported[1].value
+            if not covers_same_cases(a, b, metric):
+                whole_run.append(metric)
+        values[metric] = found
+    return values, whole_run
+
+
+def _answered(side: Side) -> list[str]:
+    return [case_id for case_id, _ in side.run.results.answers(side.target)]
+
+
+def _one_sided(a: Sequence[str], b: Sequence[str], *, paired: tuple[Sequence[str], ...]) -> OneSided:
+    """What ``a`` and ``b`` have beyond their ``paired`` names."""
+    in_a, in_b = set(paired[0]), set(paired[1])
+    return OneSided([name for name in a if name not in in_a], [name for name in b if name not in in_b])
 
 
 def _failed_ids(a: RunResults, ta: str, b: RunResults, tb: str) -> list[str]:
@@ -204,9 +290,19 @@ def _render_pair(pair: PairedTargets) -> list[str]:
     ta, tb = one_line(pair.a_target), one_line(pair.b_target)
     title = f"{tb}" if ta == tb else f"{ta} (A) → {tb} (B)"
     lines = [f"{title} · {pair.cases} cases in both runs"]
-    rows = [["metric", "A", "B", "Δ (B − A)", "95% CI of Δ", "p", "test"]]
-    rows += [_row(entry, pair.values.get(entry.metric, (None, None))) for entry in pair.comparisons]
+    lines += [f"  {line}" for line in _render_one_sided(pair.unpaired_cases, "cases", "in no Δ", count=True)]
+    lines += [f"  {line}" for line in _render_one_sided(pair.unpaired_metrics, "metrics", "not compared")]
+    rows = [["metric", "n", "A", "B", "Δ (B − A)", "95% CI of Δ", "p", "test"]]
+    rows += [
+        _row(entry, pair.values.get(entry.metric, (None, None)), whole_run=entry.metric in pair.whole_run)
+        for entry in pair.comparisons
+    ]
     lines += _columns(rows)
+    if pair.whole_run:
+        lines.append(
+            "  * whole-run figures, over different cases: they cannot be recomputed on the paired ones; "
+            "Δ is their difference"
+        )
     for flip in pair.flips:
         lines.append(
             f"  {one_line(flip.scorer)}: {flip.fixed} fixed, {flip.broken} broken, "
@@ -220,11 +316,29 @@ def _render_pair(pair: PairedTargets) -> list[str]:
     return lines
 
 
-def _row(entry: Comparison, values: tuple[float | None, float | None]) -> list[str]:
+def _render_one_sided(found: OneSided, what: str, fate: str, *, count: bool = False) -> list[str]:
+    """``targets only in A (not compared): x, y`` — with ``count``, how many first and a few of them."""
+    lines = []
+    for side, names in (("A", found.only_a), ("B", found.only_b)):
+        if not names:
+            continue
+        if count:
+            shown = ", ".join(one_line(name) for name in names[:_SHOWN_UNPAIRED])
+            more = len(names) - _SHOWN_UNPAIRED
+            shown += f" and {more} more" if more > 0 else ""
+            noun = what.removesuffix("s") if len(names) == 1 else what
+            lines.append(f"{len(names)} {noun} only in {side} ({fate}): {shown}")
+        else:
+            lines.append(f"{what} only in {side} ({fate}): {', '.join(one_line(name) for name in names)}")
+    return lines
+
+
+def _row(entry: Comparison, values: tuple[float | None, float | None], *, whole_run: bool) -> list[str]:
     ci, p = entry.ci, entry.p_value
     marker = " ▼" if _worse(entry) else (" ▲" if _better(entry) else "")
     return [
-        one_line(entry.metric),
+        one_line(entry.metric) + (" *" if whole_run else ""),
+        "—" if whole_run else str(entry.n),
         number(values[0]),
         number(values[1]),
         signed(entry.delta) + marker,
