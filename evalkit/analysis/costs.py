@@ -7,21 +7,27 @@ fine-tuned. A model neither the suite nor the table prices gets a null cost, nev
 
 A suite's ``prices:`` key is a model id (``gpt-4o-mini``), or ``ft:<base>`` for every fine-tune of that
 base; a price for the exact id of a fine-tune wins over both.
+
+Prices are the standard (live) rates. An answer obtained through the Batch API (``evalkit run --batch``;
+``batch`` on the case's result, kept by the response cache so a re-run knows it too) is charged at the
+batch rate: ``BATCH_RATE`` times the price's input and output rates.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from evalkit.records.cases import CaseResult
 from evalkit.records.results import RunResults
 from evalkit.records.usage import JudgeUsage, PriceInfo, TargetUsage
 from evalkit.suite.rules import Price
 
 __all__ = [
     "BASE_PRICES",
+    "BATCH_RATE",
     "FINE_TUNED_PRICES",
     "Price",
     "PriceMatch",
@@ -70,6 +76,11 @@ FINE_TUNED_PRICES: dict[str, Price] = {
     "babbage-002": Price(input=1.60, output=1.60),
 }
 """USD per 1M tokens of inference on a fine-tune, by the base it was fine-tuned from."""
+
+BATCH_RATE = 0.5
+"""What OpenAI's Batch API charges per token as a share of the standard rate, for input and output tokens
+alike. Source: https://platform.openai.com/docs/pricing ("Batch API: 50% off"; also the Batch API guide,
+https://platform.openai.com/docs/guides/batch). Applied to every price, the suite's and fine-tunes' too."""
 
 _DATED = re.compile(r"^(?P<family>.+?)-(?:\d{4}-\d{2}-\d{2}|\d{4})$")
 
@@ -121,9 +132,10 @@ def price_for(model: str, prices: Mapping[str, Price] | None = None) -> PriceMat
     return None
 
 
-def cost_usd(price: Price, prompt_tokens: int, completion_tokens: int) -> float:
-    """What the tokens cost at ``price``, in USD."""
-    return (prompt_tokens * price.input + completion_tokens * price.output) / 1_000_000
+def cost_usd(price: Price, prompt_tokens: int, completion_tokens: int, *, batch: bool = False) -> float:
+    """What the tokens cost at ``price``, in USD; at the batch rate (``BATCH_RATE``) when ``batch``."""
+    rate = BATCH_RATE if batch else 1.0
+    return (prompt_tokens * price.input * rate + completion_tokens * price.output * rate) / 1_000_000
 
 
 def with_costs(
@@ -133,7 +145,8 @@ def with_costs(
     scorer's usage with ``cost_usd`` (None wherever the model's price is unknown).
 
     A target's cost counts the tokens of every case it answered in this run, cached answers included:
-    that is what the cases cost, whether or not this run paid for them again.
+    that is what the cases cost, whether or not this run paid for them again. Answers obtained through the
+    Batch API are charged at the batch rate (``BATCH_RATE``), the others at ``price``.
     """
     usage = {}
     for target in results.targets:
@@ -152,10 +165,20 @@ def _target_cost(results: RunResults, name: str, usage: TargetUsage, match: Pric
     if match is None or not answered:
         price = None if match is None else match.info()
         return replace(usage, cost_usd=None, cost_per_1000_cases_usd=None, price=price)
-    prompt = sum(r.usage.prompt_tokens for r in answered)
-    completion = sum(r.usage.completion_tokens for r in answered)
-    total = cost_usd(match.price, prompt, completion)
+    total = sum(
+        cost_usd(match.price, *_tokens(r for r in answered if r.batch == batch), batch=batch)
+        for batch in (False, True)
+    )
     return replace(usage, cost_usd=total, cost_per_1000_cases_usd=total / len(answered) * 1000, price=match.info())
+
+
+def _tokens(results: Iterable[CaseResult]) -> tuple[int, int]:
+    """The prompt and completion tokens of ``results``, summed."""
+    prompt = completion = 0
+    for result in results:
+        prompt += result.usage.prompt_tokens
+        completion += result.usage.completion_tokens
+    return prompt, completion
 
 
 def _names(base: str) -> list[str]:

@@ -2,10 +2,20 @@
 
 Legacy (babbage-002, davinci-002) training prompts end with a fixed separator and completions end with a
 fixed stop sequence; the model must be called the same way. When the suite does not say, they are
-inferred here: the longest common ending of all prompts (the separator) and of all completions (the
-stop), cut back so that it does not start inside a word (``"…refund\\n\\n###\\n\\n"`` and
-``"…crash\\n\\n###\\n\\n"`` share ``"\\n\\n###\\n\\n"``), and never when some text is nothing but
-the shared ending (identical completions say nothing about where the answer stops).
+inferred here from the longest common ending of all prompts (the separator) and of all completions (the
+stop), never when some text is nothing but the shared ending (identical completions say nothing about
+where the answer stops), and cut back to a separator boundary in two steps, the same for both:
+
+1. It does not start inside a word: ``"…refund\\nQueue:"`` and ``"…weird sound\\nQueue:"`` share
+   ``"und\\nQueue:"``; the separator is ``"\\nQueue:"``.
+2. It carries none of the texts' own words: the first line of the ending (the line on which the texts
+   differ) may end in words they all happen to share. When such words are followed by separator material
+   — a line break, or a symbol that is not a word's closing punctuation (``-``, ``>``, ``#``, ``=``, …) —
+   they are text, and the ending starts where that material does: prompts all ending
+   ``" fine.\\n\\n###\\n\\n"`` give ``"\\n\\n###\\n\\n"``, ``" fine. ->"`` gives ``" ->"``, and
+   completions all ending ``" thanks.\\n"`` stop at ``"\\n"``. Words after a line break (``"\\n\\nQueue:"``)
+   are the separator's, and so are words with nothing but spaces and closing punctuation after them
+   (``" END"``, ``" Answer:"``): nothing there tells them from a separator.
 """
 
 from __future__ import annotations
@@ -21,6 +31,9 @@ from evalkit.suite.model import Completions
 
 _TRAILING_PUNCTUATION = frozenset(".,;:!?'\")]}»”’…。、，！？；：」』）】〉》")
 """Characters that end a word rather than start a separator (``"twice."`` + ``"\\n"``, not ``".\\n"``)."""
+
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+"""What ``str.splitlines`` breaks lines at."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +83,10 @@ def infer_completions(examples: Sequence[TrainingExample]) -> Inferred:
 
 
 def common_ending(texts: Sequence[str]) -> str | None:
-    """The longest ending all ``texts`` share that starts at a word boundary in each of them; None if
-    there is none, if there are no texts, or if some text is nothing but that ending (all identical)."""
+    """The ending all ``texts`` share, from a separator boundary (see the module docstring): the longest
+    one that starts at a word boundary in each of them, without the words the texts happen to share before
+    separator material. None if there is none, if there are no texts, or if some text is nothing but the
+    shared ending (all identical)."""
     if not texts:
         return None
     # The common prefix of the reversed texts is the common suffix of the texts.
@@ -83,8 +98,27 @@ def common_ending(texts: Sequence[str]) -> str | None:
         # Inside the common suffix the character before the cut is the same in every text.
         befores = {suffix[start - 1]} if start else {text[-length - 1] for text in texts}
         if all(_is_boundary(before, suffix[start]) for before in befores):
-            return suffix[start:]
+            return _without_shared_words(suffix[start:])
     return None
+
+
+def _without_shared_words(ending: str) -> str:
+    """``ending`` from where the separator material after the words of its first line starts; all of it
+    when its first line has no words, or they have no such material after them."""
+    first_line = next((i for i, char in enumerate(ending) if char in _LINE_BREAKS), len(ending))
+    last_word = next((i for i in reversed(range(first_line)) if _is_word(ending[i])), None)
+    if last_word is None:
+        return ending
+    for start in range(last_word + 1, len(ending)):
+        if _is_boundary(ending[start - 1], ending[start]) and any(map(_is_material, ending[start:])):
+            return ending[start:]
+    return ending
+
+
+def _is_material(char: str) -> bool:
+    """A line break or a symbol: what marks a separator off from the text before it (a space or a word's
+    closing punctuation does not)."""
+    return char in _LINE_BREAKS or not (char.isspace() or _is_word(char) or char in _TRAILING_PUNCTUATION)
 
 
 def _is_boundary(before: str, first: str) -> bool:

@@ -115,6 +115,9 @@ class CaseResult:
     """Wall time of the call, retries included, in seconds."""
     cached: bool
     """True when the answer came from the on-disk cache and no call was made."""
+    batch: bool = False
+    """True when the answer was obtained through OpenAI's Batch API (`--batch`, in this run or in the run
+    that cached it): its tokens are charged at the batch rate, half the standard one."""
     finish_reason: str | None
     """The service's finish reason (`stop`, `length`, `tool_calls`, …)."""
 
@@ -201,6 +204,7 @@ def _case_result(outcome: Outcome, scores: Sequence[tuple[str, Score | None]], s
         usage=outcome.usage,
         latency_s=plain_number(outcome.latency_s),
         cached=outcome.cached,
+        batch=outcome.batch,
         finish_reason=outcome.finish_reason,
         answers=answers or _NO_TEXT,
         explanations=explanations or _NO_TEXT,

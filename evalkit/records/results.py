@@ -138,7 +138,7 @@ class RunResults:
 def _case_row(case: CaseRecord) -> tuple[Any, ...]:
     results = [
         (name, r.output, r.error, r.scores, r.usage.prompt_tokens, r.usage.completion_tokens, r.latency_s,
-         r.cached, r.finish_reason, r.answers, r.explanations, r.score_errors)
+         r.cached, r.batch, r.finish_reason, r.answers, r.explanations, r.score_errors)
         for name, r in case.results.items()
     ]  # fmt: skip
     return case.id, case.line, case.input, case.reference, results
@@ -154,10 +154,11 @@ def _unpack_results(fields: dict[str, Any], rows: list[tuple[Any, ...]]) -> RunR
             results={
                 name: CaseResult(
                     output=output, error=error, scores=scores, usage=Usage(prompt, completion), latency_s=latency,
-                    cached=cached, finish_reason=finish, answers=answers, explanations=why, score_errors=failures,
+                    cached=cached, batch=batch, finish_reason=finish, answers=answers, explanations=why,
+                    score_errors=failures,
                 )
-                for name, output, error, scores, prompt, completion, latency, cached, finish, answers, why, failures
-                in results
+                for name, output, error, scores, prompt, completion, latency, cached, batch, finish, answers, why,
+                failures in results
             },
         )
         for case_id, line, given, reference, results in rows

@@ -111,6 +111,9 @@ class Outcome:
     """True when the output came from the on-disk cache and no call was made."""
     finish_reason: str | None = None
     """The service's finish reason (``stop``, ``length``, ``tool_calls``, …)."""
+    batch: bool = False
+    """True when the output was obtained through OpenAI's Batch API (``--batch``, in this run or in the run
+    that cached it), which bills its tokens at the batch rate."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,8 @@ batch holds requests for one model — each line ``{"custom_id": <the run's cach
 "/v1/chat/completions" | "/v1/completions", "body": <the request body>}``. Each file is uploaded with
 ``files.create(purpose="batch")`` and run with ``batches.create(completion_window="24h")``; the batches
 are polled with ``batches.retrieve`` (a progress bar per batch from its ``request_counts``) until they
-end, and the lines of their output files are put into the cache by ``custom_id``. Keys, lookups and
+end, and the lines of their output files are put into the cache by ``custom_id``, marked as batch answers
+(so the costs charge them at the batch rate, in this run and in any re-run). Keys, lookups and
 stores go through the run's ``Caller``, so the runner finds exactly what a batch answered. Lines that failed
 (error file, or a non-200 line) are not cached: the runner afterwards calls those live, and finds every
 other answer cached.
@@ -292,7 +293,7 @@ class _Batches:
             except (AttributeError, IndexError, KeyError, TypeError, ValueError):
                 self._summary.errors[key] = f"{self._identity} answered a batch line in an unexpected shape"
                 return
-            self._caller.put(key, reply, latency_s=0.0)
+            self._caller.put(key, reply, latency_s=0.0, batch=True)
             self._cached.add(key)
             self._summary.cached += 1
             return

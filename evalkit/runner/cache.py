@@ -2,12 +2,14 @@
 
 One SQLite file (``responses.sqlite``) in ``$EVALKIT_CACHE_DIR`` or the user cache directory. The key is
 the SHA-256 of the canonical JSON of (service identity, endpoint, model, request body); the value is the
-reply (output, usage, finish reason, latency) as JSON. Errors are never stored. Every put is committed
-at once (WAL journal, ``synchronous=NORMAL``: an append to the log, no fsync), so a killed run keeps every
-answer it received and its re-run repeats only the calls that were in flight. That costs ≈28 µs a put
-against ≈8 µs in batches of 200 (measured, 10,000 puts) — nothing beside a model call. ``batch=N`` (tests,
-bulk loads) commits every N puts, after 2 s, at ``flush()`` and at ``close()`` instead; a killed process
-then loses at most its last uncommitted batch, never the file.
+reply (output, usage, finish reason, latency) as JSON, with ``"batch": true`` when the answer came from
+OpenAI's Batch API, so that a re-run served from the cache still charges it at the batch rate (a value
+without it — any value written before the flag existed — is a live answer). Errors are never stored.
+Every put is committed at once (WAL journal, ``synchronous=NORMAL``: an append to the log, no fsync), so
+a killed run keeps every answer it received and its re-run repeats only the calls that were in flight.
+That costs ≈28 µs a put against ≈8 µs in batches of 200 (measured, 10,000 puts) — nothing beside a model
+call. ``batch=N`` (tests, bulk loads) commits every N puts, after 2 s, at ``flush()`` and at ``close()``
+instead; a killed process then loses at most its last uncommitted batch, never the file.
 
 Answers are untrusted text: one with a lone surrogate (valid JSON from a server, not encodable as UTF-8)
 is stored with JSON ``\\u`` escapes, which read back as the same string. A put that fails all the same
@@ -53,6 +55,9 @@ class CachedReply:
     """The original finish reason."""
     latency_s: float
     """Wall time of the original call."""
+    batch: bool = False
+    """True for an answer obtained through OpenAI's Batch API (billed at the batch rate), False for a live
+    call."""
 
 
 def cache_key(identity: str, endpoint: str, model: str, payload: dict[str, Any]) -> str:
@@ -182,15 +187,15 @@ class Cache:
 
 
 def _value(reply: CachedReply, *, ascii_only: bool) -> str:
-    return json.dumps(
-        {
-            "output": reply.output,
-            "usage": [reply.usage.prompt_tokens, reply.usage.completion_tokens],
-            "finish_reason": reply.finish_reason,
-            "latency_s": reply.latency_s,
-        },
-        ensure_ascii=ascii_only,
-    )
+    value: dict[str, Any] = {
+        "output": reply.output,
+        "usage": [reply.usage.prompt_tokens, reply.usage.completion_tokens],
+        "finish_reason": reply.finish_reason,
+        "latency_s": reply.latency_s,
+    }
+    if reply.batch:  # written only when set: a live answer's value is what it always was
+        value["batch"] = True
+    return json.dumps(value, ensure_ascii=ascii_only)
 
 
 def _reply(text: str) -> CachedReply | None:
@@ -202,6 +207,7 @@ def _reply(text: str) -> CachedReply | None:
             usage=Usage(*value["usage"]),
             finish_reason=value["finish_reason"],
             latency_s=float(value["latency_s"]),
+            batch=value.get("batch") is True,
         )
     except (ValueError, KeyError, TypeError):
         return None

@@ -80,10 +80,11 @@ class Caller:
             output=reply.output, usage=reply.usage, latency_s=latency, finish_reason=reply.finish_reason
         )
 
-    def put(self, key: str, reply: Reply, *, latency_s: float) -> None:
-        """Store an answer obtained another way (a Batch API result line) under its key."""
+    def put(self, key: str, reply: Reply, *, latency_s: float, batch: bool = False) -> None:
+        """Store an answer under its key: a live call's, or one obtained another way (``batch``: a Batch
+        API result line, kept marked so that it is charged at the batch rate whenever it is read)."""
         if self.cache is not None:
-            self.cache.put(key, CachedReply(reply.output, reply.usage, reply.finish_reason, latency_s))
+            self.cache.put(key, CachedReply(reply.output, reply.usage, reply.finish_reason, latency_s, batch))
 
     def flush(self) -> None:
         """Commit what was stored."""
@@ -93,5 +94,10 @@ class Caller:
 
 def _cached(hit: CachedReply) -> Outcome:
     return Outcome(
-        output=hit.output, usage=hit.usage, latency_s=hit.latency_s, cached=True, finish_reason=hit.finish_reason
+        output=hit.output,
+        usage=hit.usage,
+        latency_s=hit.latency_s,
+        cached=True,
+        finish_reason=hit.finish_reason,
+        batch=hit.batch,
     )

@@ -9,7 +9,16 @@ import pytest
 from fixtures.runs import exact_run as run
 from fixtures.runs import marks, plain
 
-from evalkit.analysis.costs import BASE_PRICES, FINE_TUNED_PRICES, lineage, price_for, with_costs
+from evalkit.analysis.costs import (
+    BASE_PRICES,
+    BATCH_RATE,
+    FINE_TUNED_PRICES,
+    cost_usd,
+    lineage,
+    price_for,
+    target_cost,
+    with_costs,
+)
 from evalkit.records.results_json import write_results
 from evalkit.records.usage import JudgeUsage, PriceInfo
 from evalkit.suite.model import Price
@@ -128,3 +137,43 @@ def test_with_costs_uses_the_suites_prices() -> None:
     usage, _ = with_costs(results, {"smollm2": Price(input=0.1, output=0.2)})
     assert usage["local"].cost_usd == pytest.approx(2 * (0.05 + 0.1))
     assert usage["local"].price is not None and usage["local"].price.source == "suite"
+
+
+def test_the_batch_rate_is_half_the_standard_rate_on_input_and_output() -> None:
+    price = Price(input=2.5, output=10)
+    assert BATCH_RATE == 0.5  # OpenAI's pricing page: "Batch API: 50% off"
+    assert cost_usd(price, 1_000_000, 0, batch=True) == 1.25
+    assert cost_usd(price, 0, 1_000_000, batch=True) == 5.0
+    assert cost_usd(price, 1234, 567, batch=True) == cost_usd(price, 1234, 567) / 2
+
+
+def test_answers_from_the_batch_api_are_charged_at_the_batch_rate(tmp_path: Path) -> None:
+    results = run(
+        {"live": marks(4, 0), "batched": marks(4, 0), "mixed": marks(3, 0, 1)},
+        models={"live": FT_MINI, "batched": FT_MINI, "mixed": "gpt-4o-mini"},
+        tokens=(1000, 100),
+    )
+    for case in results.cases:
+        case.results["batched"].batch = True
+    mixed = [case.results["mixed"] for case in results.cases]
+    mixed[0].batch = True
+    mixed[1].batch = mixed[1].cached = True  # a batch answer that a re-run found in the cache
+    usage, _ = with_costs(results)
+    one_live = (1000 * 0.30 + 100 * 1.20) / 1e6
+    assert usage["live"].cost_usd == pytest.approx(4 * one_live)
+    assert usage["batched"].cost_usd == pytest.approx(4 * one_live / 2)
+    assert usage["batched"].cost_per_1000_cases_usd == pytest.approx(1000 * one_live / 2)
+    assert usage["batched"].price == usage["live"].price  # the price shown is the standard one
+    # two batch answers (one of them cached) at half price, one live answer, a failed call that cost nothing
+    one_mini = (1000 * 0.15 + 100 * 0.60) / 1e6
+    assert usage["mixed"].cost_usd == pytest.approx(2 * one_mini / 2 + one_mini)
+    assert target_cost(results, "batched") == pytest.approx(4 * one_live / 2)  # what a cost budget reads
+    write_results(tmp_path / "results.json", replace(results, usage=usage))
+
+
+def test_the_batch_rate_applies_to_the_suites_prices_too() -> None:
+    results = run({"local": marks(2, 0)}, models={"local": "smollm2"}, tokens=(500_000, 500_000))
+    for case in results.cases:
+        case.results["local"].batch = True
+    usage, _ = with_costs(results, {"smollm2": Price(input=0.1, output=0.2)})
+    assert usage["local"].cost_usd == pytest.approx(2 * (0.05 + 0.1) / 2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from evalkit.checks.infer import Inferred, common_ending, infer_completions, shown
 from evalkit.records import TrainingExample
 from evalkit.suite.model import Completions
@@ -37,6 +39,44 @@ def test_stop_is_cut_back_to_the_word_boundary() -> None:
     inferred = infer_completions(legacy(("a ->", " billing END"), ("b ->", " shipping END")))
     assert inferred.stop == [" END"]
     assert inferred.separator == " ->"
+
+
+@pytest.mark.parametrize(
+    ("texts", "ending"),
+    [
+        # Words every prompt happens to end with are the prompts' text, not the separator's.
+        (["I hope you are fine.\n\n###\n\n", "Thanks, all fine.\n\n###\n\n"], "\n\n###\n\n"),
+        (["My order is fine.\n\n###\n\n", "The app is fine.\n\n###\n\n"], "\n\n###\n\n"),
+        (["我要退款，谢谢。\n\n答：", "应用崩溃了，谢谢。\n\n答："], "\n\n答："),
+        (["I'm fine. ->", "all fine. ->"], " ->"),
+        (["so fine->", "all fine->"], "->"),
+        (["refund please ->", "crash please ->"], " ->"),
+        (["all fine. \n\n###\n\n", "I'm fine. \n\n###\n\n"], " \n\n###\n\n"),  # spaces go with it
+        # Word-like separators are found whether the texts before them differ or share words.
+        (["Card charged twice\n\nQueue:", "App crashes\n\nQueue:"], "\n\nQueue:"),
+        (["Please help, thanks.\n\nQueue:", "It broke, thanks.\n\nQueue:"], "\n\nQueue:"),
+        (["Re: refund\nRoute it.\n\n###\n\n", "Re: crash\nRoute it.\n\n###\n\n"], "\nRoute it.\n\n###\n\n"),
+        (["refund ->", "crash ->"], " ->"),
+        (["Ticket: refund Answer:", "Ticket: crash Answer:"], " Answer:"),  # nothing after it to cut at
+        (["refund Answer: ", "crash Answer: "], " Answer: "),
+        # Stop sequences: the completions' ending is cut the same way.
+        ([" billing, thanks.\n", " shipping, thanks.\n"], "\n"),
+        ([" billing END", " shipping END"], " END"),
+        ([" billing ###", " shipping ###"], " ###"),
+    ],
+)
+def test_the_ending_starts_at_a_separator_boundary(texts: list[str], ending: str) -> None:
+    assert common_ending(texts) == ending
+
+
+def test_prompts_and_completions_sharing_their_last_words_give_the_separator_and_stop() -> None:
+    inferred = infer_completions(
+        legacy(
+            ("My card was charged twice, is that fine.\n\n###\n\n", " billing, thanks.\n"),
+            ("The app crashes on start, is that fine.\n\n###\n\n", " technical, thanks.\n"),
+        )
+    )
+    assert inferred == Inferred(separator="\n\n###\n\n", stop=["\n"], examples=2)
 
 
 def test_punctuation_ending_a_sentence_is_not_part_of_the_separator() -> None:

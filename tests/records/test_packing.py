@@ -18,7 +18,7 @@ def scored() -> object:
     targets = [Target("base", "gpt-4o-mini", "chat", "base"), Target("final", "ft:gpt-4o-mini:o::x", "chat", "final")]
     outcomes = {
         "base": [Outcome("billing", usage=Usage(10, 1), latency_s=0.5, finish_reason="stop"), Outcome(None, error="HTTP 500")],
-        "final": [Outcome("billing", cached=True, latency_s=0.2), Outcome("account", usage=Usage(3, 4))],
+        "final": [Outcome("billing", cached=True, latency_s=0.2), Outcome("account", usage=Usage(3, 4), batch=True)],
     }
     scores: dict[str, dict[str, list[Score | None]]] = {
         "base": {"exact": [Score(1.0, answer="billing"), None], "judge": [FailedScore(math.nan, error="no score"), None]},
@@ -33,6 +33,7 @@ def test_a_run_record_comes_back_with_the_same_outcomes_and_scores() -> None:
     record = scored().record  # type: ignore[attr-defined]
     again = pickle.loads(pickle.dumps(record))
     assert again.outcomes == record.outcomes
+    assert [o.batch for o in again.outcomes["final"]] == [False, True]
     assert again.case_set.cases[0].messages == record.case_set.cases[0].messages
     failed = again.scores["base"]["judge"][0]
     assert isinstance(failed, FailedScore) and failed.error == "no score" and math.isnan(failed.value)
@@ -44,4 +45,5 @@ def test_run_results_come_back_equal() -> None:
     results = build_results(scored())  # type: ignore[arg-type]
     again = pickle.loads(pickle.dumps(results))
     assert again == results
+    assert [case.results["final"].batch for case in again.cases] == [False, True]
     assert again.cases[1].results["base"].failed and again.cases[0].results["base"].score_errors == {"judge": "no score"}

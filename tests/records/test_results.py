@@ -30,7 +30,8 @@ GO: dict[str, Any] = {"verdict": "go", "rules": []}
 
 
 def make_record() -> Scored:
-    """Three targets, three cases; ``base`` errors on case 2, ``final`` answers case 1 from the cache."""
+    """Three targets, three cases; ``base`` errors on case 2, ``final`` answers case 1 from the cache (an
+    answer the Batch API gave)."""
     cases = [
         Case(
             id="c1",
@@ -64,7 +65,9 @@ def make_record() -> Scored:
         ],
         "step-10": [ok, ok, ok],
         "final": [
-            Outcome("billing", usage=Usage(10, 1), latency_s=0.2, cached=True, finish_reason="stop"),
+            Outcome(
+                "billing", usage=Usage(10, 1), latency_s=0.2, cached=True, finish_reason="stop", batch=True
+            ),
             Outcome("technical", usage=Usage(11, 1), latency_s=2.0, finish_reason="stop"),
             Outcome("account", usage=Usage(12, 1), latency_s=4.0, finish_reason="length"),
         ],
@@ -149,6 +152,8 @@ def test_cases_keep_input_reference_and_every_targets_answer(results: dict[str, 
 
     cached = first["results"]["final"]
     assert cached["cached"] is True and cached["output"] == "billing"
+    assert cached["batch"] is True  # answered by the Batch API: charged at the batch rate
+    assert second["results"]["final"]["batch"] is False and errored["batch"] is False
     assert cached["usage"] == {"prompt_tokens": 10, "completion_tokens": 1}
 
     wrong = first["results"]["base"]
@@ -338,13 +343,15 @@ def test_a_run_written_by_evalkit_reads_back_as_the_same_records(results: dict[s
 def test_a_file_of_an_earlier_evalkit_without_the_later_fields_still_reads(
     results: dict[str, Any], tmp_path: Path
 ) -> None:
-    """Fields added after the first release (flips, recommendation, judge usage, score errors) have defaults."""
+    """Fields added after the first release (flips, recommendation, judge usage, score errors, batch) have
+    defaults."""
     for key in ("flips", "recommendation", "judge_usage"):
         del results[key]
     for case in results["cases"]:
         for result in case["results"].values():
-            for key in ("answers", "explanations", "score_errors"):
+            for key in ("answers", "explanations", "score_errors", "batch"):
                 result.pop(key, None)
     older = read_results(write_document(tmp_path / "results.json", results))
     assert older.flips == [] and older.recommendation is None and older.judge_usage == {}
     assert older.cases[0].results["base"].explanations == {}
+    assert not older.cases[0].results["final"].batch  # an answer of an earlier evalkit was a live one

@@ -91,6 +91,7 @@ def test_a_batch_run_then_a_normal_run_makes_no_live_call(fake_openai: FakeOpenA
     assert live_calls(fake_openai) == 0
     assert [o.output for o in outcomes["chatty"]] == ["ticket 0", "ticket 1", "ticket 2"]
     assert all(o.cached and o.error is None for target in outcomes.values() for o in target)
+    assert all(o.batch for target in outcomes.values() for o in target)  # charged at the batch rate
     assert outcomes["chatty"][0].usage.completion_tokens == 2
 
 
@@ -162,6 +163,7 @@ def test_failed_lines_are_not_cached_so_the_runner_calls_them_live(
     ]
     assert live_calls(fake_openai) == 1
     assert [o.cached for o in outcomes["chatty"]] == [True, False, True]
+    assert [o.batch for o in outcomes["chatty"]] == [True, False, True]  # the live call is charged live
     assert [o.output for o in outcomes["chatty"]] == ["billing"] * 3
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,33 @@ def test_reply_round_trips_across_reopening(tmp_path: Path) -> None:
     with Cache.open(tmp_path) as cache:
         assert cache.get("k") == REPLY
         assert len(cache) == 1
+
+
+def test_a_batch_api_answer_stays_marked_across_reopening(tmp_path: Path) -> None:
+    batched = replace(REPLY, batch=True)
+    with Cache.open(tmp_path) as cache:
+        cache.put("live", REPLY)
+        cache.put("batched", batched)
+    with Cache.open(tmp_path) as cache:
+        assert cache.get("batched") == batched
+        assert cache.get("live") == REPLY and not REPLY.batch
+        assert cache.get_many(["live", "batched"]) == {"live": REPLY, "batched": batched}
+    assert "batch" not in stored_value(tmp_path, "live")  # a live answer is stored as it always was
+
+
+def test_a_value_stored_before_the_batch_flag_reads_as_a_live_answer(tmp_path: Path) -> None:
+    old = '{"output": "billing", "usage": [12, 3], "finish_reason": "stop", "latency_s": 0.25}'
+    Cache.open(tmp_path).close()
+    with sqlite3.connect(tmp_path / FILE_NAME) as other:  # as an evalkit without the flag wrote it
+        other.execute("INSERT INTO responses (key, value, created) VALUES ('k', ?, 0)", (old,))
+    with Cache.open(tmp_path) as cache:
+        assert cache.get("k") == CachedReply("billing", Usage(12, 3), "stop", 0.25, batch=False)
+
+
+def stored_value(directory: Path, key: str) -> dict[str, object]:
+    with sqlite3.connect(directory / FILE_NAME) as other:
+        row = other.execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
+    return dict(json.loads(row[0]))
 
 
 def test_writes_are_committed_in_batches(tmp_path: Path) -> None:
