@@ -277,7 +277,9 @@ def _compare(args: argparse.Namespace) -> int:
     from evalkit.analysis.runs import compare_results, regressions, render_comparison
     from evalkit.records.results_json import read_results
 
-    comparison = compare_results(read_results(args.baseline), read_results(args.candidate))
+    comparison = compare_results(
+        read_results(args.baseline), read_results(args.candidate), a_file=args.baseline, b_file=args.candidate
+    )
     print(render_comparison(comparison))
     return EXIT_NO_GO if regressions(comparison) else EXIT_GO
 

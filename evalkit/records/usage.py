@@ -50,8 +50,9 @@ class TargetUsage:
     """95th-percentile latency of this run's successful calls; null if none."""
     cost_usd: Annotated[float, Field(ge=0)] | None = None
     """What the run's cases cost on this target in USD: every answered case's tokens, cached answers
-    included (what the cases cost, whether or not this run paid again), at `price`; null when the model's
-    price is unknown."""
+    included (what the cases cost, whether or not this run paid again), at `price` — answers obtained
+    through the Batch API (`batch` on the case's result) at the batch rate, half of `price`; null when the
+    model's price is unknown."""
     cost_per_1000_cases_usd: float | None = None
     """`cost_usd` per 1,000 answered cases; null when the price is unknown."""
     price: PriceInfo | None = None

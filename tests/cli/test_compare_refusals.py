@@ -36,18 +36,13 @@ def refused(a: Path, b: Path, capsys: pytest.CaptureFixture[str]) -> str:
     return err.rstrip("\n")
 
 
-# The CLI does not pass the paths on to compare_results yet (evalkit/cli/__init__.py, ``_compare``), so an
-# error names the run by its argument, A or B: ``compare_results(..., a_file=, b_file=)`` takes the paths.
-B = "B"
-
-
 @pytest.mark.writes_invalid_results
 def test_a_repeated_case_id_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     document = as_json(run({"final": marks(8, 2)}))
     document["cases"][7]["id"] = "c2"
     a, b = runs(tmp_path, document)
     assert refused(a, b, capsys) == (
-        f"evalkit: error: {B}: cases[7].id: case id 'c2' appears twice: cases[2] and cases[7]; "
+        f"evalkit: error: {b}: cases[7].id: case id 'c2' appears twice: cases[2] and cases[7]; "
         "ids must be unique to pair runs"
     )
 
@@ -70,7 +65,7 @@ def test_an_impossible_score_is_refused(
     document["cases"][3]["results"]["final"]["scores"]["exact"] = score
     a, b = runs(tmp_path, document)
     assert refused(a, b, capsys) == (
-        f"evalkit: error: {B}: cases[3].results.final.scores.exact: score {shown} is impossible for a scorer of "
+        f"evalkit: error: {b}: cases[3].results.final.scores.exact: score {shown} is impossible for a scorer of "
         f"kind {kind!r} (allowed: {allowed}; null where there is no score)"
     )
 
@@ -87,7 +82,6 @@ def test_a_case_id_cannot_drive_the_terminal_through_the_refusal(
 
 
 @pytest.mark.writes_invalid_results
-@pytest.mark.xfail(strict=True, reason="evalkit/cli/__init__.py _compare does not pass a_file/b_file yet")
 def test_the_refusal_names_the_file_given_on_the_command_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
