@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InternalError as crash:
         print(f"evalkit: internal error: {one_line(crash)}", file=sys.stderr)
         return EXIT_ERROR
-    except Exception as exc:  # a bug, outside a run's stages: the last line of defence
+    except Exception as exc:  # noqa: BLE001 — a bug outside a run's stages: the last line of defence
         print(f"evalkit: internal error: {one_line(write_crash(exc, None))}", file=sys.stderr)
         return EXIT_ERROR
 

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Literal
 
 from pydantic import ValidationError
 
 from evalkit.errors import InputError
 from evalkit.gate.bounds import check_bound, check_budget
 from evalkit.gate.context import Finding, GateContext, listing, suggest
-from evalkit.gate.health import ErrorBounds, run_errors
+from evalkit.gate.health import NO_BOUNDS, ErrorBounds, run_errors
 from evalkit.gate.text import rule_label, target_label
 from evalkit.records.findings import GateVerdict, RuleResult
 from evalkit.records.results import RunInputs, RunResults
@@ -42,7 +43,7 @@ def apply_gate(
     *,
     file: str | Path | None = None,
     base_dir: Path | None = None,
-    bounds: ErrorBounds = ErrorBounds(),
+    bounds: ErrorBounds = NO_BOUNDS,
 ) -> GateVerdict:
     """Check every rule; the verdict is ``go`` when all hold (or there are none), else ``no-go`` — unless
     the run cannot be judged (``health``: a target with no successful answer, error rates above
@@ -59,7 +60,9 @@ def apply_gate(
         for index, result in enumerate(checked)
         if result.error is not None
     ]
-    verdict = "error" if errors else "go" if all(rule.passed for rule in checked) else "no-go"
+    verdict: Literal["go", "no-go", "error"] = (
+        "error" if errors else "go" if all(rule.passed for rule in checked) else "no-go"
+    )
     return GateVerdict(
         verdict,
         checked,

@@ -34,7 +34,11 @@ class ErrorBounds:
     """Most share of a target's answers a scorer may fail to score."""
 
 
-def run_errors(results: RunResults, bounds: ErrorBounds = ErrorBounds()) -> list[str]:
+NO_BOUNDS = ErrorBounds()
+"""No bound: only a target with no successful answer, or a scorer that scored none, breaks a run."""
+
+
+def run_errors(results: RunResults, bounds: ErrorBounds = NO_BOUNDS) -> list[str]:
     """One line per reason the run cannot be judged, target by target, in run order."""
     lines = []
     for target in results.target_names:

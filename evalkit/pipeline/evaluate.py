@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 

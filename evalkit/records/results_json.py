@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from evalkit._version import __version__
 from evalkit.errors import InputError
 from evalkit.records.results import SCHEMA_VERSION, RunResults
+from evalkit.text import encodable
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter, ValidationError
@@ -52,8 +53,26 @@ _UNION_SHAPES = {"ChatInput": "messages", "PromptInput": "prompt"}
 
 
 def results_json(results: RunResults) -> bytes:
-    """results.json's content: UTF-8, indented, strict JSON (NaN and infinities as null)."""
-    return _adapter().dump_json(results, indent=2) + b"\n"
+    """results.json's content: UTF-8, indented, strict JSON (NaN and infinities as null). A lone surrogate
+    that reached a text (from a data file: answers have them escaped already) is written as its escape,
+    the six characters ``\\ud800``: UTF-8 cannot hold it, and JSON readers refuse it."""
+    from pydantic_core import PydanticSerializationError
+
+    try:
+        return _adapter().dump_json(results, indent=2) + b"\n"
+    except PydanticSerializationError:
+        value = _encodable(_adapter().dump_python(results, mode="json"))
+        return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n"
+
+
+def _encodable(value: Any) -> Any:
+    if isinstance(value, str):
+        return encodable(value)
+    if isinstance(value, dict):
+        return {encodable(key): _encodable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_encodable(item) for item in value]
+    return value
 
 
 def write_results(path: str | Path, results: RunResults) -> Path:
