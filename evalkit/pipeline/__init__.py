@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
 
 from evalkit.errors import EvalkitError, InputError, write_crash
-from evalkit.pipeline.evaluate import evaluate, list_job_targets, scorer_infos, utc_now
-from evalkit.pipeline.finish import finish, finish_elsewhere
+from evalkit.pipeline.evaluate import Unscored, evaluate, list_job_targets, scorer_infos, utc_now
+from evalkit.pipeline.finish import finish, finish_elsewhere, write_partial
 from evalkit.pipeline.options import RunOptions, RunResult
 from evalkit.records import CaseSet, Target
 from evalkit.suite.model import Suite
@@ -106,6 +106,11 @@ def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload |
         record = asyncio.run(evaluate(suite, case_set, named, scorers, options, started))
     except EvalkitError:
         raise
+    except Unscored as unscored:  # a bug in scoring, every answer in: they are kept in a partial results.json
+        bug = unscored.__cause__ or unscored
+        crash = write_crash(bug, out_dir)
+        write_partial(unscored.record, out_dir, f"evalkit stopped on an internal error ({crash.summary})")
+        raise crash from bug
     except Exception as exc:  # a bug: the answers received are in the cache; say where the details are
         raise write_crash(exc, out_dir) from exc
     if offload is not None and len(record.case_set.cases) * len(record.targets) <= OFFLOAD_MAX_ANSWERS:

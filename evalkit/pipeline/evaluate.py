@@ -13,9 +13,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from evalkit.errors import InputError
+from evalkit.errors import EvalkitError, InputError
 from evalkit.pipeline.options import RunOptions
-from evalkit.records import CaseSet, Outcome, Target
+from evalkit.records import CaseSet, Outcome, Score, Target
 from evalkit.records.cases import ScorerInfo
 from evalkit.records.results import RunRecord
 from evalkit.suite.model import Suite
@@ -29,6 +29,15 @@ if TYPE_CHECKING:
     from evalkit.scorers.base import Scorer
     from evalkit.scorers.judge.backend import JudgeBackend
     from evalkit.targets.jobs import JobInfo
+
+
+class Unscored(Exception):  # noqa: N818 — not an error of its own: it carries the answers of a failed scoring
+    """Scoring failed on a bug after every call was answered; ``record`` holds the answers, unscored (its
+    cause is the bug)."""
+
+    def __init__(self, record: RunRecord) -> None:
+        super().__init__("scoring failed")
+        self.record = record
 
 
 def utc_now() -> datetime:
@@ -88,7 +97,14 @@ async def evaluate(
         outcomes = await _call_targets(suite, case_set, targets, caller, options, findings)
         judge = JudgeBackend(caller)
         scorers = build_scorers(suite.scorers, judge=judge)
-        record = await _score(suite, case_set, targets, scorers, outcomes, jobs, findings, judge, started)
+        try:
+            record = await _score(suite, case_set, targets, scorers, outcomes, jobs, findings, judge, started)
+        except EvalkitError:
+            raise
+        except Exception as exc:  # a bug in scoring: the answers are all in, and can be kept
+            unscored: dict[str, dict[str, list[Score | None]]] = {t.name: {} for t in targets}
+            partial = _record(suite, case_set, targets, outcomes, unscored, jobs, findings, judge, started)
+            raise Unscored(partial) from exc
         return _with_escapes(record, provider)
     finally:
         if cache is not None:
@@ -226,14 +242,31 @@ async def _score(
     judge: JudgeBackend,
     started: datetime,
 ) -> RunRecord:
-    from evalkit.records.cases import DataSource, SuiteInfo
     from evalkit.scorers.run import score_run, score_warnings
 
     scores = await score_run(case_set.cases, outcomes, scorers, targets=targets)
+    record = _record(suite, case_set, targets, outcomes, scores, jobs, findings, judge, started)
+    record.warnings += score_warnings(scores)
+    return record
+
+
+def _record(
+    suite: Suite,
+    case_set: CaseSet,
+    targets: list[Target],
+    outcomes: dict[str, list[Outcome]],
+    scores: dict[str, dict[str, list[Score | None]]],
+    jobs: list[JobInfo],
+    findings: Findings,
+    judge: JudgeBackend,
+    started: datetime,
+) -> RunRecord:
+    """What was asked, answered and scored (``scores`` empty when scoring could not finish)."""
+    from evalkit.records.cases import DataSource, SuiteInfo
+
     warnings = findings.warnings + [
         w for t in targets if (w := _error_warning(t.name, outcomes[t.name])) is not None
     ]
-    warnings += score_warnings(scores)
     completions = suite.completions.model_dump(exclude_none=True)
     if findings.inferred:
         completions["inferred"] = findings.inferred

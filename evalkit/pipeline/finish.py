@@ -35,11 +35,11 @@ def finish(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
         raise
     except Exception as exc:
         crash = write_crash(exc, out_dir)
-        _write_partial(record, out_dir, f"evalkit stopped on an internal error ({crash.summary})")
+        write_partial(record, out_dir, f"evalkit stopped on an internal error ({crash.summary})")
         raise crash from exc
 
 
-def _write_partial(record: RunRecord, out_dir: Path, why: str) -> None:
+def write_partial(record: RunRecord, out_dir: Path, why: str) -> None:
     """Best effort: results.json with the answers and no figures, marked incomplete (nothing if even that
     fails: crash.txt says why)."""
     from evalkit.records.findings import GateVerdict

@@ -161,3 +161,23 @@ def test_max_error_rate_bounds_the_failed_calls_a_verdict_may_rest_on(
     assert results["metrics"]["m"]["exact"]["n"] == 3 and len(results["cases"]) == 4
     assert results["gate"] == {**results["gate"], "verdict": "go", "errors": [], "max_error_rate": 0.25}
     assert main(["gate", "out/results.json"]) == 0
+
+
+def test_a_bug_in_scoring_keeps_every_answer_in_a_partial_results_json(
+    fake_openai: FakeOpenAI, suite: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import evalkit.scorers.run
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("injected scoring bug")
+
+    fake_openai.script("gpt-4o-mini", _label)
+    monkeypatch.setattr(evalkit.scorers.run, "score_run", broken)
+    assert _run(suite) == 2
+    assert capsys.readouterr().err == (
+        "evalkit: internal error: KeyError: 'injected scoring bug'; details in out/crash.txt\n"
+    )
+    partial = _results()
+    assert partial["incomplete"] and partial["gate"]["verdict"] == "error"
+    assert [c["results"]["m"]["output"] for c in partial["cases"]] == ["billing", "technical", "billing", "billing"]
+    assert all(c["results"]["m"]["scores"] == {} for c in partial["cases"])

@@ -92,3 +92,19 @@ def test_a_key_pasted_into_another_variable_is_not_echoed_either(
 
     assert "Traceback" not in run.stderr
     assert _leaks(tmp_path, run.stdout, run.stderr) == []
+
+
+def test_a_crash_whose_message_holds_the_key_writes_a_crash_file_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evalkit.errors import write_crash
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    try:
+        raise RuntimeError(f"request failed with Authorization: Bearer {KEY}")
+    except RuntimeError as exc:
+        crash = write_crash(exc, tmp_path / "out")
+    text = crash.crash_file.read_text()
+    assert "Traceback" in text and "Bearer ***" in text
+    assert crash.summary == "RuntimeError: request failed with Authorization: Bearer ***"
+    assert _leaks(tmp_path, str(crash)) == []

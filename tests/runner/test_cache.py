@@ -51,6 +51,37 @@ def test_reply_round_trips_across_reopening(tmp_path: Path) -> None:
         assert len(cache) == 1
 
 
+def test_an_answer_with_a_lone_surrogate_is_stored_exactly_and_the_next_put_is_unaffected(tmp_path: Path) -> None:
+    odd = replace(REPLY, output="bad \ud800 x\x00")
+    with Cache.open(tmp_path) as cache:
+        assert cache.put("odd", odd) and cache.put("next", REPLY)
+        assert committed_rows(tmp_path) == 2  # each committed at once: no transaction left open
+    with Cache.open(tmp_path) as cache:
+        assert cache.get("odd") == odd and cache.get("next") == REPLY
+        assert cache.unstored == 0
+
+
+def test_a_put_that_fails_is_counted_and_never_poisons_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Cache.open(tmp_path) as cache:
+        insert = cache._insert
+        failures = iter([sqlite3.OperationalError("database or disk is full")])
+
+        def flaky(key: str, value: str) -> None:
+            if key == "lost":
+                raise next(failures)
+            insert(key, value)
+
+        monkeypatch.setattr(cache, "_insert", flaky)
+        assert cache.put("first", REPLY) is True
+        assert cache.put("lost", REPLY) is False
+        assert cache.put("after", REPLY) is True
+        assert (cache.unstored, cache.problem) == (1, "database or disk is full")
+    with Cache.open(tmp_path) as cache:
+        assert [cache.get(k) is not None for k in ("first", "lost", "after")] == [True, False, True]
+
+
 def test_a_batch_api_answer_stays_marked_across_reopening(tmp_path: Path) -> None:
     batched = replace(REPLY, batch=True)
     with Cache.open(tmp_path) as cache:
