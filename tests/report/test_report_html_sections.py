@@ -61,9 +61,11 @@ def test_the_recommendation_names_the_best_checkpoint_and_flags_overfitting(html
     rec = sample.recommendation
     assert rec is not None
     banner = text(section(html, "verdict"))
+    scored = sample.metrics["final"][rec.metric].n  # a failed call: "n of N" beside the figure
+    assert scored < len(sample.cases) and sample.metrics[rec.best][rec.metric].n == len(sample.cases)
     assert (
         f"Best checkpoint: {rec.best} (step {rec.best_step}) — classify.macro_f1 {rec.value:.3f}, "
-        f"final {rec.final_value:.3f} possible overfitting"
+        f"final {rec.final_value:.3f} ({scored} of {len(sample.cases)}) possible overfitting"
     ) in banner
     assert rec.reason in banner
 
