@@ -12,7 +12,7 @@ Shape (keys kept short: a run of 10,000 cases × 5 targets embeds 50,000 answers
 
 ``res`` follows ``targets``; ``ok`` is the deciding scorer's verdict (score ≥ 0.5), null when it has none.
 Keys whose value is empty are left out. Every string is untrusted text: the page's script only ever puts
-it in the document with ``textContent``.
+it in the document with ``textContent``, in an element isolated from the text around it (``dir="auto"``).
 A text longer than ``MAX_TEXT`` characters is cut (saying so: results.json has it whole). ``script_json``
 makes the document safe to sit inside ``<script type="application/json">`` and writable as UTF-8: lone
 surrogates and control characters become visible escapes (``report.escapes``).

@@ -14,8 +14,10 @@ nothing in them can end the element) and the page's one script puts them in the 
 nonce would be a constant in a saved file), inline styles and ``data:`` images — and no request of any
 kind: no fetch, no frame, no form, no font or image by URL.
 
-What UTF-8 cannot hold (a lone surrogate) and control characters are written as visible escapes
-(``report.escapes``), in the page and in the cases' JSON alike.
+Untrusted text never moves the text around it: each sits in its own ``<bdi>`` (the template's ``bdi``
+filter; ``dir="auto"`` on the elements the script makes), so a U+202E stays in its cell, and wraps anywhere,
+so a long unbroken string cannot widen the page. What UTF-8 cannot hold (a lone surrogate) and control
+characters are written as visible escapes (``report.escapes``), in the page and in the cases' JSON alike.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ def _template() -> Template:
     env.filters["p"] = _p_value
     env.filters["p_text"] = _p_text
     env.filters["tojson_text"] = _json_text
+    env.filters["bdi"] = _bdi
     return env.get_template(_TEMPLATE)
 
 
@@ -170,6 +173,11 @@ def _p_text(p: float | None) -> str:
         return "no p-value"
     shown = _p_value(p)
     return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
+
+
+def _bdi(value: Any) -> Markup:
+    """Untrusted text escaped inside ``<bdi>``: isolated, so its direction controls end with it."""
+    return Markup("<bdi>{}</bdi>").format(value)
 
 
 def _json_text(value: Any) -> str:
