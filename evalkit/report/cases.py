@@ -12,8 +12,10 @@ Shape (keys kept short: a run of 10,000 cases × 5 targets embeds 50,000 answers
 
 ``res`` follows ``targets``; ``ok`` is the deciding scorer's verdict (score ≥ 0.5), null when it has none.
 Keys whose value is empty are left out. Every string is untrusted text: the page's script only ever puts
-it in the document with ``textContent``. ``script_json`` makes the document safe to sit inside
-``<script type="application/json">``.
+it in the document with ``textContent``, in an element isolated from the text around it (``dir="auto"``).
+A text longer than ``MAX_TEXT`` characters is cut (saying so: results.json has it whole). ``script_json``
+makes the document safe to sit inside ``<script type="application/json">`` and writable as UTF-8: lone
+surrogates and control characters become visible escapes (``report.escapes``).
 """
 
 from __future__ import annotations
@@ -25,11 +27,16 @@ from typing import Any
 from evalkit.records import render_tool_calls
 from evalkit.records.cases import CaseRecord, CaseResult, ChatInput
 from evalkit.records.results import RunResults
+from evalkit.report.escapes import clip, visible_data
 
-__all__ = ["RIGHT_AT", "case_data", "deciding_scorer", "script_json"]
+__all__ = ["MAX_TEXT", "RIGHT_AT", "case_data", "deciding_scorer", "script_json"]
 
 RIGHT_AT = 0.5
 """A case counts as right for a target when the deciding scorer gave it at least this."""
+
+MAX_TEXT = 100_000
+"""The most characters of one answer, input, reference or message the page embeds (a page of megabyte
+answers would be slow to open; results.json keeps them whole)."""
 
 _SCRIPT_UNSAFE = str.maketrans({
     "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029",
@@ -55,8 +62,9 @@ def case_data(results: RunResults, *, base: str | None, focus: str | None, best:
 
 
 def script_json(data: Any) -> str:
-    """``data`` as JSON that cannot end or confuse a ``<script>`` element (``<``, ``>``, ``&``, U+2028/9)."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """``data`` as JSON that cannot end or confuse a ``<script>`` element (``<``, ``>``, ``&``, U+2028/9), with
+    every string's lone surrogates and control characters as visible escapes."""
+    text = json.dumps(visible_data(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return text.translate(_SCRIPT_UNSAFE)
 
 
@@ -93,9 +101,9 @@ def _case(case: CaseRecord, targets: Sequence[str], scorer: str | None, labels: 
     return _compact({
         "id": case.id,
         "line": case.line,
-        "ctx": context,
-        "input": shown,
-        "ref": reference,
+        "ctx": [[role, clip(text, MAX_TEXT)] for role, text in context],
+        "input": clip(shown, MAX_TEXT),
+        "ref": clip(reference, MAX_TEXT),
         "label": reference.strip() if reference.strip() in labels else None,
         "res": [_result(case.results.get(name), scorer) for name in targets],
     })
@@ -107,16 +115,21 @@ def _result(result: CaseResult | None, scorer: str | None) -> dict[str, Any] | N
     scores, answers, why = result.scores, result.answers, result.explanations
     deciding = scores.get(scorer) if scorer else None
     return _compact({
-        "out": result.output,
-        "err": result.error,
+        "out": _cut(result.output),
+        "err": _cut(result.error),
         "ok": None if deciding is None else deciding >= RIGHT_AT,
-        "s": [[name, value, answers.get(name), why.get(name)] for name, value in scores.items()]
-        + [[name, None, answers.get(name), text] for name, text in why.items() if name not in scores],
-        "serr": [[name, message] for name, message in result.score_errors.items()],
+        "s": [[name, value, _cut(answers.get(name)), _cut(why.get(name))] for name, value in scores.items()]
+        + [[name, None, _cut(answers.get(name)), _cut(text)] for name, text in why.items() if name not in scores],
+        "serr": [[name, _cut(message)] for name, message in result.score_errors.items()],
         "lat": result.latency_s,
         "fin": result.finish_reason if result.finish_reason != "stop" else None,
         "cached": result.cached,
     })
+
+
+def _cut(text: str | None) -> str | None:
+    """``text`` cut to ``MAX_TEXT`` characters (None stays None)."""
+    return None if text is None else clip(text, MAX_TEXT)
 
 
 def _conversation(data: Any) -> tuple[list[list[str]], str]:

@@ -1,7 +1,10 @@
 """The run's verdict on the terminal: a table of targets × headline metrics, the paired comparisons (Δ with
-a significance marker), the recommended checkpoint, then each rule's reason and the verdict.
+a significance marker), the recommended checkpoint, then each rule's reason and the verdict — GO, NO-GO, or
+ERROR followed by why the run cannot be judged. A figure computed on fewer cases than the run has says
+``n of N`` beside it; a partial results file says so under the table.
 
-Only names and figures are printed, as plain text (never rich markup), with control characters removed.
+Only names and figures are printed, as plain text (never rich markup), with control characters removed and
+what a terminal cannot show escaped (``report.escapes``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,18 @@ from typing import TYPE_CHECKING, Any
 from evalkit.records import ERROR_RATE
 from evalkit.records.findings import Recommendation, RuleResult
 from evalkit.records.results import RunResults
+from evalkit.report.counts import comparison_note, figure_note
+from evalkit.report.escapes import visible
 from evalkit.report.summary import headline_metrics, headline_value
+from evalkit.report.verdict import (
+    ERROR_HEADLINE,
+    error_lines,
+    partial_note,
+    rule_state,
+    rule_text,
+    rules_tally,
+    verdict_word,
+)
 from evalkit.text import number, one_line, signed
 
 if TYPE_CHECKING:
@@ -23,16 +37,21 @@ if TYPE_CHECKING:
 
 __all__ = ["print_job_targets", "print_summary", "significance"]
 
+_MARKS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "bold magenta")}
+_VERDICT_STYLES = {"GO": "bold green", "NO-GO": "bold red", "ERROR": "bold magenta"}
 _LEGEND = "  (95% CI of Δ; p Holm-adjusted per reference and metric: * < 0.05, ** < 0.01, *** < 0.001)"
 
 
 def print_summary(results: RunResults, console: Console | None = None) -> None:
     """Print the headline table, the comparisons and recommendation (when analysed), each rule's reason and
-    the verdict line to ``console`` (stdout)."""
+    the verdict line (for ERROR, why the run cannot be judged, a line each) to ``console`` (stdout)."""
     from rich.text import Text
 
     console = console if console is not None else _stdout()
     console.print(_table(results))
+    partial = partial_note(results)
+    if partial is not None and partial not in error_lines(results):
+        console.print(Text(_line(partial), style="bold yellow"))
     comparisons = _comparisons(results)
     if comparisons is not None:
         console.print(comparisons)
@@ -42,6 +61,13 @@ def print_summary(results: RunResults, console: Console | None = None) -> None:
     for rule in results.gate.rules:
         console.print(_rule_line(rule))
     console.print(_verdict(results))
+    for line in error_lines(results):
+        console.print(Text(f"  - {_line(line)}"))
+
+
+def _line(text: object) -> str:
+    """Untrusted text as one printable line: escapes for what cannot be shown, control characters as spaces."""
+    return one_line(visible(str(text)))
 
 
 def _table(results: RunResults) -> Any:
@@ -49,17 +75,28 @@ def _table(results: RunResults) -> Any:
     from rich.text import Text
 
     count = results.suite.data.cases
-    title = Text(f"{one_line(results.suite.name)} · {count} case{'' if count == 1 else 's'}")
+    title = Text(f"{_line(results.suite.name)} · {count} case{'' if count == 1 else 's'}")
     table = Table(title=title, title_justify="left")
     table.add_column("target")
     table.add_column("model", overflow="fold")
     metrics = headline_metrics(results)
     for metric in metrics:
-        table.add_column(Text(one_line(metric)), justify="right")
+        table.add_column(Text(_line(metric)), justify="right")
     for target in results.targets:
-        figures = (Text(number(headline_value(results, target.name, m))) for m in metrics)
-        table.add_row(Text(one_line(target.name)), Text(one_line(target.model)), *figures)
+        figures = (_figure(results, target.name, m) for m in metrics)
+        table.add_row(Text(_line(target.name)), Text(_line(target.model)), *figures)
     return table
+
+
+def _figure(results: RunResults, target: str, metric: str) -> Any:
+    """The figure, with ``(19 of 48)`` (and a pairwise judge's ties) beside it when it has a note."""
+    from rich.text import Text
+
+    figure = Text(number(headline_value(results, target, metric)))
+    note = figure_note(results, target, metric)
+    if note is not None:
+        figure.append(f" ({note})", style="dim")
+    return figure
 
 
 def significance(p: float | None) -> str:
@@ -84,17 +121,21 @@ def _comparisons(results: RunResults) -> Any:
     for column in ("Δ", "95% CI", "p"):
         table.add_column(column, justify="right")
     table.add_column("")
-    for entry in entries:
+    notes = [comparison_note(results, entry) for entry in entries]
+    if any(notes):
+        table.add_column("n", justify="right")
+    for entry, note in zip(entries, notes, strict=True):
         p = entry.p_adjusted
         ci = entry.ci
         table.add_row(
-            Text(one_line(entry.target)),
-            Text(one_line(entry.versus)),
-            Text(one_line(entry.metric)),
+            Text(_line(entry.target)),
+            Text(_line(entry.versus)),
+            Text(_line(entry.metric)),
             signed(entry.delta),
             "—" if ci is None else f"[{signed(ci[0])}, {signed(ci[1])}]",
             "—" if p is None else (f"{p:.3f}" if p >= 0.001 else "< 0.001"),
             significance(p),
+            *([note or ""] if any(notes) else []),
         )
     return table
 
@@ -103,33 +144,35 @@ def _recommendation(recommendation: Recommendation) -> Any:
     from rich.text import Text
 
     line = Text("Recommendation: ", style="bold")
-    line.append(one_line(recommendation.best), style="bold")
+    line.append(_line(recommendation.best), style="bold")
     if recommendation.overfitting:
         line.append(" ⚠ possible overfitting", style="yellow")
-    line.append(f" — {one_line(recommendation.reason)}")
+    line.append(f" — {_line(recommendation.reason)}")
     return line
 
 
 def _rule_line(rule: RuleResult) -> Any:
     from rich.text import Text
 
-    mark, style = ("✓", "green") if rule.passed else ("✗", "red")
+    mark, style = _MARKS[rule_state(rule)]
     line = Text(f"  {mark} ", style=style)
-    line.append(one_line(rule.reason))
+    line.append(_line(rule_text(rule)))
     return line
 
 
 def _verdict(results: RunResults) -> Any:
+    """``GO (2 of 2 rules passed)``, ``NO-GO (…)``, or ``ERROR — the run cannot be judged:`` (its lines follow)."""
     from rich.text import Text
 
     gate = results.gate
-    go = gate.verdict == "go"
-    failed = sum(1 for rule in gate.rules if not rule.passed)
-    line = Text("GO" if go else "NO-GO", style="bold green" if go else "bold red")
-    if not gate.rules:
+    word = verdict_word(gate)
+    line = Text(word, style=_VERDICT_STYLES[word])
+    if word == "ERROR":
+        line.append(f" — {ERROR_HEADLINE}:")
+    elif not gate.rules:
         line.append(" (no gate rules)")
     else:
-        line.append(f" ({len(gate.rules) - failed} of {len(gate.rules)} rules passed)")
+        line.append(f" ({rules_tally(gate, noun='rules')})")
     return line
 
 
@@ -150,7 +193,7 @@ def print_job_targets(job: JobInfo, targets: Sequence[Target], console: Console 
     losses = {record["step"]: record for record in job.training}
     last_step = max(losses, default=None)
     title = f"{job.id} · {job.status} · base {job.base_model}"
-    table = Table(title=Text(one_line(title)), title_justify="left")
+    table = Table(title=Text(_line(title)), title_justify="left")
     for column in ("target", "model", "endpoint", "step"):
         table.add_column(column, overflow="fold")
     table.add_column("train loss", justify="right")
@@ -159,8 +202,8 @@ def print_job_targets(job: JobInfo, targets: Sequence[Target], console: Console 
         step = target.step if target.role != "final" else (target.step or last_step)
         record = losses.get(step, {}) if step is not None else {}
         table.add_row(
-            Text(one_line(target.name)),
-            Text(one_line(target.model)),
+            Text(_line(target.name)),
+            Text(_line(target.model)),
             target.endpoint,
             "" if target.step is None else str(target.step),
             number(record.get("train_loss")),
@@ -168,4 +211,4 @@ def print_job_targets(job: JobInfo, targets: Sequence[Target], console: Console 
         )
     console.print(table)
     for warning in job.warnings:
-        console.print(Text(f"warning: {one_line(warning)}", style="yellow"))
+        console.print(Text(f"warning: {_line(warning)}", style="yellow"))

@@ -1,9 +1,11 @@
 """report.html: the one self-contained page a reviewer decides from.
 
-Verdict banner first, then targets × metrics (value, 95% CI, Δ vs base with its significance, best
-checkpoint marked), the checkpoint curve with losses, the paired comparisons, flips vs base and confusion
-heatmaps, cost, tokens and latency, every case side by side (filterable, one link per case), and the
-manifest. Rendered by jinja2 with autoescaping on, from views built out of the run's ``RunResults`` alone.
+Verdict banner first (go, no-go, or error with why the run cannot be judged; partial results said so), then
+targets × metrics (value, 95% CI, Δ vs base with its significance, best checkpoint marked), the checkpoint
+curve with losses, the paired comparisons, flips vs base and confusion heatmaps, cost, tokens and latency,
+every case side by side (filterable, one link per case), and the manifest. A figure computed on fewer cases
+than the run has says ``n of N`` beside it (``report.counts``). Rendered by jinja2 with autoescaping on,
+from views built out of the run's ``RunResults`` alone.
 
 Safety: model outputs and test data are untrusted. The static parts reach the page as escaped text. The
 cases travel as JSON inside ``<script type="application/json">`` (``<``, ``>``, ``&``, U+2028/9 escaped, so
@@ -11,6 +13,11 @@ nothing in them can end the element) and the page's one script puts them in the 
 ``textContent`` only. The Content-Security-Policy allows exactly that script, by its SHA-256 hash (a
 nonce would be a constant in a saved file), inline styles and ``data:`` images — and no request of any
 kind: no fetch, no frame, no form, no font or image by URL.
+
+Untrusted text never moves the text around it: each sits in its own ``<bdi>`` (the template's ``bdi``
+filter; ``dir="auto"`` on the elements the script makes), so a U+202E stays in its cell, and wraps anywhere,
+so a long unbroken string cannot widen the page. What UTF-8 cannot hold (a lone surrogate) and control
+characters are written as visible escapes (``report.escapes``), in the page and in the cases' JSON alike.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from markupsafe import Markup
 from evalkit.records.jobs import JobChecks
 from evalkit.records.results import RunResults
 from evalkit.report.cases import case_data, script_json
+from evalkit.report.counts import figure_note
+from evalkit.report.escapes import visible
 from evalkit.report.figures import confusion_chart, curve_charts
 from evalkit.report.tables import (
     base_target,
@@ -37,6 +46,7 @@ from evalkit.report.tables import (
     metrics_table,
     usage_rows,
 )
+from evalkit.report.verdict import error_lines, partial_note, rule_state, rule_text, rules_tally, verdict_word
 from evalkit.text import number, signed
 
 if TYPE_CHECKING:
@@ -55,9 +65,10 @@ _STYLE = "report.css"
 def render_html(results: RunResults) -> str:
     """The HTML report of a run, as one string."""
     script, digest = _script()
-    return _template().render(
+    page = _template().render(
         report=_view(results), script=Markup(script), script_hash=digest, style=Markup(_asset(_STYLE))
     )
+    return visible(page)  # the cases' JSON has its escapes already: this reaches the rest of the page
 
 
 def prepare() -> None:
@@ -82,6 +93,7 @@ def _template() -> Template:
     env.filters["p"] = _p_value
     env.filters["p_text"] = _p_text
     env.filters["tojson_text"] = _json_text
+    env.filters["bdi"] = _bdi
     return env.get_template(_TEMPLATE)
 
 
@@ -91,14 +103,20 @@ def _view(results: RunResults) -> dict[str, Any]:
     recommendation = results.recommendation
     best = recommendation.best if recommendation is not None else None
     data = case_data(results, base=base, focus=focus, best=best)
+    gate = results.gate
     return {
         "suite": results.suite,
         "evalkit_version": results.evalkit_version,
         "started_at": results.started_at,
         "finished_at": results.finished_at,
-        "gate": results.gate,
-        "passed": sum(1 for rule in results.gate.rules if rule.passed),
+        "gate": gate,
+        "word": verdict_word(gate),
+        "tally": rules_tally(gate),
+        "rules": [{"state": rule_state(rule), "text": rule_text(rule)} for rule in gate.rules],
+        "errors": error_lines(results),
+        "partial": partial_note(results),
         "recommendation": recommendation,
+        "recommendation_notes": _recommendation_notes(results),
         "warnings": results.warnings,
         "targets": results.targets,
         "base": base,
@@ -116,6 +134,15 @@ def _view(results: RunResults) -> dict[str, Any]:
         "contamination": _contamination(results.checks),
         "settings": {"generation": _compact(results.generation), "completions": _compact(results.completions)},
     }
+
+
+def _recommendation_notes(results: RunResults) -> dict[str, str | None]:
+    """``n of N`` (and ties) beside the recommended checkpoint's figure and the final model's."""
+    found = results.recommendation
+    if found is None:
+        return {"best": None, "final": None}
+    final = None if found.final is None else figure_note(results, found.final, found.metric)
+    return {"best": figure_note(results, found.best, found.metric), "final": final}
 
 
 def _contamination(checks: Mapping[str, JobChecks]) -> list[dict[str, Any]]:
@@ -146,6 +173,11 @@ def _p_text(p: float | None) -> str:
         return "no p-value"
     shown = _p_value(p)
     return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
+
+
+def _bdi(value: Any) -> Markup:
+    """Untrusted text escaped inside ``<bdi>``: isolated, so its direction controls end with it."""
+    return Markup("<bdi>{}</bdi>").format(value)
 
 
 def _json_text(value: Any) -> str:

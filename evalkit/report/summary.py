@@ -1,5 +1,7 @@
-"""summary.md: the verdict, each gate rule's reason, the recommendation, a table of targets × headline
-metrics (and cost, when known), and the flips against each target's base.
+"""summary.md: the verdict (and, when the run cannot be judged, why), each gate rule's reason, the
+recommendation, a table of targets × headline metrics (and cost, when known; ``n of N`` beside a figure
+computed on fewer cases than the run has), and the flips against each target's base. A partial results
+file says so under the verdict.
 
 Meant for places that render Markdown (a CI job summary, a pull-request comment), so it carries only
 names and figures — never a model output or test data — and escapes even those.
@@ -13,6 +15,17 @@ from collections.abc import Sequence
 from evalkit.records import ERROR_RATE
 from evalkit.records.findings import Flip, Recommendation
 from evalkit.records.results import RunResults
+from evalkit.report.counts import figure_note
+from evalkit.report.escapes import visible
+from evalkit.report.verdict import (
+    ERROR_HEADLINE,
+    error_lines,
+    partial_note,
+    rule_state,
+    rule_text,
+    rules_tally,
+    verdict_word,
+)
 from evalkit.text import number, one_line
 
 __all__ = [
@@ -25,15 +38,23 @@ __all__ = [
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
 _AGGREGATES = ("macro_f1",)  # "<scorer>.accuracy" equals the mean "<scorer>" already shown
+_VERDICT_MARKS = {"GO": "✅", "NO-GO": "❌", "ERROR": "⛔"}
+_RULE_MARKS = {"pass": "✅", "fail": "❌", "error": "⚠️"}
 
 
 def render_summary(results: RunResults) -> str:
     """The Markdown summary of a run."""
     lines = [_verdict_line(results), ""]
+    errors = error_lines(results)
+    if errors:
+        lines += [f"> **{ERROR_HEADLINE.capitalize()}:**", *(f"> - {markdown_text(e)}" for e in errors), ""]
+    partial = partial_note(results)
+    if partial is not None and partial not in errors:
+        lines += [f"> ⚠️ {markdown_text(partial)}", ""]
     rules = results.gate.rules
-    lines += [f"- {'✅' if rule.passed else '❌'} {markdown_text(rule.reason)}" for rule in rules]
+    lines += [f"- {_RULE_MARKS[rule_state(rule)]} {markdown_text(rule_text(rule))}" for rule in rules]
     if not rules:
-        lines.append("- No gate rules: the verdict is go.")
+        lines.append("- No gate rules" + (": the verdict is go." if results.gate.verdict == "go" else "."))
     if results.recommendation is not None:
         lines += ["", _recommendation_line(results.recommendation)]
     lines += ["", *_table(results)]
@@ -76,17 +97,16 @@ def headline_value(results: RunResults, target: str, metric: str) -> float | Non
 
 def markdown_text(text: str) -> str:
     """``text`` as literal Markdown inline text: one line, every special character backslash-escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(text)).strip()
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(visible(text))).strip()
 
 
 def _verdict_line(results: RunResults) -> str:
     gate = results.gate
-    go = gate.verdict == "go"
-    passed = sum(1 for rule in gate.rules if rule.passed)
+    word = verdict_word(gate)
     cases = results.suite.data.cases
     return (
-        f"## {'✅ GO' if go else '❌ NO-GO'} — {markdown_text(results.suite.name)}\n\n"
-        f"{passed} of {len(gate.rules)} gate rules passed · {cases} cases · "
+        f"## {_VERDICT_MARKS[word]} {word} — {markdown_text(results.suite.name)}\n\n"
+        f"{rules_tally(gate)} · {cases} cases · "
         f"{len(results.targets)} targets · evalkit {markdown_text(results.evalkit_version)}"
     )
 
@@ -100,7 +120,7 @@ def _table(results: RunResults) -> list[str]:
         [
             markdown_text(target.name),
             markdown_text(target.model),
-            *(number(headline_value(results, target.name, m)) for m in metrics),
+            *(_figure(results, target.name, m) for m in metrics),
             *([format_cost(costs.get(target.name))] if with_cost else []),
         ]
         for target in results.targets
@@ -110,6 +130,13 @@ def _table(results: RunResults) -> list[str]:
         "| --- | --- |" + " ---: |" * (len(header) - 2),
         *("| " + " | ".join(row) + " |" for row in rows),
     ]
+
+
+def _figure(results: RunResults, target: str, metric: str) -> str:
+    """The figure, with ``(19 of 48)`` (and a pairwise judge's ties) beside it when it has a note."""
+    figure = number(headline_value(results, target, metric))
+    note = figure_note(results, target, metric)
+    return figure if note is None else f"{figure} ({markdown_text(note)})"
 
 
 def format_cost(value: float | None) -> str:

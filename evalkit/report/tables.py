@@ -2,7 +2,8 @@
 cost and latency.
 
 A run without statistics (no CIs, comparisons, flips, recommendation or cost) gives the same tables with
-those cells empty. Figures stay numbers here; the template formats them.
+those cells empty. Figures stay numbers here; the template formats them. A figure's ``note`` is what to say
+beside it (``19 of 48``, a pairwise judge's ties: ``report.counts``), None when nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from evalkit.records import Target
 from evalkit.records.findings import Comparison, Flip
 from evalkit.records.results import RunResults
+from evalkit.report.counts import comparison_note, figure_note
 from evalkit.report.summary import headline_metrics, headline_value
 
 __all__ = [
@@ -97,8 +99,10 @@ def _metric_row(
 def _value_cell(results: RunResults, target: str, metric: str) -> dict[str, Any]:
     found = results.metric(target, metric)
     if found is None:
-        return {"value": headline_value(results, target, metric), "ci": None, "n": None, "delta": None}
-    return {"value": found.value, "ci": found.ci, "n": found.n, "delta": None}
+        value = headline_value(results, target, metric)
+        return {"value": value, "ci": None, "n": None, "note": None, "delta": None}
+    note = figure_note(results, target, metric)
+    return {"value": found.value, "ci": found.ci, "n": found.n, "note": note, "delta": None}
 
 
 def _delta(results: RunResults, target: str, base: str, metric: str, value: float | None) -> dict[str, Any] | None:
@@ -144,7 +148,7 @@ def comparison_rows(results: RunResults) -> list[dict[str, Any]]:
     for c in results.comparisons:
         marker = significance(c.p_adjusted)
         tone = "same" if c.delta is None else _tone(c.delta, c.metric, significant=bool(marker))
-        rows.append({**asdict(c), "marker": marker, "tone": tone})
+        rows.append({**asdict(c), "marker": marker, "tone": tone, "note": comparison_note(results, c)})
     return rows
 
 

@@ -61,9 +61,11 @@ def test_the_recommendation_names_the_best_checkpoint_and_flags_overfitting(html
     rec = sample.recommendation
     assert rec is not None
     banner = text(section(html, "verdict"))
+    scored = sample.metrics["final"][rec.metric].n  # a failed call: "n of N" beside the figure
+    assert scored < len(sample.cases) and sample.metrics[rec.best][rec.metric].n == len(sample.cases)
     assert (
         f"Best checkpoint: {rec.best} (step {rec.best_step}) — classify.macro_f1 {rec.value:.3f}, "
-        f"final {rec.final_value:.3f} possible overfitting"
+        f"final {rec.final_value:.3f} ({scored} of {len(sample.cases)}) possible overfitting"
     ) in banner
     assert rec.reason in banner
 
@@ -80,7 +82,7 @@ def test_metrics_show_value_ci_delta_with_significance_and_the_best_row(html: st
     assert f'Δ +{exact.delta:.3f}<sup>***</sup>' in metrics
     best = re.search(r'<tr class="is-best">.*?</tr>', metrics, re.DOTALL)
     assert sample.recommendation is not None
-    assert best and f'<span class="name">{sample.recommendation.best}</span>' in best.group(0)
+    assert best and f'<bdi class="name">{sample.recommendation.best}</bdi>' in best.group(0)
     assert metrics.count("★ best") == 1
     assert "classify.f1.billing" in metrics  # the other metrics, in the folded table
 
@@ -112,7 +114,7 @@ def test_the_checkpoint_curve_has_metrics_losses_and_the_best_step(html: str) ->
 def test_flips_and_confusion_heatmaps(html: str, sample: RunResults) -> None:
     flips = section(html, "flips")
     for flip in sample.flips:
-        row = re.search(rf'<th scope="row">{flip.target}</th>.*?</tr>', flips, re.DOTALL)
+        row = re.search(rf'<th scope="row"><bdi>{flip.target}</bdi></th>.*?</tr>', flips, re.DOTALL)
         assert row, flip.target
         cells = re.findall(r">(\+?-?\d+)</(?:button|td|span)>", row.group(0))
         assert cells == [str(flip.fixed), str(flip.broken), str(flip.both_right),
@@ -145,7 +147,7 @@ def test_the_manifest_says_what_ran_where_and_on_what_data(html: str, sample: Ru
     assert f"evalkit {sample.evalkit_version}" in manifest and sample.started_at in manifest
     assert f"{sample.jobs[0].id} · succeeded · base {sample.jobs[0].base_model}" in manifest
     assert '"learning_rate_multiplier": 1.8' in manifest
-    assert "1 test case also in ftjob-7Fq2sample 's training file (verbatim: t00001)" in manifest
+    assert "1 test case also in ftjob-7Fq2sample 's training file (verbatim: t00001 )" in manifest
 
 
 def test_the_cases_data_carries_answers_verdicts_rationales_and_flips(html: str, sample: RunResults) -> None:

@@ -45,7 +45,7 @@ def test_table_of_targets_by_headline_metrics(results: RunResults) -> None:
         "error\\_rate",
     ]
     assert len(_cells(rule)) == 6
-    assert _cells(body[0]) == ["base", "gpt-4o-mini", "0.333", "0.333", "—", "0.250"]
+    assert _cells(body[0]) == ["base", "gpt-4o-mini", "0.333 (3 of 4)", "0.333 (3 of 4)", "—", "0.250"]
     assert _cells(body[1])[2:] == ["1.000"] * 3 + ["0.000"]
 
 

@@ -1,7 +1,8 @@
 /* evalkit report: lists the cases embedded as JSON, a page at a time, with filters and a link per case.
    Every string from the data is untrusted: it only ever enters the page through textContent (or as an
-   attribute value set through the DOM), never as markup. The Content-Security-Policy allows this script
-   by its hash and nothing else. */
+   attribute value set through the DOM), never as markup, and always in an element of its own that isolates
+   it (<bdi>, or dir="auto"): a U+202E in an answer cannot reverse the text after it. The
+   Content-Security-Policy allows this script by its hash and nothing else. */
 (function () {
   "use strict";
 
@@ -27,6 +28,13 @@
     var node = document.createElement(tag);
     if (className) { node.className = className; }
     if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function bdi(text) { return el("bdi", null, text); }
+
+  function isolated(node) {
+    node.dir = "auto";
     return node;
   }
 
@@ -90,7 +98,13 @@
     return value >= 1 ? "chip good" : value <= 0 ? "chip bad" : "chip mid";
   }
 
-  function pre(className, text) { return el("pre", className, text); }
+  function pre(className, text) { return isolated(el("pre", className, text)); }
+
+  function labelled(node, label, text) {
+    node.appendChild(document.createTextNode(label));
+    node.appendChild(bdi(text));
+    return node;
+  }
 
   function renderHead() {
     var head = $("cases-head");
@@ -104,7 +118,8 @@
     targets.forEach(function (name, k) {
       if (!shown[k]) { return; }
       cols.appendChild(el("col", "c-target"));
-      var th = el("th", null, name);
+      var th = el("th");
+      th.appendChild(bdi(name));
       th.dataset.target = name;
       if (name === data.base) { th.appendChild(el("span", "tag", "base")); }
       if (name === data.best) { th.appendChild(el("span", "tag best", "★ best")); }
@@ -118,7 +133,7 @@
 
   function idCell(c, i) {
     var td = el("td", "id");
-    var link = el("a", null, c.id);
+    var link = isolated(el("a", null, c.id));
     link.href = "#case=" + encodeURIComponent(c.id);
     link.title = "Link to this case";
     td.appendChild(link);
@@ -132,9 +147,9 @@
       var details = el("details", "ctx");
       details.appendChild(el("summary", null, c.ctx.length + (c.ctx.length === 1 ? " earlier message" : " earlier messages")));
       c.ctx.forEach(function (m) {
-        var block = pre();
+        var block = el("pre");
         block.appendChild(el("span", "role", m[0] + ": "));
-        block.appendChild(document.createTextNode(m[1]));
+        block.appendChild(bdi(m[1]));
         details.appendChild(block);
       });
       td.appendChild(details);
@@ -151,15 +166,15 @@
     }
     var tone = r.err != null ? " failed" : r.ok === true ? " right" : r.ok === false ? " wrong" : "";
     var box = el("div", "answer" + tone);
-    if (r.err != null) { box.appendChild(pre("error", "error: " + r.err)); }
+    if (r.err != null) { box.appendChild(labelled(el("pre", "error"), "error: ", r.err)); }
     if (r.out != null) {
-      var text = pre();
+      var text = el("pre", "output");
       if (r.ok === true || r.ok === false) {
         var mark = el("span", "verdict-mark", r.ok ? "✓" : "✗");
         mark.title = (r.ok ? "right" : "wrong") + (data.scorer ? " by " + data.scorer : "");
         text.appendChild(mark);
       }
-      text.appendChild(document.createTextNode(r.out));
+      text.appendChild(bdi(r.out));
       box.appendChild(text);
     }
     appendScores(box, r);
@@ -172,18 +187,26 @@
     var chips = el("div", "chips");
     (r.s || []).forEach(function (s) {
       if (s[1] === null && s[2] == null) { return; }
-      chips.appendChild(el("span", grade(s[1]), s[0] + " " + score(s[1]) + (s[2] != null ? " → " + s[2] : "")));
+      var chip = el("span", grade(s[1]));
+      chip.appendChild(bdi(s[0]));
+      chip.appendChild(document.createTextNode(" " + score(s[1])));
+      if (s[2] != null) { labelled(chip, " → ", s[2]); }
+      chips.appendChild(chip);
     });
     if (chips.childNodes.length) { box.appendChild(chips); }
     (r.s || []).forEach(function (s) {
       if (s[3] == null) { return; }
       var why = el("div", "why");
-      why.appendChild(el("span", "who", s[0] + ": "));
-      why.appendChild(document.createTextNode(s[3]));
+      var who = why.appendChild(el("span", "who"));
+      who.appendChild(bdi(s[0]));
+      who.appendChild(document.createTextNode(": "));
+      why.appendChild(bdi(s[3]));
       box.appendChild(why);
     });
     (r.serr || []).forEach(function (e) {
-      box.appendChild(el("div", "why error", (e[0] ? e[0] + " could not score: " : "scoring failed: ") + e[1]));
+      var failed = el("div", "why error");
+      if (e[0]) { failed.appendChild(bdi(e[0])); }
+      box.appendChild(labelled(failed, e[0] ? " could not score: " : "scoring failed: ", e[1]));
     });
   }
 
@@ -191,7 +214,7 @@
     var badges = el("div", "badges");
     if (r.cached) { badges.appendChild(el("span", null, "cached")); }
     if (r.lat != null) { badges.appendChild(el("span", null, r.lat.toFixed(2) + " s")); }
-    if (r.fin) { badges.appendChild(el("span", null, "finish: " + r.fin)); }
+    if (r.fin) { badges.appendChild(labelled(el("span"), "finish: ", r.fin)); }
     if (badges.childNodes.length) { box.appendChild(badges); }
   }
 
@@ -254,7 +277,11 @@
     try { id = decodeURIComponent(hash.slice(6)); } catch (ignored) { id = hash.slice(6); }
     var index = byId.get(id);
     state.only = index === undefined ? null : index;
-    $("single-text").textContent = index === undefined ? "" : "Showing case " + id + " only.";
+    var single = $("single-text");
+    single.replaceChildren();
+    if (index !== undefined) {
+      labelled(single, "Showing case ", id).appendChild(document.createTextNode(" only."));
+    }
     render();
     if (index !== undefined) { $("cases").scrollIntoView(); }
     return true;
@@ -267,7 +294,7 @@
       return;
     }
     data.labels.forEach(function (label) {
-      var option = el("option", null, label);
+      var option = isolated(el("option", null, label));
       option.value = label;
       select.appendChild(option);
     });
@@ -284,7 +311,7 @@
       check.addEventListener("change", function () { shown[k] = check.checked; render(); });
       checks.push(check);
       label.appendChild(check);
-      label.appendChild(document.createTextNode(name));
+      label.appendChild(bdi(name));
       box.appendChild(label);
     });
   }
