@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 MINUS = "\u2212"
 """The minus sign of signed figures (``−0.020``), as in a printed table."""
@@ -31,6 +32,17 @@ def encodable(text: str) -> str:
     if text.isascii() or _SURROGATE.search(text) is None:
         return text
     return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def encodable_data(value: Any) -> Any:
+    """A JSON value (dicts, lists, strings, numbers) with ``encodable`` applied to every string, keys too."""
+    if isinstance(value, str):
+        return encodable(value)
+    if isinstance(value, dict):
+        return {encodable(key) if isinstance(key, str) else key: encodable_data(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [encodable_data(item) for item in value]
+    return value
 
 
 def display_path(path: str | Path) -> str:

@@ -163,7 +163,7 @@ def _content_hash(drafts: list[Draft], *, expanded: bool) -> str:
         separators=(",", ":"),
         default=str,
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
 def _hashable(draft: Draft) -> dict[str, Any]:

@@ -106,7 +106,7 @@ def inline_rows(suite: Suite) -> Rows:
         for i, case in enumerate(cases)
     ]
     canonical = json.dumps(cases, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    sha256 = hashlib.sha256(canonical.encode()).hexdigest()
+    sha256 = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
     return Rows(
         rows=rows, file=display_path(suite.path), source="inline", sha256=sha256, empty="cases is empty"
     )

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from evalkit.targets.jobs import JobInfo
 
 
-class Unscored(Exception):  # noqa: N818 — not an error of its own: it carries the answers of a failed scoring
+class Unscored(Exception):
     """Scoring failed on a bug after every call was answered; ``record`` holds the answers, unscored (its
     cause is the bug)."""
 

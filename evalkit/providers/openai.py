@@ -45,7 +45,7 @@ from evalkit.providers.redact import Redactor
 from evalkit.providers.request import Request
 from evalkit.providers.routing import endpoint_for
 from evalkit.records import Endpoint, Usage, render_tool_calls
-from evalkit.text import encodable
+from evalkit.text import encodable, encodable_data
 
 if TYPE_CHECKING:
     import httpx2
@@ -195,7 +195,7 @@ class OpenAIProvider:
                 try:
                     body = await self._client.post(_PATHS[request.endpoint], body=request.payload, cast_to=object)
                 except UnicodeEncodeError:  # lone surrogates in the request's text: sent as their escapes
-                    payload = _encodable(request.payload)
+                    payload = encodable_data(request.payload)
                     body = await self._client.post(_PATHS[request.endpoint], body=payload, cast_to=object)
                 return body, (attempt_started - started if waited else 0.0)
             except openai.APIStatusError as exc:
@@ -365,17 +365,6 @@ def parse_reply(body: Any, endpoint: Endpoint) -> Reply:
     reply = _chat_reply(body) if endpoint == "chat" else _completion_reply(body)
     output = encodable(reply.output)
     return reply if output is reply.output else replace(reply, output=output, escaped=True)
-
-
-def _encodable(value: Any) -> Any:
-    """A JSON value with every string's lone surrogates written as their escapes."""
-    if isinstance(value, str):
-        return encodable(value)
-    if isinstance(value, dict):
-        return {key: _encodable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_encodable(item) for item in value]
-    return value
 
 
 def _chat_reply(body: Any) -> Reply:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from evalkit._version import __version__
 from evalkit.errors import InputError
 from evalkit.records.results import SCHEMA_VERSION, RunResults
-from evalkit.text import encodable
+from evalkit.text import encodable_data
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter, ValidationError
@@ -61,18 +61,8 @@ def results_json(results: RunResults) -> bytes:
     try:
         return _adapter().dump_json(results, indent=2) + b"\n"
     except PydanticSerializationError:
-        value = _encodable(_adapter().dump_python(results, mode="json"))
+        value = encodable_data(_adapter().dump_python(results, mode="json"))
         return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n"
-
-
-def _encodable(value: Any) -> Any:
-    if isinstance(value, str):
-        return encodable(value)
-    if isinstance(value, dict):
-        return {encodable(key): _encodable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_encodable(item) for item in value]
-    return value
 
 
 def write_results(path: str | Path, results: RunResults) -> Path:

@@ -181,3 +181,21 @@ def test_a_bug_in_scoring_keeps_every_answer_in_a_partial_results_json(
     assert partial["incomplete"] and partial["gate"]["verdict"] == "error"
     assert [c["results"]["m"]["output"] for c in partial["cases"]] == ["billing", "technical", "billing", "billing"]
     assert all(c["results"]["m"]["scores"] == {} for c in partial["cases"])
+
+
+def test_a_data_file_with_a_lone_surrogate_is_sent_escaped_and_recorded(
+    fake_openai: FakeOpenAI, suite: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [
+        {"messages": [{"role": "user", "content": "Card charged twice \ud800"}, {"role": "assistant", "content": "billing"}]},
+        {"messages": [{"role": "user", "content": "App crashes"}, {"role": "assistant", "content": "technical"}]},
+    ]
+    Path("data.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))  # "\ud800" as JSON escapes it
+    suite.write_text(TINY.split("cases:")[0] + "data: data.jsonl\nscorers:\n  - exact\n")
+    fake_openai.script("gpt-4o-mini", _label)
+    assert _run(suite) == 0
+    sent = [r.body["messages"][0]["content"] for r in fake_openai.requests if r.path.endswith("/completions")]
+    assert "Card charged twice \\ud800" in sent  # escaped: UTF-8 cannot carry it to the server
+    cases = _results()["cases"]
+    assert cases[0]["input"]["messages"][0]["content"] == "Card charged twice \\ud800"
+    assert [c["results"]["m"]["scores"]["exact"] for c in cases] == [1.0, 1.0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from xml.etree import ElementTree
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -93,4 +94,5 @@ def test_any_answer_is_cached_scored_written_and_read_back_as_recorded(
     assert [case.results["m"].output for case in saved.cases] == recorded
     for name in ("report.html", "summary.md", "junit.xml"):
         assert (folder / "out" / name).read_bytes().decode("utf-8")  # written, and UTF-8
+    ElementTree.parse(folder / "out" / "junit.xml")  # well-formed XML 1.0 whatever the answers held
     json.loads((folder / "out" / "results.json").read_text(encoding="utf-8"))

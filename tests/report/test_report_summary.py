@@ -23,7 +23,7 @@ def test_verdict_line_and_one_line_per_rule(results: RunResults) -> None:
     assert rule_lines == [
         "- ✅ final classify.macro\\_f1 = 1.000 ≥ 0.800 (min)",
         "- ❌ base exact = 0.333 \\< 0.500 (min)",
-        "- ❌ base classify.macro\\_f1: no scored cases",
+        "- ❌ base classify = 0.333 \\< 0.500 (min)",
     ]
 
 
