@@ -27,7 +27,7 @@ from typing import Any
 from evalkit.records import render_tool_calls
 from evalkit.records.cases import CaseRecord, CaseResult, ChatInput
 from evalkit.records.results import RunResults
-from evalkit.report.escapes import clip, visible_data
+from evalkit.report.escapes import clip, has_hidden, visible, visible_data
 
 __all__ = ["MAX_TEXT", "RIGHT_AT", "case_data", "deciding_scorer", "script_json"]
 
@@ -50,21 +50,27 @@ def case_data(results: RunResults, *, base: str | None, focus: str | None, best:
     labels = _labels(results)
     cases = [_case(case, targets, scorer, set(labels)) for case in results.cases]
     return {
-        "targets": targets,
-        "base": base,
-        "focus": focus,
-        "best": best,
-        "scorer": scorer,
-        "labels": labels,
-        "flips": _flips(results, cases, targets, base, scorer),
+        "targets": visible_data(targets),
+        "base": base if base is None else visible(base),
+        "focus": focus if focus is None else visible(focus),
+        "best": best if best is None else visible(best),
+        "scorer": scorer if scorer is None else visible(scorer),
+        "labels": visible_data(labels),
+        "flips": visible_data(_flips(results, cases, targets, base, scorer)),
         "cases": cases,
     }
 
 
 def script_json(data: Any) -> str:
     """``data`` as JSON that cannot end or confuse a ``<script>`` element (``<``, ``>``, ``&``, U+2028/9), with
-    every string's lone surrogates and control characters as visible escapes."""
-    text = json.dumps(visible_data(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    every string's lone surrogates and control characters as visible escapes (``case_data`` writes its
+    strings so; anything else is walked here)."""
+    try:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except UnicodeEncodeError:
+        text = ""
+    if not text or has_hidden(text):
+        text = json.dumps(visible_data(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return text.translate(_SCRIPT_UNSAFE)
 
 
@@ -99,12 +105,12 @@ def _case(case: CaseRecord, targets: Sequence[str], scorer: str | None, labels: 
     context, shown = _conversation(case.input)
     reference = case.reference
     return _compact({
-        "id": case.id,
+        "id": visible(case.id),
         "line": case.line,
-        "ctx": [[role, clip(text, MAX_TEXT)] for role, text in context],
-        "input": clip(shown, MAX_TEXT),
-        "ref": clip(reference, MAX_TEXT),
-        "label": reference.strip() if reference.strip() in labels else None,
+        "ctx": [[visible(role), _cut(text)] for role, text in context],
+        "input": _cut(shown),
+        "ref": _cut(reference),
+        "label": visible(reference.strip()) if reference.strip() in labels else None,
         "res": [_result(case.results.get(name), scorer) for name in targets],
     })
 
@@ -118,18 +124,18 @@ def _result(result: CaseResult | None, scorer: str | None) -> dict[str, Any] | N
         "out": _cut(result.output),
         "err": _cut(result.error),
         "ok": None if deciding is None else deciding >= RIGHT_AT,
-        "s": [[name, value, _cut(answers.get(name)), _cut(why.get(name))] for name, value in scores.items()]
-        + [[name, None, _cut(answers.get(name)), _cut(text)] for name, text in why.items() if name not in scores],
-        "serr": [[name, _cut(message)] for name, message in result.score_errors.items()],
+        "s": [[visible(name), value, _cut(answers.get(name)), _cut(why.get(name))] for name, value in scores.items()]
+        + [[visible(name), None, _cut(answers.get(name)), _cut(text)] for name, text in why.items() if name not in scores],
+        "serr": [[visible(name), _cut(message)] for name, message in result.score_errors.items()],
         "lat": result.latency_s,
-        "fin": result.finish_reason if result.finish_reason != "stop" else None,
+        "fin": _cut(result.finish_reason) if result.finish_reason != "stop" else None,
         "cached": result.cached,
     })
 
 
 def _cut(text: str | None) -> str | None:
-    """``text`` cut to ``MAX_TEXT`` characters (None stays None)."""
-    return None if text is None else clip(text, MAX_TEXT)
+    """``text`` cut to ``MAX_TEXT`` characters, its hidden characters made visible (None stays None)."""
+    return None if text is None else visible(clip(text, MAX_TEXT))
 
 
 def _conversation(data: Any) -> tuple[list[list[str]], str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["clip", "visible", "visible_data"]
+__all__ = ["clip", "has_hidden", "visible", "visible_data"]
 
 _HIDDEN = re.compile(
     "([\ud800-\udbff][\udc00-\udfff])|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]"
@@ -25,7 +25,14 @@ _HIDDEN = re.compile(
 def visible(text: str) -> str:
     """``text`` with every character UTF-8 or XML 1.0 cannot hold, and every control character but tab,
     line feed and carriage return, written as an escape (``\\ud800``, ``\\x00``)."""
+    if text.isprintable():  # no control, surrogate or non-character: most texts, at C speed
+        return text
     return _HIDDEN.sub(_escape, text)
+
+
+def has_hidden(text: str) -> bool:
+    """Whether ``visible`` would change ``text``."""
+    return _HIDDEN.search(text) is not None
 
 
 def visible_data(value: Any) -> Any:
