@@ -274,8 +274,9 @@ def _gate(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from evalkit.analysis.runs import compare_results, regressions, render_comparison
+    from evalkit.analysis.runs import compare_results, regressions
     from evalkit.records.results_json import read_results
+    from evalkit.report.comparison import render_comparison
 
     comparison = compare_results(
         read_results(args.baseline), read_results(args.candidate), a_file=args.baseline, b_file=args.candidate

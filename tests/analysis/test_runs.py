@@ -13,11 +13,12 @@ from fixtures.runs import exact_run as run
 from sklearn.metrics import f1_score
 
 from evalkit.analysis.metrics import compute_metrics
-from evalkit.analysis.runs import OneSided, PairedTargets, compare_results, regressions, render_comparison
+from evalkit.analysis.runs import OneSided, PairedTargets, compare_results, regressions
 from evalkit.errors import InputError
 from evalkit.records import Case, CaseSet, Metric, Outcome, Score, Target, Usage, failed
 from evalkit.records.cases import ScorerInfo
 from evalkit.records.results import RunResults
+from evalkit.report.comparison import render_comparison
 from evalkit.scorers import build_scorers
 from evalkit.scorers.run import score_run
 from evalkit.suite.model import scorer_entry
