@@ -64,7 +64,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def evalkit_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> EvalkitRun:
     """Run an evalkit suite: ``evalkit_run("suites/x.yaml", models=["ft=ft:gpt-4o-mini:acme::abc"])``.
 
-    ``models``: ``NAME=ID[@chat|@completions]`` strings (or a ``{name: id}`` mapping), as ``--model``;
+    ``models``: ``NAME=ID[@chat|@completions|@responses]`` strings (or a ``{name: id}`` mapping), as ``--model``;
     ``jobs``: fine-tuning job ids, as ``--job``; ``out``: the output folder. Relative paths start at
     pytest's rootdir.
     """

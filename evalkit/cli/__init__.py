@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         action="append",
         default=[],
-        metavar="NAME=ID[@chat|@completions]",
+        metavar="NAME=ID[@chat|@completions|@responses]",
         help="a target to evaluate (repeatable); the endpoint follows the model's lineage unless given. "
         "The name 'base' marks the reference model.",
     )

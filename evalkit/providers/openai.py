@@ -290,7 +290,7 @@ def _whole_target_error(
     exc: openai.APIStatusError, message: str, request: Request, *, identity: str, waited_s: float
 ) -> CallError | None:
     needed = _endpoint_needed(message)
-    if needed == "completions" and request.endpoint == "chat" and endpoint_for(request.model) == "chat":
+    if needed == "completions" and request.endpoint == "chat" and endpoint_for(request.model) != "completions":
         return CallError(_responses_only_message(request, message, identity=identity), whole_target=True)
     if needed is not None and needed != request.endpoint:
         return CallError(

@@ -16,7 +16,7 @@ from typing import Any
 
 from evalkit.records.values import FailedScore, Outcome, Score, Usage
 
-OutcomeRow = tuple[str | None, str | None, int, int, float | None, bool, str | None, bool]
+OutcomeRow = tuple[str | None, str | None, int, int, int, float | None, bool, str | None, bool]
 ScoreRow = tuple[float, str | None, str | None] | tuple[str] | None
 
 
@@ -24,8 +24,8 @@ def pack_outcomes(outcomes: Mapping[str, Sequence[Outcome]]) -> dict[str, list[O
     """Per target, one tuple of plain values per outcome."""
     return {
         name: [
-            (o.output, o.error, o.usage.prompt_tokens, o.usage.completion_tokens, o.latency_s, o.cached,
-             o.finish_reason, o.batch)
+            (o.output, o.error, o.usage.prompt_tokens, o.usage.completion_tokens, o.usage.reasoning_tokens,
+             o.latency_s, o.cached, o.finish_reason, o.batch)
             for o in found
         ]
         for name, found in outcomes.items()
@@ -36,8 +36,8 @@ def unpack_outcomes(rows: Mapping[str, Sequence[OutcomeRow]]) -> dict[str, list[
     """The outcomes ``pack_outcomes`` packed."""
     return {
         name: [
-            Outcome(output, error, Usage(prompt, completion), latency, cached, finish, batch)
-            for output, error, prompt, completion, latency, cached, finish, batch in found
+            Outcome(output, error, Usage(prompt, completion, reasoning), latency, cached, finish, batch)
+            for output, error, prompt, completion, reasoning, latency, cached, finish, batch in found
         ]
         for name, found in rows.items()
     }

@@ -137,8 +137,9 @@ class RunResults:
 
 def _case_row(case: CaseRecord) -> tuple[Any, ...]:
     results = [
-        (name, r.output, r.error, r.scores, r.usage.prompt_tokens, r.usage.completion_tokens, r.latency_s,
-         r.cached, r.batch, r.finish_reason, r.answers, r.explanations, r.score_errors)
+        (name, r.output, r.error, r.scores, r.usage.prompt_tokens, r.usage.completion_tokens,
+         r.usage.reasoning_tokens, r.latency_s, r.cached, r.batch, r.finish_reason, r.answers, r.explanations,
+         r.score_errors)
         for name, r in case.results.items()
     ]  # fmt: skip
     return case.id, case.line, case.input, case.reference, results
@@ -153,12 +154,12 @@ def _unpack_results(fields: dict[str, Any], rows: list[tuple[Any, ...]]) -> RunR
             reference=reference,
             results={
                 name: CaseResult(
-                    output=output, error=error, scores=scores, usage=Usage(prompt, completion), latency_s=latency,
-                    cached=cached, batch=batch, finish_reason=finish, answers=answers, explanations=why,
+                    output=output, error=error, scores=scores, usage=Usage(prompt, completion, reasoning),
+                    latency_s=latency, cached=cached, batch=batch, finish_reason=finish, answers=answers, explanations=why,
                     score_errors=failures,
                 )
-                for name, output, error, scores, prompt, completion, latency, cached, batch, finish, answers, why,
-                failures in results
+                for name, output, error, scores, prompt, completion, reasoning, latency, cached, batch, finish,
+                answers, why, failures in results
             },
         )
         for case_id, line, given, reference, results in rows

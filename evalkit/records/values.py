@@ -15,8 +15,9 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import ConfigDict, Field
 
-Endpoint = Literal["chat", "completions"]
-"""The OpenAI endpoint a model is served on: ``/v1/chat/completions`` or the legacy ``/v1/completions``."""
+Endpoint = Literal["chat", "completions", "responses"]
+"""The OpenAI endpoint a model is served on: ``/v1/chat/completions``, the legacy ``/v1/completions``, or the
+Responses API ``/v1/responses``."""
 
 Role = Literal["base", "checkpoint", "final", "model"]
 """What a target is in a comparison: the job's base model, one of its checkpoints, its final model, or a
@@ -25,7 +26,7 @@ model named explicitly."""
 Message = dict[str, Any]
 """One OpenAI chat message, passed to chat models unchanged (content-part lists, tool calls included)."""
 
-ENDPOINTS: tuple[Endpoint, ...] = ("chat", "completions")
+ENDPOINTS: tuple[Endpoint, ...] = ("chat", "completions", "responses")
 
 ERROR_RATE = "error_rate"
 """The metric every target reports: the share of cases whose call failed."""
@@ -81,6 +82,13 @@ class Target:
     """What it is in the comparison."""
     step: int | None = None
     """Training step of a checkpoint; null otherwise."""
+    generation: WhenSet[dict[str, Any]] = None
+    """This target's own generation settings over the suite's (its `generation:` in the suite's
+    `targets:`), as written; absent when it has none."""
+    adjusted: WhenSet[list[str]] = None
+    """What evalkit sent differently from the generation settings because of the model's request shape
+    (a reasoning model takes `max_completion_tokens`, no `temperature` but 1, …), one line each; absent
+    when nothing was."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +100,10 @@ class Usage:
     prompt_tokens: NonNegative = 0
     """Tokens of the request."""
     completion_tokens: NonNegative = 0
-    """Tokens of the answer."""
+    """Tokens of the answer, reasoning tokens included (as OpenAI counts and bills them)."""
+    reasoning_tokens: Annotated[int, Field(ge=0, exclude_if=lambda value: value == 0)] = 0
+    """Of `completion_tokens`, those a reasoning model spent thinking (not part of the visible answer);
+    written only when there were some."""
 
 
 @dataclass(frozen=True, slots=True)

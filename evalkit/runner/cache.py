@@ -189,7 +189,7 @@ class Cache:
 def _value(reply: CachedReply, *, ascii_only: bool) -> str:
     value: dict[str, Any] = {
         "output": reply.output,
-        "usage": [reply.usage.prompt_tokens, reply.usage.completion_tokens],
+        "usage": [reply.usage.prompt_tokens, reply.usage.completion_tokens, reply.usage.reasoning_tokens],
         "finish_reason": reply.finish_reason,
         "latency_s": reply.latency_s,
     }

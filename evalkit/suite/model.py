@@ -95,6 +95,13 @@ class Generation(_Strict):
     """Stop sequences for chat targets (completions targets use ``completions.stop``)."""
     params: dict[str, Any] = Field(default_factory=dict)
     """Any other request fields, sent as they are (e.g. ``{logprobs: true}``)."""
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    """How hard a reasoning model thinks (``reasoning_effort`` on Chat, ``reasoning.effort`` on Responses);
+    unset: the model's default. Not sent to other models."""
+    reasoning_allowance: int = Field(default=4096, ge=0)
+    """Tokens a reasoning model may think on top of ``max_tokens``, which is the visible answer's budget:
+    such a model is sent ``max_tokens + reasoning_allowance`` as its ``max_completion_tokens`` (Chat) or
+    ``max_output_tokens`` (Responses), since its thinking counts against that cap."""
 
 
 class Completions(_Strict):
@@ -196,19 +203,35 @@ class TargetSpec(_Strict):
 
     model: str = Field(min_length=1)
     """Model id as the service knows it."""
-    endpoint: Literal["chat", "completions"] | None = None
+    endpoint: Literal["chat", "completions", "responses"] | None = None
     """Override the endpoint that the model's lineage implies."""
+    generation: dict[str, Any] | None = None
+    """This target's own generation settings, over the suite's (``{temperature: 1, max_tokens: null}``):
+    for a model that refuses a setting the others take. Keys as in ``generation:``."""
+
+    @field_validator("generation")
+    @classmethod
+    def _known_settings(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            unknown = sorted(set(value) - set(Generation.model_fields))
+            if unknown:
+                allowed = ", ".join(Generation.model_fields)
+                raise ValueError(f"unknown generation setting(s) {', '.join(unknown)} (allowed: {allowed})")
+        return value
 
     @classmethod
     def parse(cls, text: str) -> TargetSpec:
-        """``"MODEL"``, ``"MODEL@chat"`` or ``"MODEL@completions"`` as a spec; ValueError if malformed.
+        """``"MODEL"``, ``"MODEL@chat"``, ``"MODEL@completions"`` or ``"MODEL@responses"`` as a spec;
+        ValueError if malformed.
 
         A suffix that is not a word (``claude-3-haiku@20240307``) is part of the model id."""
         text = text.strip()
         model, at, suffix = text.rpartition("@")
-        endpoint = suffix if at and suffix in ("chat", "completions") else None
+        endpoint = suffix if at and suffix in ("chat", "completions", "responses") else None
         if at and endpoint is None and _WORD.fullmatch(suffix):
-            raise ValueError(f"{text!r}: unknown endpoint '@{suffix}' (allowed: @chat, @completions)")
+            raise ValueError(
+                f"{text!r}: unknown endpoint '@{suffix}' (allowed: @chat, @completions, @responses)"
+            )
         model = model.strip() if endpoint else text
         if not model:
             raise ValueError(f"{text!r}: the model id is missing")

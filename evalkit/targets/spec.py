@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from evalkit.errors import InputError
 from evalkit.providers.routing import endpoint_for
@@ -16,7 +17,7 @@ from evalkit.suite.model import TargetSpec
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]*")
 _NAME_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit"
-_FLAG_FORM = "expected NAME=MODEL_ID[@chat|@completions], e.g. prod=ft:gpt-4o-mini:org::abc@chat"
+_FLAG_FORM = "expected NAME=MODEL_ID[@chat|@completions|@responses], e.g. prod=ft:gpt-4o-mini:org::abc@chat"
 
 
 def parse_model_flag(flag: str) -> tuple[str, str, Endpoint | None]:
@@ -41,7 +42,7 @@ def resolve_targets(
     targets: dict[str, Target] = {}
     for name, spec in specs.items():
         _check_name(name, field=f"targets.{name}")
-        targets[name] = _target(name, spec.model, spec.endpoint)
+        targets[name] = _target(name, spec.model, spec.endpoint, spec.generation)
     flagged: set[str] = set()
     for flag in model_flags:
         name, model, endpoint = parse_model_flag(flag)
@@ -59,12 +60,13 @@ def resolve_targets(
     return list(targets.values())
 
 
-def _target(name: str, model: str, endpoint: Endpoint | None) -> Target:
+def _target(name: str, model: str, endpoint: Endpoint | None, generation: dict[str, Any] | None = None) -> Target:
     return Target(
         name=name,
         model=model,
         endpoint=endpoint or endpoint_for(model),
         role="base" if name == "base" else "model",
+        generation=generation or None,
     )
 
 

@@ -252,9 +252,9 @@ def test_read_results_not_json(tmp_path: Path) -> None:
             "expected boolean, got string",
         ),
         (
-            lambda r: r["targets"][2].update(endpoint="responses"),
+            lambda r: r["targets"][2].update(endpoint="assistants"),
             "targets[2].endpoint",
-            "allowed: chat, completions",
+            "allowed: chat, completions, responses",
         ),
         (lambda r: r["gate"].update(verdict="maybe"), "gate.verdict", "allowed: go, no-go"),
         (

@@ -109,7 +109,7 @@ BAD: dict[str, tuple[str, str]] = {
         HEAD + "generation:\n  temperature: 0\n  temperatur: 1\n",
         (
             "suite.yaml:7: generation.temperatur: unknown key "
-            "(allowed: temperature, max_tokens, top_p, seed, stop, params)"
+            "(allowed: temperature, max_tokens, top_p, seed, stop, params, reasoning_effort, reasoning_allowance)"
         ),
     ),
     "unknown top-level key": (
@@ -215,12 +215,12 @@ BAD: dict[str, tuple[str, str]] = {
         HEAD + "targets:\n  final: gpt-4o@chatt\n",
         (
             "suite.yaml:6: targets.final: 'gpt-4o@chatt': unknown endpoint '@chatt' (allowed: @chat, "
-            "@completions)"
+            "@completions, @responses)"
         ),
     ),
     "bad endpoint value": (
-        HEAD + "targets:\n  final: {model: gpt-4o, endpoint: responses}\n",
-        "suite.yaml:6: targets.final.endpoint: expected 'chat' or 'completions', got 'responses'",
+        HEAD + "targets:\n  final: {model: gpt-4o, endpoint: assistants}\n",
+        "suite.yaml:6: targets.final.endpoint: expected 'chat', 'completions' or 'responses', got 'assistants'",
     ),
     "bad target name": (
         HEAD + "targets:\n  my model: gpt-4o\n",

@@ -32,7 +32,7 @@ def test_parse_model_flag(flag: str, parsed: tuple[str, str, str | None]) -> Non
         ("prod=", "expected NAME=MODEL_ID"),
         ("prod=@chat", "model id is empty"),
         ("my model=gpt-4o", "target name 'my model' is not allowed"),
-        ("prod=gpt-4o@chta", "unknown endpoint '@chta' (allowed: @chat, @completions)"),
+        ("prod=gpt-4o@chta", "unknown endpoint '@chta' (allowed: @chat, @completions, @responses)"),
     ],
 )
 def test_bad_model_flags_say_what_is_wrong(flag: str, says: str) -> None:
