@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
 
 from evalkit.errors import EvalkitError, InputError, write_crash
-from evalkit.pipeline.evaluate import Unscored, evaluate, list_job_targets, scorer_infos, utc_now
+from evalkit.pipeline.evaluate import (
+    Unscored,
+    evaluate,
+    generation_of,
+    list_job_targets,
+    scorer_infos,
+    utc_now,
+)
 from evalkit.pipeline.finish import finish, finish_elsewhere, write_partial
 from evalkit.pipeline.options import RunOptions, RunResult
 from evalkit.records import CaseSet, Target
@@ -54,7 +61,7 @@ def check_suite(
 ) -> None:
     """What can be known wrong before any call, as ``evalkit validate`` and ``evalkit run`` both check it:
     every gate rule's metric is one the scorers declare, its saved run is readable and comparable, and
-    (once ``targets`` are known) its targets exist. ``InputError`` naming the rule's file, key and the
+    (once ``targets`` are known) its targets exist and their own generation settings are valid. ``InputError`` naming the rule's file, key and the
     closest valid name."""
     from evalkit.gate import check_rules
     from evalkit.records.plain import settings
@@ -78,6 +85,8 @@ def check_suite(
         )
     except InputError as exc:
         raise suite.locate(exc) from None
+    for target in targets or []:
+        generation_of(suite, target)  # its own settings over the suite's are valid
 
 
 def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload | None = None) -> RunResult:

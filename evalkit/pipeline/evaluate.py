@@ -18,7 +18,7 @@ from evalkit.pipeline.options import RunOptions
 from evalkit.records import CaseSet, Outcome, Score, Target
 from evalkit.records.cases import ScorerInfo
 from evalkit.records.results import RunRecord
-from evalkit.suite.model import Suite
+from evalkit.suite.model import Generation, Suite
 from evalkit.text import one_line
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ async def evaluate(
             check_targets(suite, targets)
         check_pairwise(scorers, targets)
         case_set, findings = _examine(suite, case_set, jobs, targets_by_job)
-        outcomes = await _call_targets(suite, case_set, targets, caller, options, findings)
+        outcomes, targets = await _call_targets(suite, case_set, targets, caller, options, findings)
         judge = JudgeBackend(caller)
         scorers = build_scorers(suite.scorers, judge=judge)
         try:
@@ -183,17 +183,46 @@ async def _call_targets(
     caller: Caller,
     options: RunOptions,
     findings: Findings,
-) -> dict[str, list[Outcome]]:
+) -> tuple[dict[str, list[Outcome]], list[Target]]:
+    """Every target's outcomes, and the targets as called: their request shapes recorded (said once on
+    stderr), a Responses-only model first tried on Chat moved to Responses."""
     from evalkit.runner import RunSettings, run_targets
+    from evalkit.targets.shaping import moved_note, with_shapes
 
+    own = {t.name: generation_of(suite, t) for t in targets if t.generation}
+    targets, notes = with_shapes(targets, suite.generation, own)
+    for note in notes:
+        print(f"evalkit: {note}", file=sys.stderr)
     settings = RunSettings(
         generation=suite.generation,
         completions=suite.completions,
         completions_by_target=findings.completions_by_target,
+        generation_by_target=own,
     )
     if options.batch and caller.cache is not None:
         await _batch(case_set, targets, caller, settings, options)
-    return await run_targets(case_set.cases, targets, caller=caller, settings=settings, progress=options.progress)
+    moved: dict[str, Target] = {}
+    outcomes = await run_targets(
+        case_set.cases, targets, caller=caller, settings=settings, progress=options.progress, moved=moved
+    )
+    if moved:
+        for target in moved.values():
+            print(f"evalkit: {moved_note(target)}", file=sys.stderr)
+        shaped, _ = with_shapes(list(moved.values()), suite.generation, own)
+        by_name = {target.name: target for target in shaped}
+        targets = [by_name.get(target.name, target) for target in targets]
+    return outcomes, targets
+
+
+def generation_of(suite: Suite, target: Target) -> Generation:
+    """``target``'s generation settings: the suite's, with the target's own over them; ``InputError`` in the
+    suite file when they are not valid."""
+    from evalkit.targets.shaping import target_generation
+
+    try:
+        return target_generation(suite.generation, target)
+    except InputError as exc:
+        raise suite.locate(exc) from None
 
 
 async def _batch(

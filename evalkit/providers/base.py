@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from evalkit.providers.request import Request
-from evalkit.records import Usage
+from evalkit.records import Endpoint, Usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +42,14 @@ class Reply:
 class CallError(Exception):
     """A call failed after its retries; its text becomes the case's recorded error."""
 
-    def __init__(self, message: str, *, whole_target: bool = False) -> None:
+    def __init__(self, message: str, *, whole_target: bool = False, move_to: Endpoint | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.whole_target = whole_target
+        self.whole_target = whole_target or move_to is not None
         """Every call to this target would fail the same way: stop calling it."""
+        self.move_to = move_to
+        """The endpoint the model is served on instead, when the service said so (a Responses-only model
+        called on Chat): the runner calls the target there for the rest of the run."""
 
 
 class Provider(Protocol):

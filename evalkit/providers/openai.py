@@ -43,6 +43,7 @@ from evalkit.errors import ServiceError
 from evalkit.providers.base import CallError, Reply
 from evalkit.providers.redact import Redactor
 from evalkit.providers.request import Request
+from evalkit.providers.responses import responses_answer, responses_usage
 from evalkit.providers.routing import endpoint_for
 from evalkit.records import Endpoint, Usage, render_tool_calls
 from evalkit.text import encodable, encodable_data
@@ -86,7 +87,7 @@ class ModelWait:
 ModelWaitCallback = Callable[[ModelWait], None]
 """Told before each wait for a loading fine-tune (called on the event loop: keep it quick)."""
 
-_PATHS: dict[Endpoint, str] = {"chat": "/chat/completions", "completions": "/completions"}
+_PATHS: dict[Endpoint, str] = {"chat": "/chat/completions", "completions": "/completions", "responses": "/responses"}
 _RETRIED_STATUSES = frozenset({408, 409, 429})
 _NEGLIGIBLE_S = 1e-6
 """A wait budget left over this small (float rounding) is spent."""
@@ -226,11 +227,13 @@ class OpenAIProvider:
     def _reply(self, body: Any, endpoint: Endpoint) -> Reply:
         try:
             reply = parse_reply(body, endpoint)
-            self.escaped_answers += reply.escaped
-            return reply
         except (AttributeError, IndexError, KeyError, TypeError, ValueError):
             shown = self._redact(repr(body)[:200])
             raise CallError(f"{self._identity} answered in an unexpected shape: {shown}") from None
+        self.escaped_answers += reply.escaped
+        if not reply.output and reply.finish_reason == "length":
+            raise CallError(out_of_budget(reply))
+        return reply
 
     def _status_error(self, exc: openai.APIStatusError, request: Request, *, waited_s: float) -> Exception:
         status = exc.status_code
@@ -241,6 +244,8 @@ class OpenAIProvider:
                 f"set {key_variable} to a valid key for this service"
             )
         message = self._redact.server_message(exc)
+        if status == 400 and exc.code in ("unsupported_parameter", "unsupported_value"):
+            return CallError(_refused_setting(exc, message, request), whole_target=True)
         if status == 404:
             whole = _whole_target_error(exc, message, request, identity=self._identity, waited_s=waited_s)
             if whole is not None:
@@ -290,6 +295,9 @@ def _whole_target_error(
     exc: openai.APIStatusError, message: str, request: Request, *, identity: str, waited_s: float
 ) -> CallError | None:
     needed = _endpoint_needed(message)
+    if needed == "responses" and request.endpoint == "chat":
+        said = f"{identity} said: {message}"
+        return CallError(f"model '{request.model}' is served only on the Responses API ({said})", move_to="responses")
     if needed == "completions" and request.endpoint == "chat" and endpoint_for(request.model) != "completions":
         return CallError(_responses_only_message(request, message, identity=identity), whole_target=True)
     if needed is not None and needed != request.endpoint:
@@ -309,10 +317,10 @@ def _whole_target_error(
 def _responses_only_message(request: Request, message: str, *, identity: str) -> str:
     return (
         f"model '{request.model}' is not served on the chat endpoint ({identity} said: {message}); it may "
-        "be a model served only on the Responses API (e.g. o1-pro, codex models), which evalkit does not "
-        "call. If it really is a legacy completions model, call it with "
-        f"--model {request.target}={request.model}@completions or set 'endpoint: completions' on target "
-        f"'{request.target}' in the suite"
+        "be a model served only on the Responses API (e.g. o1-pro, codex models): call it with "
+        f"--model {request.target}={request.model}@responses or set 'endpoint: responses' on target "
+        f"'{request.target}' in the suite. If it really is a legacy completions model, use @completions "
+        "(or 'endpoint: completions')"
     )
 
 
@@ -340,6 +348,8 @@ def _not_found_message(
 def _endpoint_needed(message: str) -> Endpoint | None:
     """The endpoint OpenAI's wrong-endpoint 404 text points to, if it is that text."""
     lowered = message.lower()
+    if "only supported in v1/responses" in lowered:
+        return "responses"
     if "not a chat model" in lowered:
         return "completions"
     if "is a chat model" in lowered:
@@ -362,7 +372,11 @@ def _setup_message(sdk_message: str, *, azure: bool) -> str:
 def parse_reply(body: Any, endpoint: Endpoint) -> Reply:
     """The answer in an OpenAI response body of ``endpoint`` (raises KeyError/TypeError/… on other shapes);
     lone surrogates in it written as their escapes."""
-    reply = _chat_reply(body) if endpoint == "chat" else _completion_reply(body)
+    if endpoint == "responses":
+        answer, finish = responses_answer(body)
+        reply = Reply(output=answer, usage=responses_usage(body), finish_reason=finish)
+    else:
+        reply = _chat_reply(body) if endpoint == "chat" else _completion_reply(body)
     output = encodable(reply.output)
     return reply if output is reply.output else replace(reply, output=output, escaped=True)
 
@@ -387,7 +401,31 @@ def _usage(body: dict[str, Any]) -> Usage:
     usage = body.get("usage")
     if not isinstance(usage, dict):
         return Usage()
+    details = usage.get("completion_tokens_details") or {}
     return Usage(
         prompt_tokens=int(usage.get("prompt_tokens") or 0),
         completion_tokens=int(usage.get("completion_tokens") or 0),
+        reasoning_tokens=int(details.get("reasoning_tokens") or 0) if isinstance(details, dict) else 0,
+    )
+
+
+def out_of_budget(reply: Reply) -> str:
+    """Why an answer that came back empty because its token budget ran out is an error, not an answer."""
+    usage = reply.usage
+    thinking = f", {usage.reasoning_tokens} of them reasoning" if usage.reasoning_tokens else ""
+    return (
+        f"the answer is empty: its token budget ran out ({usage.completion_tokens} tokens{thinking}) before "
+        "any visible text; raise generation.max_tokens or, for a reasoning model, "
+        "generation.reasoning_allowance"
+    )
+
+
+def _refused_setting(exc: openai.APIStatusError, message: str, request: Request) -> str:
+    """A 400 ``unsupported_parameter`` / ``unsupported_value``: the setting, and how to override it."""
+    param = getattr(exc, "param", None) or "a setting"
+    return (
+        f"model '{request.model}' refuses {param!r} ({exc.code}: {message}); give target "
+        f"'{request.target}' its own settings in the suite, e.g. targets: {{{request.target}: {{model: "
+        f"{request.model}, generation: {{...}}}}}} (a 'generation:' mapping over the suite's), or "
+        "generation: {params: {...}} for a field evalkit does not know"
     )

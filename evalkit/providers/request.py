@@ -2,10 +2,12 @@
 
 A chat target gets ``messages`` (a prompt case becomes one user message) plus the case's request-level
 extras (``tools``, …); a completions target gets ``prompt`` (a chat case rendered by
-``evalkit.providers.prompts.to_prompt``) and ``completions.stop``, never tools. The completions settings
-are the target's own when ``completions_by_target`` has them (a fine-tuning job's training file may imply
-its own separator and stop), else the suite's. Generation settings follow; ``None`` values are left out,
-``generation.params`` are sent as they are.
+``evalkit.providers.prompts.to_prompt``) and ``completions.stop``, never tools; a Responses target gets the
+conversation as ``input`` items (``evalkit.providers.responses``) and ``store: false``. The completions
+settings are the target's own when ``completions_by_target`` has them (a fine-tuning job's training file
+may imply its own separator and stop), else the suite's. Sampling settings follow the model's request
+shape (``evalkit.providers.shapes``: a reasoning model takes ``max_completion_tokens``, no temperature but
+1, …); ``None`` values are left out, ``generation.params`` are sent as they are.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from evalkit.providers.prompts import to_prompt
+from evalkit.providers.responses import input_items, responses_extras
+from evalkit.providers.shapes import shape
 from evalkit.records import Case, Endpoint, Message, Target
 from evalkit.suite.model import Completions, Generation
 
@@ -28,7 +32,8 @@ class Request:
     model: str
     """The model id (also in ``payload``)."""
     endpoint: Endpoint
-    """``chat`` → ``/v1/chat/completions``, ``completions`` → ``/v1/completions``."""
+    """``chat`` → ``/v1/chat/completions``, ``completions`` → ``/v1/completions``, ``responses`` →
+    ``/v1/responses``."""
     payload: dict[str, Any]
     """The JSON body, exactly as sent."""
 
@@ -44,31 +49,27 @@ def build_request(
     """The request that asks ``target`` to answer ``case``.
 
     ``completions_by_target``: per target name, completions settings that replace ``completions``."""
+    sampling = shape(target.model, target.endpoint, generation)
     if target.endpoint == "chat":
-        body = _chat_body(case, target, generation)
+        body: dict[str, Any] = {"model": target.model, "messages": _messages(case), **case.extras}
+        if generation.stop is not None and sampling.stop:
+            body["stop"] = generation.stop
+    elif target.endpoint == "responses":
+        body = {"model": target.model, "input": input_items(_messages(case)), **responses_extras(case.extras)}
+        body["store"] = False
     else:
         own = (completions_by_target or {}).get(target.name, completions)
-        body = _completions_body(case, target, generation, own)
+        body = _completions_body(case, target, own)
+    body.update(sampling.fields)
     body.update(generation.params)
     return Request(target=target.name, model=target.model, endpoint=target.endpoint, payload=body)
 
 
-def _chat_body(case: Case, target: Target, generation: Generation) -> dict[str, Any]:
-    body: dict[str, Any] = {"model": target.model, "messages": _messages(case), **case.extras}
-    _set_sampling(body, generation)
-    if generation.stop is not None:
-        body["stop"] = generation.stop
-    return body
-
-
-def _completions_body(
-    case: Case, target: Target, generation: Generation, completions: Completions
-) -> dict[str, Any]:
+def _completions_body(case: Case, target: Target, completions: Completions) -> dict[str, Any]:
     prompt = case.prompt if case.messages is None else to_prompt(case.messages, completions)
     body: dict[str, Any] = {"model": target.model, "prompt": prompt or ""}
     if completions.stop is not None:
         body["stop"] = completions.stop
-    _set_sampling(body, generation)
     return body
 
 
@@ -77,12 +78,3 @@ def _messages(case: Case) -> list[Message]:
         return list(case.messages)
     return [{"role": "user", "content": case.prompt or ""}]
 
-
-def _set_sampling(body: dict[str, Any], generation: Generation) -> None:
-    values = {
-        "temperature": generation.temperature,
-        "max_tokens": generation.max_tokens,
-        "top_p": generation.top_p,
-        "seed": generation.seed,
-    }
-    body.update((key, value) for key, value in values.items() if value is not None)

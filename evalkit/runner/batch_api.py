@@ -3,7 +3,7 @@
 Before the runner, ``run_batch`` builds every (target, case) request the runner would send, leaves out
 those the cache already answers and ``local:`` models, and writes one JSONL per (endpoint, model) — a
 batch holds requests for one model — each line ``{"custom_id": <the run's cache key>, "method": "POST", "url":
-"/v1/chat/completions" | "/v1/completions", "body": <the request body>}``. Each file is uploaded with
+"/v1/chat/completions" | "/v1/completions" | "/v1/responses", "body": <the request body>}``. Each file is uploaded with
 ``files.create(purpose="batch")`` and run with ``batches.create(completion_window="24h")``; the batches
 are polled with ``batches.retrieve`` (a progress bar per batch from its ``request_counts``) until they
 end, and the lines of their output files are put into the cache by ``custom_id``, marked as batch answers
@@ -49,8 +49,12 @@ STATE_FILE = "batches.json"
 DEFAULT_POLL_S = 30.0
 """Seconds between two looks at the batches."""
 
-BatchUrl = Literal["/v1/chat/completions", "/v1/completions"]
-URLS: dict[Endpoint, BatchUrl] = {"chat": "/v1/chat/completions", "completions": "/v1/completions"}
+BatchUrl = Literal["/v1/chat/completions", "/v1/completions", "/v1/responses"]
+URLS: dict[Endpoint, BatchUrl] = {
+    "chat": "/v1/chat/completions",
+    "completions": "/v1/completions",
+    "responses": "/v1/responses",
+}
 """The batch endpoint (and line ``url``) of each evalkit endpoint."""
 
 _ENDED = frozenset({"completed", "failed", "expired", "cancelled"})
@@ -151,7 +155,7 @@ def _groups(
             request = build_request(
                 case,
                 target,
-                settings.generation,
+                settings.generation_by_target.get(target.name, settings.generation),
                 settings.completions,
                 completions_by_target=settings.completions_by_target,
             )

@@ -14,12 +14,12 @@ import asyncio
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from evalkit.providers.base import CallError
 from evalkit.providers.request import Request, build_request
-from evalkit.records import Case, Outcome, Target
+from evalkit.records import Case, Endpoint, Outcome, Target
 from evalkit.runner.calls import Caller
 from evalkit.suite.model import Completions, Generation
 
@@ -37,6 +37,9 @@ class RunSettings:
     completions_by_target: Mapping[str, Completions] = field(default_factory=dict)
     """Per target name, completions settings that replace ``completions`` for that target (e.g. the
     separator and stop inferred from a fine-tuning job's training file)."""
+    generation_by_target: Mapping[str, Generation] = field(default_factory=dict)
+    """Per target name, generation settings that replace ``generation`` for that target (its own
+    ``generation:`` in the suite's ``targets:``)."""
 
 
 async def run_targets(
@@ -46,8 +49,12 @@ async def run_targets(
     caller: Caller,
     settings: RunSettings = RunSettings(),
     progress: bool = True,
+    moved: dict[str, Target] | None = None,
 ) -> dict[str, list[Outcome]]:
-    """Ask every target to answer every case; per target name, one ``Outcome`` per case, in case order."""
+    """Ask every target to answer every case; per target name, one ``Outcome`` per case, in case order.
+
+    A target the service says is served on another endpoint (a Responses-only model called on Chat) is
+    called there for the rest of the run: ``moved`` (when given) receives it, by name, as it now is."""
     names = {t.name for t in targets}
     if len(names) != len(targets):
         raise ValueError(f"target names must be unique: {[t.name for t in targets]}")
@@ -55,6 +62,7 @@ async def run_targets(
     if strangers:
         raise ValueError(f"completions_by_target names targets this run does not have: {strangers}")
     run = _Run(cases, targets, caller=caller, settings=settings)
+    run.moved = moved if moved is not None else {}
     with _progress_bars(targets, len(cases), enabled=progress) as bars:
         run.bars = bars
         try:
@@ -91,6 +99,14 @@ class _Schedule:
     async def probed(self, name: str, *, usable: bool) -> list[int]:
         """Record the outcome of a target's first call; the cases left unsent if it is not usable."""
         return await self._settle(name, "open" if usable else "closed")
+
+    async def retry(self, name: str, index: int, *, probe: bool) -> None:
+        """Call case ``index`` of target ``name`` again, first (as the target's probe again if it was)."""
+        async with self._changed:
+            self._pending[name].appendleft(index)
+            if probe:
+                self._state[name] = "new"
+            self._changed.notify_all()
 
     async def close(self, name: str) -> list[int]:
         """Stop calling a target; the cases left unsent."""
@@ -132,6 +148,9 @@ class _Run:
         self.caller = caller
         self.settings = settings
         self.bars: _Bars | None = None
+        self.cases = cases
+        self.targets = {t.name: t for t in targets}
+        self.moved: dict[str, Target] = {}
         self.requests = {t.name: [self._request(c, t) for c in cases] for t in targets}
         self.outcomes: dict[str, list[Outcome | None]] = {t.name: [None] * len(cases) for t in targets}
 
@@ -140,10 +159,19 @@ class _Run:
         return build_request(
             case,
             target,
-            settings.generation,
+            settings.generation_by_target.get(target.name, settings.generation),
             settings.completions,
             completions_by_target=settings.completions_by_target,
         )
+
+    def move(self, name: str, endpoint: Endpoint) -> bool:
+        """Call target ``name`` on ``endpoint`` from now on; False if it is there already."""
+        target = self.targets[name]
+        if target.endpoint == endpoint:
+            return False
+        self.targets[name] = self.moved[name] = replace(target, endpoint=endpoint)
+        self.requests[name] = [self._request(case, self.targets[name]) for case in self.cases]
+        return True
 
     def serve_from_cache(self) -> None:
         """Fill in every outcome the cache already holds."""
@@ -179,6 +207,9 @@ class _Run:
             try:
                 outcome = await self._call(name, index, probe=first)
             except CallError as exc:
+                if exc.move_to is not None and self.move(name, exc.move_to):
+                    await schedule.retry(name, index, probe=first)
+                    continue
                 self._record(name, index, Outcome(output=None, error=exc.message))
                 if exc.whole_target:
                     dropped = await schedule.close(name)
@@ -193,6 +224,10 @@ class _Run:
 
     async def _call(self, name: str, index: int, *, probe: bool) -> Outcome:
         request: Request = self.requests[name][index]
+        if name in self.moved:  # its answers on the new endpoint may be cached from an earlier run
+            hit = self.caller.lookup(request)
+            if hit is not None:
+                return hit
         return await self.caller.call(request, probe=probe)
 
     def _record(self, name: str, index: int, outcome: Outcome) -> None:

@@ -187,7 +187,7 @@ class ClassifyOptions(ScorerOptions):
         return dict(self._by_key)
 
 
-JUDGE_MODEL_ENDPOINTS = ("chat", "completions")
+JUDGE_MODEL_ENDPOINTS = ("chat", "completions", "responses")
 """Endpoints a judge model may be pinned to with an ``@`` suffix (``gpt-4o@chat``)."""
 
 

@@ -367,10 +367,46 @@ def test_not_a_chat_model_from_a_chat_lineage_model_may_be_responses_only() -> N
     with pytest.raises(CallError) as caught:
         call(replying(NOT_CHAT, status=404), request)
     message = caught.value.message
-    assert caught.value.whole_target
-    assert "served only on the Responses API" in message and "evalkit does not call" in message
-    assert "--model pro=o1-pro@completions" in message
+    assert caught.value.whole_target and caught.value.move_to is None
+    assert "served only on the Responses API" in message and "--model pro=o1-pro@responses" in message
+    assert "use @completions" in message
     assert "is served on the completions endpoint" not in message
+
+
+RESPONSES_ONLY = {
+    "error": {
+        "message": "This model is only supported in v1/responses and not in v1/chat/completions.",
+        "type": "invalid_request_error",
+        "param": "model",
+        "code": None,
+    }
+}
+
+
+def test_a_responses_only_model_called_on_chat_moves_to_responses() -> None:
+    request = Request(target="pro", model="o3-pro", endpoint="chat", payload={"model": "o3-pro"})
+    with pytest.raises(CallError) as caught:
+        call(replying(RESPONSES_ONLY, status=404), request)
+    assert caught.value.move_to == "responses" and caught.value.whole_target
+    assert "served only on the Responses API" in caught.value.message
+
+
+def test_a_refused_setting_names_it_and_the_per_target_override() -> None:
+    body = {
+        "error": {
+            "message": "Unsupported value: 'temperature' does not support 0 with this model. Only the default (1) value is supported.",
+            "type": "invalid_request_error",
+            "param": "temperature",
+            "code": "unsupported_value",
+        }
+    }
+    request = Request(target="next", model="gpt-7", endpoint="chat", payload={"model": "gpt-7", "temperature": 0})
+    with pytest.raises(CallError) as caught:
+        call(replying(body, status=400), request)
+    message = caught.value.message
+    assert caught.value.whole_target
+    assert message.startswith("model 'gpt-7' refuses 'temperature' (unsupported_value: Unsupported value:")
+    assert "targets: {next: {model: gpt-7, generation: {...}}}" in message
 
 
 def test_client_is_shared_for_other_api_calls() -> None:
@@ -386,3 +422,28 @@ def test_client_is_shared_for_other_api_calls() -> None:
     assert asyncio.run(go()) == "gpt-4o-mini"
     assert seen[0].url.path == "/v1/fine_tuning/jobs/ftjob-abc"
     assert seen[0].headers["authorization"] == f"Bearer {SECRET}"
+
+
+def test_an_answer_left_empty_by_its_token_budget_is_an_error_for_that_case() -> None:
+    body = {
+        **chat_body({"role": "assistant", "content": ""}, finish_reason="length"),
+        "usage": {"prompt_tokens": 9, "completion_tokens": 21, "completion_tokens_details": {"reasoning_tokens": 21}},
+    }
+    with pytest.raises(CallError) as caught:
+        call(replying(body))
+    assert not caught.value.whole_target  # another case may fit its budget
+    assert caught.value.message.startswith(
+        "the answer is empty: its token budget ran out (21 tokens, 21 of them reasoning) before any visible text"
+    )
+    response = {"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}, "output": []}
+    request = Request(target="pro", model="o3-pro", endpoint="responses", payload={"model": "o3-pro", "input": "q"})
+    with pytest.raises(CallError, match="the answer is empty: its token budget ran out"):
+        call(replying(response), request)
+
+
+def test_a_reasoning_answer_records_its_reasoning_tokens() -> None:
+    body = {
+        **chat_body({"role": "assistant", "content": "billing"}),
+        "usage": {"prompt_tokens": 9, "completion_tokens": 30, "completion_tokens_details": {"reasoning_tokens": 29}},
+    }
+    assert call(replying(body)).usage == Usage(9, 30, 29)

@@ -386,7 +386,7 @@ def test_chat_model_that_is_not_a_chat_model_may_be_responses_only(fake_openai: 
     assert fake_openai.count(model="o1-pro") == 1
     assert fake_openai.count(path="/v1/completions") == 0  # never re-routed
     message = outcomes["pro"][0].error
-    assert message is not None and "Responses API" in message and "--model pro=o1-pro@completions" in message
+    assert message is not None and "Responses API" in message and "--model pro=o1-pro@responses" in message
     assert all(o.error == message for o in outcomes["pro"])
 
 

@@ -199,7 +199,7 @@ def test_bad_judge_options_are_located(tmp_path: Path, judge: str, error: str) -
 
 
 def test_an_unknown_endpoint_suffix_on_the_judge_model_is_rejected() -> None:
-    with pytest.raises(ValueError, match=r"unknown endpoint '@chatt' \(allowed: @chat, @completions\)"):
+    with pytest.raises(ValueError, match=r"unknown endpoint '@chatt' \(allowed: @chat, @completions, @responses\)"):
         JudgeOptions(model="gpt-4o@chatt", rubric="R")
 
 

@@ -125,6 +125,12 @@ class LocalProvider:
 
     def _job(self, request: Request, future: asyncio.Future[Reply]) -> Job:
         payload = request.payload
+        if request.endpoint == "responses":
+            raise CallError(
+                "local models are called on chat or completions, not the Responses API: drop @responses "
+                "(or 'endpoint: responses') for this target",
+                whole_target=True,
+            )
         unsupported = sorted(set(payload) - SUPPORTED_FIELDS)
         if unsupported:
             raise CallError(

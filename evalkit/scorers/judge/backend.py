@@ -9,12 +9,13 @@ import re
 from dataclasses import dataclass, replace
 
 from evalkit.providers.base import CallError, Reply
-from evalkit.providers.request import Request
+from evalkit.providers.request import Request, build_request
 from evalkit.providers.routing import endpoint_for
-from evalkit.records import ENDPOINTS, Endpoint, Outcome
+from evalkit.records import ENDPOINTS, Case, Endpoint, Outcome, Target
 from evalkit.records.usage import JudgeUsage
 from evalkit.runner.calls import Caller
 from evalkit.scorers.judge.prompts import JudgePrompt
+from evalkit.suite.model import Completions, Generation
 
 _REJECTED_FORMAT = re.compile(r"response_format|json_schema", re.IGNORECASE)
 
@@ -140,16 +141,18 @@ class JudgeBackend:
 def _requests(
     prompt: JudgePrompt, judge: JudgeModel, sampling: Sampling, scorer: str
 ) -> tuple[Request | None, Request]:
-    """The request with structured output (chat models only) and the one without."""
-    settings = {"temperature": sampling.temperature, "max_tokens": sampling.max_tokens}
-    name = f"judge:{scorer}"
+    """The request with structured output (chat and Responses models) and the one without, shaped like the
+    targets' requests (a reasoning judge gets ``max_completion_tokens``, no temperature, …)."""
+    target = Target(f"judge:{scorer}", judge.model, judge.endpoint)
+    generation = Generation(temperature=sampling.temperature, max_tokens=sampling.max_tokens)
     if judge.endpoint == "completions":
-        body = {"model": judge.model, "prompt": prompt.as_text(), **settings}
-        return None, Request(name, judge.model, "completions", body)
-    messages = [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]
-    plain = {"model": judge.model, "messages": messages, **settings}
-    structured = {**plain, "response_format": {"type": "json_schema", "json_schema": prompt.schema}}
-    return Request(name, judge.model, "chat", structured), Request(name, judge.model, "chat", plain)
+        case = Case(id=scorer, reference="", prompt=prompt.as_text())
+        return None, build_request(case, target, generation, Completions())
+    messages = ({"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user})
+    plain = Case(id=scorer, reference="", messages=messages)
+    structured = replace(plain, extras={"response_format": {"type": "json_schema", "json_schema": prompt.schema}})
+    settings = (target, generation, Completions())
+    return build_request(structured, *settings), build_request(plain, *settings)
 
 
 def _reply(outcome: Outcome) -> Reply:
