@@ -157,7 +157,7 @@ def test_bad_input_through_the_installed_command(tmp_path: Path) -> None:
     [
         (["run", "s.yaml", "--model", "no-equals-sign"], "NAME="),
         (["run", "s.yaml", "--concurrency", "0"], "--concurrency"),
-        (["run", "s.yaml", "--model", "x=gpt-4o@responses"], "@chat"),
+        (["run", "s.yaml", "--model", "x=gpt-4o@assistants"], "@chat"),
     ],
 )
 def test_bad_flags_exit_2(
