@@ -1,7 +1,7 @@
 """The fake's Batch API: file uploads and batches that run their lines through the live generation code.
 
 ``POST /v1/files`` (multipart: ``file``, ``purpose``) → ``OpenAIFile``; ``POST /v1/batches`` → ``Batch``
-(status ``validating``); ``GET /v1/batches/{id}`` → ``Batch``. A batch runs when it is polled: after
+(status ``validating``; endpoint ``/v1/chat/completions``, ``/v1/completions`` or ``/v1/responses``); ``GET /v1/batches/{id}`` → ``Batch``. A batch runs when it is polled: after
 ``complete_after`` polls (0: at the first one) every line of its input file is answered by ``generate`` —
 the same checks and scripts as the live endpoints — and the batch is ``completed`` with an output file
 (lines answered 200) and an error file (every other line), each line a ``BatchRequestOutput``:
@@ -30,8 +30,13 @@ from .store import JobStore, StoredFile
 UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 """``purpose`` values ``POST /v1/files`` accepts (``CreateFileRequest``)."""
 
-BATCH_ENDPOINTS: dict[str, Kind] = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
-"""Batch endpoints the fake runs (OpenAI has more; the others get 400)."""
+BATCH_ENDPOINTS: dict[str, Kind] = {
+    "/v1/chat/completions": "chat",
+    "/v1/completions": "completions",
+    "/v1/responses": "responses",
+}
+"""Batch endpoints the fake runs (OpenAI has more; the others get 400). ``/v1/responses`` lines are
+answered with ``Response`` bodies."""
 
 COMPLETION_WINDOW = "24h"
 """The only completion window OpenAI accepts."""
@@ -115,7 +120,8 @@ class BatchStore:
         endpoint = body["endpoint"]
         if endpoint not in BATCH_ENDPOINTS:
             raise ApiError(
-                400, f"Invalid value for endpoint: {endpoint!r} (the fake batches chat and completions)."
+                400,
+                f"Invalid value for endpoint: {endpoint!r} (the fake batches {', '.join(BATCH_ENDPOINTS)}).",
             )
         if body["completion_window"] != COMPLETION_WINDOW:
             raise ApiError(400, "Invalid value for completion_window: only '24h' is supported.")

@@ -1,5 +1,7 @@
 """Response bodies in OpenAI's exact shapes: errors, chat completions, legacy completions, models.
 
+(The Responses API's ``Response`` is built in ``responses.py``.)
+
 Pure functions from plain values to JSON-ready dicts; the HTTP layer in ``server.py`` only sends them.
 Token counts are whitespace words: cheap, deterministic, good enough for usage bookkeeping.
 """
@@ -24,9 +26,9 @@ _ids = itertools.count(1)
 _WORD = re.compile(r"\S+")
 
 
-def new_id(prefix: str) -> str:
-    """A unique, OpenAI-looking object id (``chatcmpl-fake000001``)."""
-    return f"{prefix}-fake{next(_ids):06d}"
+def new_id(prefix: str, *, sep: str = "-") -> str:
+    """A unique, OpenAI-looking object id (``chatcmpl-fake000001``; ``resp_fake000002`` with ``sep="_"``)."""
+    return f"{prefix}{sep}fake{next(_ids):06d}"
 
 
 # ── errors ────────────────────────────────────────────────────────────────────────────────────────
@@ -115,6 +117,28 @@ def completions_model_on_chat() -> ApiError:
     return ApiError(
         404,
         "This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
+        "Did you mean to use v1/completions?",
+        param="model",
+    )
+
+
+def responses_only_model(endpoint_path: str) -> ApiError:
+    """404 for a Responses-only model (``o3-pro``, codex, deep research) called elsewhere.
+
+    OpenAI's words on ``v1/chat/completions``; the fake says the same of ``v1/completions``.
+    """
+    return ApiError(
+        404,
+        f"This model is only supported in v1/responses and not in {endpoint_path}.",
+        param="model",
+    )
+
+
+def completions_model_on_responses() -> ApiError:
+    """404 for a legacy completions model called on ``/v1/responses`` (the fake's words, after the chat one)."""
+    return ApiError(
+        404,
+        "This is not a chat model and thus not supported in the v1/responses endpoint. "
         "Did you mean to use v1/completions?",
         param="model",
     )
@@ -218,15 +242,15 @@ def clip(text: str, *, stop: Sequence[str], max_tokens: int | None) -> tuple[str
     return text, "stop"
 
 
-def usage(prompt_tokens: int, completion_tokens: int) -> JsonDict:
-    """``CompletionUsage`` with OpenAI's detail blocks."""
+def usage(prompt_tokens: int, completion_tokens: int, *, reasoning_tokens: int = 0) -> JsonDict:
+    """``CompletionUsage`` with OpenAI's detail blocks (``completion_tokens`` includes the reasoning)."""
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
         "completion_tokens_details": {
-            "reasoning_tokens": 0,
+            "reasoning_tokens": reasoning_tokens,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
@@ -248,16 +272,21 @@ def chat_choice(index: int, reply: Reply, finish_reason: str) -> JsonDict:
 
 
 def chat_completion(
-    model: str, choices: list[JsonDict], *, prompt_tokens: int, completion_tokens: int
+    model: str,
+    choices: list[JsonDict],
+    *,
+    prompt_tokens: int,
+    completion_tokens: int,
+    reasoning_tokens: int = 0,
 ) -> JsonDict:
-    """``CreateChatCompletionResponse``."""
+    """``CreateChatCompletionResponse`` (``completion_tokens`` includes ``reasoning_tokens``)."""
     return {
         "id": new_id("chatcmpl"),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
         "choices": choices,
-        "usage": usage(prompt_tokens, completion_tokens),
+        "usage": usage(prompt_tokens, completion_tokens, reasoning_tokens=reasoning_tokens),
         "service_tier": "default",
         "system_fingerprint": SYSTEM_FINGERPRINT,
     }
@@ -283,12 +312,18 @@ def text_completion(
     }
 
 
-def model_object(model_id: str) -> JsonDict:
-    """``Model``: what ``GET /v1/models/{id}`` returns."""
+def model_object(model_id: str, *, shutdown_date: str | None = None) -> JsonDict:
+    """``Model``: what ``GET /v1/models/{id}`` returns, ``shutdown_date`` (YYYY-MM-DD or null) included."""
     owner = "user-fakeopenai" if model_id.startswith("ft:") else "system"
-    return {"id": model_id, "object": "model", "created": 1_700_000_000, "owned_by": owner}
+    return {
+        "id": model_id,
+        "object": "model",
+        "created": 1_700_000_000,
+        "owned_by": owner,
+        "shutdown_date": shutdown_date,
+    }
 
 
-def model_list(model_ids: list[str]) -> JsonDict:
-    """``ListModelsResponse``."""
-    return {"object": "list", "data": [model_object(m) for m in model_ids]}
+def model_list(models: list[tuple[str, str | None]]) -> JsonDict:
+    """``ListModelsResponse`` of (model id, shutdown date) pairs."""
+    return {"object": "list", "data": [model_object(m, shutdown_date=d) for m, d in models]}

@@ -1,9 +1,11 @@
 """From a checked request body and a script to the completion body OpenAI would send.
 
 A script is ``fn(request: FakeRequest) -> str | Reply`` (or a constant ``str``/``Reply``). The default
-script echoes the input: the last user message on chat, the prompt on legacy completions. The answer
-is then clipped like the real API does: cut before the first ``stop`` sequence, and to ``max_tokens``
-words (legacy completions default to 16, as OpenAI's do).
+script echoes the input: the last user message on chat and responses, the prompt on legacy completions.
+The answer is then clipped like the real API does: cut before the first ``stop`` sequence, and to
+``max_tokens`` words (legacy completions default to 16, as OpenAI's do). A reasoning model spends its
+reasoning tokens first out of ``max_completion_tokens`` and the answer gets the rest (``reasoning.py``).
+The Responses API's checks and ``Response`` body are in ``responses.py``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from . import bodies
 from .bodies import ApiError, JsonDict, Reply
 from .models import Kind
+from .reasoning import split_budget
 
 Script = Callable[["FakeRequest"], "str | Reply"]
 """How a test decides what a model answers."""
@@ -57,7 +60,7 @@ class FakeRequest:
     """What a script sees: one generation request (one prompt of a legacy batch)."""
 
     endpoint: Kind
-    """``chat`` or ``completions``."""
+    """``chat``, ``completions`` or ``responses``."""
     model: str
     """The requested model id (or Azure deployment name)."""
     body: JsonDict = field(repr=False)
@@ -67,27 +70,53 @@ class FakeRequest:
 
     @property
     def messages(self) -> list[JsonDict]:
-        """Chat: the conversation as sent; empty on legacy completions."""
+        """The conversation: chat's ``messages`` as sent; on responses ``instructions`` (as a developer
+        message) then the ``input`` items that have a role (a string input is one user message); empty
+        on legacy completions."""
+        if self.endpoint == "responses":
+            return responses_messages(self.body)
         messages = self.body.get("messages", [])
         return list(messages) if isinstance(messages, list) else []
 
     @property
     def last_user(self) -> str:
-        """Text of the last user message (chat) or the prompt (legacy completions)."""
+        """Text of the last user message (chat, responses) or the prompt (legacy completions)."""
         if self.endpoint == "completions":
             return self.prompt
         users = [m for m in self.messages if m.get("role") == "user"]
         return message_text(users[-1]) if users else ""
 
 
+TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
+"""Content parts whose ``text`` counts as a message's text (chat's, then the Responses API's)."""
+
+
 def message_text(message: JsonDict) -> str:
-    """The text of a chat message, whose content is a string or a list of parts."""
+    """The text of a message, whose content is a string or a list of parts."""
     content = message.get("content")
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+        return "".join(
+            str(p.get("text", ""))
+            for p in content
+            if isinstance(p, dict) and p.get("type") in TEXT_PART_TYPES
+        )
     return ""
+
+
+def responses_messages(body: JsonDict) -> list[JsonDict]:
+    """A Responses body as a conversation: ``instructions`` as a developer message, then the input."""
+    messages: list[JsonDict] = []
+    instructions = body.get("instructions")
+    if isinstance(instructions, str) and instructions:
+        messages.append({"role": "developer", "content": instructions})
+    given = body.get("input")
+    if isinstance(given, str):
+        messages.append({"role": "user", "content": given})
+    elif isinstance(given, list):
+        messages += [item for item in given if isinstance(item, dict) and "role" in item]
+    return messages
 
 
 def default_script(request: FakeRequest) -> str:
@@ -219,19 +248,48 @@ def _clip_reply(reply: Reply, body: JsonDict, max_tokens: int | None) -> tuple[R
     return clipped, finish
 
 
-def chat_answer(model: str, body: JsonDict, script: Script | str | Reply) -> JsonDict:
-    """``CreateChatCompletionResponse`` for a checked chat body."""
+def spend(
+    reply: Reply, body: JsonDict, budget: int | None, reasoning_tokens: int | None
+) -> tuple[Reply, str, int]:
+    """A reply clipped to what ``budget`` leaves after reasoning: (reply, finish_reason, reasoning spent).
+
+    ``reasoning_tokens`` is None for a model that does not reason. When reasoning takes the whole
+    budget, the answer is empty (``content: ""``, no tool calls) and cut for ``length``.
+    """
+    if reasoning_tokens is None:
+        clipped, finish = _clip_reply(reply, body, budget)
+        return clipped, finish, 0
+    split = split_budget(reasoning_tokens, budget)
+    if split.exhausted:
+        return Reply(content=""), "length", split.reasoning_tokens
+    clipped, finish = _clip_reply(reply, body, split.answer_tokens)
+    return clipped, finish, split.reasoning_tokens
+
+
+def chat_answer(
+    model: str, body: JsonDict, script: Script | str | Reply, *, reasoning_tokens: int | None = None
+) -> JsonDict:
+    """``CreateChatCompletionResponse`` for a checked chat body.
+
+    ``reasoning_tokens``: what a reasoning model spends per choice (None: the model does not reason,
+    and ``max_completion_tokens`` or ``max_tokens`` caps the answer alone).
+    """
     request = FakeRequest("chat", model, body)
-    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+    budget = body.get("max_completion_tokens") or body.get("max_tokens")
     choices: list[JsonDict] = []
-    completion_tokens = 0
+    completion_tokens = reasoning_total = 0
     for index in range(body.get("n") or 1):
-        reply, finish = _clip_reply(run_script(script, request), body, max_tokens)
+        reply, finish, reasoned = spend(run_script(script, request), body, budget, reasoning_tokens)
         choices.append(bodies.chat_choice(index, reply, finish))
-        completion_tokens += bodies.count_tokens(reply.content or reply.refusal or "")
+        completion_tokens += bodies.count_tokens(reply.content or reply.refusal or "") + reasoned
+        reasoning_total += reasoned
     prompt_tokens = sum(bodies.count_tokens(message_text(m)) + 1 for m in request.messages)
     return bodies.chat_completion(
-        model, choices, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+        model,
+        choices,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        reasoning_tokens=reasoning_total,
     )
 
 

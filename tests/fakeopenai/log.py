@@ -35,11 +35,11 @@ class RecordedRequest:
     method: str
     """``POST``, ``GET``, ..."""
     path: str
-    """The URL path without the query string (``/v1/chat/completions``)."""
+    """The URL path without the query string (``/v1/chat/completions``, ``/v1/responses``)."""
     query: str
     """The raw query string (Azure's ``api-version=...``), empty if none."""
     endpoint: Kind | None
-    """``chat``/``completions`` for generation requests, else None."""
+    """``chat``/``completions``/``responses`` for generation requests (Azure's too), else None."""
     model: str | None
     """The requested model (or Azure deployment), if the request named one."""
     body: dict[str, Any] | None = field(repr=False)

@@ -1,7 +1,8 @@
 """What arrives and what goes back: request/outcome records and the route table.
 
-Generation: ``POST /v1/chat/completions``, ``POST /v1/completions`` and Azure's
-``POST /openai/deployments/{name}/{chat/completions|completions}``; lookups: ``GET /v1/models[/{id}]``,
+Generation: ``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/responses`` and Azure's
+``POST /openai/deployments/{name}/{chat/completions|completions}`` and ``POST /openai/responses`` (where
+the AzureOpenAI client sends Responses calls, the deployment named by the body's ``model``); lookups: ``GET /v1/models[/{id}]``,
 ``GET /v1/fine_tuning/jobs/{id}[/checkpoints|/events]``, ``GET /v1/files/{id}[/content]``; the Batch API:
 ``POST /v1/files``, ``POST /v1/batches``, ``GET /v1/batches/{id}``. Anything else is OpenAI's 404 "Invalid URL".
 """
@@ -18,7 +19,12 @@ from urllib.parse import unquote
 from .bodies import JsonDict
 from .models import Kind
 
-_GENERATION_PATHS: dict[str, Kind] = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
+_GENERATION_PATHS: dict[str, Kind] = {
+    "/v1/chat/completions": "chat",
+    "/v1/completions": "completions",
+    "/v1/responses": "responses",
+}
+_AZURE_RESPONSES_PATH = "/openai/responses"
 _AZURE_PATH = re.compile(r"^/openai/deployments/(?P<name>[^/]+)/(?P<op>chat/completions|completions)$")
 _JOB_PATH = re.compile(r"^/v1/fine_tuning/jobs/(?P<id>[^/]+)(?:/(?P<part>checkpoints|events))?/?$")
 _FILE_PATH = re.compile(r"^/v1/files/(?P<id>[^/]+)(?P<content>/content)?/?$")
@@ -83,9 +89,11 @@ class Route:
     kind: RouteKind
     """Which operation."""
     endpoint: Kind | None = None
-    """For generation: ``chat`` or ``completions``."""
+    """For generation: ``chat``, ``completions`` or ``responses``."""
     deployment: str | None = None
     """Azure: the deployment named in the URL (it stands for the model)."""
+    azure: bool = False
+    """An Azure path: an unknown model is an unknown deployment."""
     model_path: str | None = None
     """``GET /v1/models/{id}``: the id; None for the list."""
     resource: str | None = None
@@ -99,7 +107,9 @@ def route_for(method: str, path: str) -> Route:
     azure = _AZURE_PATH.match(path)
     if method == "POST" and azure:
         endpoint: Kind = "chat" if azure["op"] == "chat/completions" else "completions"
-        return Route("generate", endpoint, deployment=unquote(azure["name"]))
+        return Route("generate", endpoint, deployment=unquote(azure["name"]), azure=True)
+    if method == "POST" and path == _AZURE_RESPONSES_PATH:
+        return Route("generate", "responses", azure=True)
     if method == "GET" and path in ("/v1/models", "/v1/models/"):
         return Route("models")
     if method == "GET" and path.startswith("/v1/models/"):

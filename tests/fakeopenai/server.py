@@ -17,15 +17,30 @@ Batches (``complete_after``: polls answered ``in_progress`` first; lines answere
     server.batches.complete_after = 3
     server.batch_ids()                                   # every batch created since the last reset
 
-Routes: ``POST /v1/chat/completions``, ``POST /v1/completions``, ``GET /v1/models[/{id}]``,
-``GET /v1/fine_tuning/jobs/{id}[/checkpoints|/events]``, ``GET /v1/files/{id}[/content]``, the Batch
-API (``POST /v1/files``, ``POST /v1/batches``, ``GET /v1/batches/{id}``) and the Azure forms ``POST /openai/deployments/{name}/{chat/completions|completions}`` (``api-key`` header).
-Order of checks, like OpenAI: route → API key → body → injected fault → model → endpoint → script.
+Reasoning models (o1, o3, o4-mini, gpt-5*, gpt-6*, codex, and fine-tunes of them; see ``models.py``)
+refuse ``max_tokens`` and ``temperature``/``top_p`` other than 1 with OpenAI's 400s, and spend reasoning
+tokens out of ``max_completion_tokens``/``max_output_tokens`` before the visible answer (``reasoning.py``).
+Responses-only models (``o3-pro``, ``gpt-5.2-pro``, ``codex-mini-latest``, ``o3-deep-research`` ...) answer
+404 anywhere but ``/v1/responses``:
+
+    server.set_reasoning_tokens("o3", 100)               # spent per answer at the default effort (40)
+    server.add_model("gpt-5.4")                          # kind and reasoning inferred from the name
+    server.set_shutdown("gpt-4o", "2027-01-14")          # GET /v1/models/gpt-4o says shutdown_date
+    server.count("/v1/responses", model="o3-pro")        # the log keeps each request's path and body
+
+Routes: ``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/responses``,
+``GET /v1/models[/{id}]``, ``GET /v1/fine_tuning/jobs/{id}[/checkpoints|/events]``,
+``GET /v1/files/{id}[/content]``, the Batch API (``POST /v1/files``, ``POST /v1/batches``,
+``GET /v1/batches/{id}``) and the Azure forms ``POST /openai/deployments/{name}/{chat/completions|completions}``
+and ``POST /openai/responses`` (``api-key`` header).
+Order of checks, like OpenAI: route → API key → body → injected fault → model → endpoint → the model's
+parameters (reasoning refusals) → script.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime
 import functools
 import json
 import threading
@@ -35,8 +50,9 @@ from typing import Any, Self
 from . import bodies
 from .batches import BatchStore
 from .bodies import ApiError, JsonDict, Reply, ToolCall
+from .endpoints import answer, check_request, check_served
 from .faults import Decision, Faults
-from .generate import FakeRequest, Script, chat_answer, check_body, completions_answer, default_script
+from .generate import FakeRequest, Script, default_script
 from .jobs import AUTO, Auto, JobSpec, build_job
 from .log import AuthScheme, RecordedRequest, RequestLog, scrub_headers
 from .models import Kind, ModelRegistry
@@ -119,13 +135,40 @@ class FakeOpenAI:
 
     # ── configuration ─────────────────────────────────────────────────────────────────────────────
 
-    def add_model(self, model_id: str, kind: Kind | None = None) -> Kind:
-        """Serve a model; a fine-tune/checkpoint/dated id without ``kind`` takes its base's kind."""
-        return self.models.add(model_id, kind)
+    def add_model(self, model_id: str, kind: Kind | None = None, *, reasoning: bool | None = None) -> Kind:
+        """Serve a model; returns its kind.
+
+        ``kind``: where it answers — ``chat`` (chat completions and responses), ``completions`` (legacy)
+        or ``responses`` (Responses only). ``reasoning``: whether it is a reasoning model. What is not
+        given comes from the served base of a fine-tune/checkpoint/dated id, else from the name's family
+        (``o3``, ``gpt-5.4`` → chat, reasoning; ``o3-pro``, ``gpt-5.1-codex-max`` → responses, reasoning);
+        an Azure deployment name says nothing, so give both (``add_model("o3-prod", "chat",
+        reasoning=True)``).
+        """
+        return self.models.add(model_id, kind, reasoning=reasoning)
 
     def remove_model(self, model_id: str) -> None:
         """Stop serving a model: it then gets 404 ``model_not_found``."""
         self.models.remove(model_id)
+
+    def set_shutdown(self, model_id: str, date: str | datetime.date | None) -> None:
+        """Make ``GET /v1/models/{model_id}`` (and the list) report ``shutdown_date`` (``"2027-01-14"``).
+
+        ``date`` is ``YYYY-MM-DD`` (or a ``datetime.date``); None clears it. Only that exact id gets it:
+        set fine-tunes and dated snapshots on their own. The model keeps answering (``remove_model`` is
+        the shutdown itself). Until set, every model reports ``shutdown_date: null``.
+        """
+        self.models.set_shutdown(model_id, date)
+
+    def set_reasoning_tokens(self, model: str, tokens: int) -> None:
+        """Reasoning tokens ``model`` (``"*"``: every model without its own) spends per answer.
+
+        At the default effort (``medium``); other efforts scale it (``reasoning.EFFORT_SHARE``: ``low``
+        half, ``minimal`` a quarter, ``none`` 0, ``high`` ×2). They come first out of
+        ``max_completion_tokens`` / ``max_output_tokens``; the visible answer gets the rest.
+        Default: ``DEFAULT_REASONING_TOKENS`` (40). Models that do not reason ignore it.
+        """
+        self.models.set_reasoning_tokens(model, tokens)
 
     def reject_key(self, key: str) -> None:
         """Answer 401 ``invalid_api_key`` (key masked in the message) to requests with this key."""
@@ -253,13 +296,14 @@ class FakeOpenAI:
         except ValueError:
             raise ValueError(
                 f"the base model {base!r} is not served, so its fine-tunes' endpoint is unknown; "
-                f"call add_model({base!r}, 'chat' or 'completions') first"
+                f"call add_model({base!r}, 'chat', 'completions' or 'responses') first"
             ) from None
         for model_id in model_ids:
             self.models.add(model_id, kind)
 
     def reset(self) -> None:
-        """Forget the log, scripts, faults, added models and rejected keys; release hung requests."""
+        """Forget the log, scripts, faults, added models, shutdown dates, reasoning-token settings and
+        rejected keys; release hung requests."""
         with self._lock:
             self._release.set()
             self._release = threading.Event()
@@ -289,7 +333,11 @@ class FakeOpenAI:
         endpoint: Kind | None = None,
         status: int | None = None,
     ) -> int:
-        """How many logged requests match every filter given (``path`` is the exact URL path)."""
+        """How many logged requests match every filter given.
+
+        ``path`` is the exact URL path (``/v1/responses``); ``endpoint`` is ``chat``, ``completions`` or
+        ``responses`` whatever the path (Azure's included); ``status`` 400 counts refused requests.
+        """
         return sum(
             1
             for r in self._log.snapshot()
@@ -381,39 +429,39 @@ class FakeOpenAI:
 
     def _models_answer(self, model_id: str | None) -> JsonDict:
         if model_id is None:
-            return bodies.model_list(self.models.ids())
+            return bodies.model_list([(m, self.models.shutdown(m)) for m in self.models.ids()])
         if self.models.kind(model_id) is None:
             raise bodies.model_not_found(model_id)
-        return bodies.model_object(model_id)
+        return bodies.model_object(model_id, shutdown_date=self.models.shutdown(model_id))
 
     def _generate(self, route: Route, body: object) -> Outcome:
         assert route.endpoint is not None
-        checked = check_body(route.endpoint, with_deployment(body, route.deployment))
+        checked = check_request(route.endpoint, with_deployment(body, route.deployment))
         model: str = checked["model"]
         decision = self.faults.decide(model, json.dumps(checked, sort_keys=True))
         if decision is not None:
             return _fault_outcome(decision)
-        self._check_model(model, route)
-        answer = chat_answer if route.endpoint == "chat" else completions_answer
-        return Outcome(200, answer(model, checked, self._script_for(model)))
+        return Outcome(200, self._answer_body(route, model, checked))
 
     def _batch_line(self, endpoint: Kind, body: object) -> tuple[int, JsonDict]:
         """One batch line answered like the live endpoint (no injected faults): (status, body)."""
         try:
-            checked = check_body(endpoint, body)
-            model: str = checked["model"]
-            self._check_model(model, Route("generate", endpoint))
-            answer = chat_answer if endpoint == "chat" else completions_answer
-            return 200, answer(model, checked, self._script_for(model))
+            checked = check_request(endpoint, body)
+            return 200, self._answer_body(Route("generate", endpoint), checked["model"], checked)
         except ApiError as error:
             return error.status, error.body()
 
-    def _check_model(self, model: str, route: Route) -> None:
-        kind = self.models.kind(model)
-        if kind is None:
-            raise bodies.deployment_not_found() if route.deployment else bodies.model_not_found(model)
-        if kind != route.endpoint:
-            raise bodies.chat_model_on_completions() if kind == "chat" else bodies.completions_model_on_chat()
+    def _answer_body(self, route: Route, model: str, body: JsonDict) -> JsonDict:
+        assert route.endpoint is not None
+        served = check_served(self.models.get(model), model, route.endpoint, azure=route.azure)
+        return answer(
+            route.endpoint,
+            model,
+            body,
+            served,
+            self._script_for(model),
+            reasoning_setting=self.models.reasoning_tokens(model),
+        )
 
     def _script_for(self, model: str) -> Script | str | Reply:
         with self._lock:

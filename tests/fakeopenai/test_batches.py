@@ -106,3 +106,34 @@ def test_a_batch_file_must_be_jsonl_and_a_batch_needs_a_batch_file(fake_openai: 
         client.batches.create(
             input_file_id=tuning.id, endpoint="/v1/chat/completions", completion_window="24h"
         )
+
+
+def test_responses_lines_are_answered_with_response_bodies(
+    fake_openai: FakeOpenAI, openai_spec: OpenAPISpec
+) -> None:
+    fake_openai.script("o3-pro", lambda request: f"re: {request.last_user}")
+    lines = "".join(
+        json.dumps({"custom_id": c, "method": "POST", "url": "/v1/responses", "body": body}) + "\n"
+        for c, body in [
+            ("a", {"model": "o3-pro", "input": "a", "max_output_tokens": 100}),
+            ("b", {"model": "o3-pro", "input": "b", "temperature": 0}),
+        ]
+    )
+    client = openai.OpenAI(base_url=fake_openai.url, api_key=FAKE_API_KEY, max_retries=0)
+    upload = client.files.create(file=("input.jsonl", lines.encode()), purpose="batch")
+
+    created = client.batches.create(
+        input_file_id=upload.id, endpoint="/v1/responses", completion_window="24h"
+    )
+    batch = client.batches.retrieve(created.id)
+    output = [json.loads(x) for x in client.files.content(batch.output_file_id or "").text.splitlines()]
+    errors = [json.loads(x) for x in client.files.content(batch.error_file_id or "").text.splitlines()]
+
+    assert (batch.status, batch.endpoint, batch.model) == ("completed", "/v1/responses", "o3-pro")
+    assert [o["custom_id"] for o in output] == ["a"]
+    openai_spec.check(output[0]["response"]["body"], "Response")
+    assert output[0]["response"]["body"]["output"][-1]["content"][0]["text"] == "re: a"
+    assert [
+        (e["custom_id"], e["response"]["status_code"], e["response"]["body"]["error"]["code"]) for e in errors
+    ] == [("b", 400, "unsupported_value")]
+    assert fake_openai.count("/v1/responses") == 0  # batch lines are not live requests

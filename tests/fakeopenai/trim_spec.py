@@ -28,11 +28,12 @@ ROOTS = [
     "ListFineTuningJobCheckpointsResponse",
     "ListFineTuningJobEventsResponse",
     "ListModelsResponse",
-    "Model",
+    "Model",  # with shutdown_date
     "OpenAIFile",
-    # Coming soon: the Responses API, graders and evals.
+    # The Responses API: the fake checks request bodies against CreateResponse, the tests its Response.
     "CreateResponse",
     "Response",
+    # Coming soon: graders and evals.
     "Grader*",
     "Eval*",
 ]
