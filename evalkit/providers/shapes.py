@@ -12,7 +12,8 @@ The suite's ``generation`` is written once for every target; models differ in wh
 
 Reasoning models refuse ``max_tokens``, any temperature or top_p but 1, and ``stop``, with HTTP 400; their
 thinking counts against their token cap, so the suite's ``max_tokens`` — the visible answer's budget —
-gets ``reasoning_allowance`` added. The Responses API has no ``stop`` and no ``seed``. Whatever differs
+gets ``reasoning_allowance`` added. The Responses API has no ``stop`` and no ``seed``, and takes no
+``max_output_tokens`` below 16. Whatever differs
 from the suite's settings is said in ``Shape.adjusted``, one line each, to be shown once per target and
 recorded on it.
 """
@@ -26,7 +27,10 @@ from evalkit.providers.routing import is_reasoning
 from evalkit.records import Endpoint
 from evalkit.suite.model import Generation
 
-__all__ = ["Shape", "shape"]
+__all__ = ["RESPONSES_MIN_OUTPUT_TOKENS", "Shape", "shape"]
+
+RESPONSES_MIN_OUTPUT_TOKENS = 16
+"""The smallest ``max_output_tokens`` the Responses API takes (``CreateResponse`` in OpenAI's spec)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +87,14 @@ def _budget(
     if visible is None:
         return
     name = "max_output_tokens" if endpoint == "responses" else "max_completion_tokens" if reasoning else "max_tokens"
-    if not reasoning:
-        fields[name] = visible  # the same budget, under the endpoint's name for it
+    total = visible + generation.reasoning_allowance if reasoning else visible
+    if endpoint == "responses" and total < RESPONSES_MIN_OUTPUT_TOKENS:
+        fields[name] = RESPONSES_MIN_OUTPUT_TOKENS
+        adjusted.append(f"max_tokens {visible} sent as {name} {RESPONSES_MIN_OUTPUT_TOKENS}: the Responses API takes no fewer")
         return
-    total = visible + generation.reasoning_allowance
-    fields[name] = total
+    fields[name] = total  # for other models the same budget, under the endpoint's name for it
+    if not reasoning:
+        return
     adjusted.append(
         f"max_tokens {visible} sent as {name} {total} ({visible} for the answer + reasoning_allowance "
         f"{generation.reasoning_allowance}: a reasoning model's thinking counts against it)"

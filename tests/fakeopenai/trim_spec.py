@@ -20,7 +20,9 @@ from typing import Any
 ROOTS = [
     # Checked by the shape tests: every schema name tests/ passes to ``openai_spec.check``.
     "Batch",
+    "CreateChatCompletionRequest",  # what evalkit sends (tests/cli/test_replacement_models.py)
     "CreateChatCompletionResponse",
+    "CreateCompletionRequest",
     "CreateCompletionResponse",
     "ErrorResponse",
     "FineTuningJob",

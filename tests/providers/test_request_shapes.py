@@ -119,7 +119,7 @@ def test_a_non_reasoning_responses_target_keeps_its_sampling_but_not_stop_or_see
         "input": [{"role": "user", "content": "Refund\n\n###\n\n"}],
         "store": False,
         "temperature": 0.0,
-        "max_output_tokens": 5,
+        "max_output_tokens": 16,  # the fewest the Responses API takes
     }
 
 
@@ -134,6 +134,7 @@ def test_what_a_shape_changes_is_said_in_one_line_each() -> None:
         "stop not sent: reasoning models take none",
     )
     assert shape("gpt-4.1", "responses", LABEL_TASK).adjusted == (
+        "max_tokens 5 sent as max_output_tokens 16: the Responses API takes no fewer",
         "seed not sent: the Responses API takes none",
         "stop not sent: the Responses API takes none",
     )
