@@ -21,6 +21,7 @@ from evalkit.cli import main
 SUITE = """\
 name: replacements
 generation: {temperature: 0, max_tokens: 5}
+completions: {separator: "\n\nQueue:", stop: ["\n"]}
 cases:
   - {id: a, input: "Card charged twice", expected: billing}
   - {id: b, input: "App crashes on start", expected: technical}
@@ -29,11 +30,6 @@ scorers:
   - exact
 """
 GENERATE = ("/v1/chat/completions", "/v1/completions", "/v1/responses")
-SCHEMAS = {
-    "/v1/chat/completions": "CreateChatCompletionRequest",
-    "/v1/completions": "CreateCompletionRequest",
-    "/v1/responses": "CreateResponse",
-}
 
 
 def _label(request: FakeRequest) -> str:
@@ -43,7 +39,7 @@ def _label(request: FakeRequest) -> str:
 @pytest.fixture
 def suite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAI) -> Path:
     monkeypatch.chdir(tmp_path)
-    for model in ("gpt-4o-mini", "gpt-5-mini", "o3-pro", "ft:gpt-4o-mini:acme::x"):
+    for model in ("gpt-4o-mini", "gpt-5-mini", "o3-pro", "ft:gpt-4o-mini:acme::x", "davinci-002"):
         fake_openai.add_model(model) if model.startswith("ft:") else None
         fake_openai.script(model, _label)
     path = tmp_path / "suite.yaml"
@@ -68,14 +64,19 @@ def _bodies(server: FakeOpenAI, model: str) -> list[tuple[str, dict[str, Any]]]:
 def test_reasoning_targets_on_chat_and_responses_answer_every_case_in_their_own_shapes(
     fake_openai: FakeOpenAI, suite: Path, openai_spec: OpenAPISpec, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _run(suite, "prod=ft:gpt-4o-mini:acme::x", "next=gpt-5-mini", "pro=o3-pro") == 0
+    assert _run(suite, "prod=ft:gpt-4o-mini:acme::x", "next=gpt-5-mini", "pro=o3-pro", "old=davinci-002") == 0
     results = _results()
     for case in results["cases"]:
-        assert {name: r["error"] for name, r in case["results"].items()} == {"prod": None, "next": None, "pro": None}
+        assert {name: r["error"] for name, r in case["results"].items()} == dict.fromkeys(("prod", "next", "pro", "old"))
         assert case["results"]["next"]["scores"]["exact"] == 1.0 and case["results"]["pro"]["scores"]["exact"] == 1.0
     assert fake_openai.count(status=400) == 0 and fake_openai.count(status=404) == 0  # nothing refused
     for path, body in [(r.path, r.body) for r in fake_openai.requests if r.path in GENERATE]:
-        openai_spec.check(body, SCHEMAS[path])
+        if path == "/v1/responses":
+            openai_spec.check(body, "CreateResponse")
+        elif path == "/v1/completions":
+            openai_spec.check(body, "CreateCompletionRequest")
+        else:
+            openai_spec.check(body, "CreateChatCompletionRequest")
     next_bodies = _bodies(fake_openai, "gpt-5-mini")
     assert {path for path, _ in next_bodies} == {"/v1/chat/completions"}
     assert all(b["max_completion_tokens"] == 5 + 4096 and "max_tokens" not in b and "temperature" not in b for _, b in next_bodies)
