@@ -136,3 +136,15 @@ def test_a_setting_an_unknown_model_refuses_names_the_per_target_override(
         "params: {max_completion_tokens: 64}}}\n"
     )
     assert main(["run", str(suite), "--quiet", "--out", "out"]) == 0
+
+
+def test_batch_sends_a_responses_target_through_the_batch_api_on_v1_responses(
+    fake_openai: FakeOpenAI, suite: Path
+) -> None:
+    assert main(["run", str(suite), "--model", "pro=o3-pro", "--batch", "--quiet", "--out", "out"]) == 0
+    assert fake_openai.count("/v1/responses") == 0  # every answer came from the batch
+    assert len(fake_openai.batch_ids()) == 1
+    answers = [case["results"]["pro"] for case in _results()["cases"]]
+    assert [(a["output"], a["batch"], a["error"]) for a in answers] == [
+        ("billing", True, None), ("technical", True, None), ("billing", True, None)
+    ]
