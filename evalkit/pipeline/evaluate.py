@@ -82,6 +82,7 @@ async def evaluate(
     from evalkit.scorers import build_scorers
     from evalkit.scorers.judge.backend import JudgeBackend
     from evalkit.scorers.run import check_pairwise
+    from evalkit.targets.lifecycle import shutdown_warnings, with_shutdowns
     from evalkit.targets.sources import all_targets, fetch_jobs
 
     provider = providers(suite, named, options)
@@ -89,7 +90,7 @@ async def evaluate(
     caller = Caller(provider, cache=cache, concurrency=options.concurrency)
     try:
         jobs, targets_by_job = await fetch_jobs(provider, options.job_ids)
-        targets = all_targets(named, targets_by_job)
+        targets = await with_shutdowns(provider, all_targets(named, targets_by_job))
         if options.job_ids:
             check_targets(suite, targets)
         check_pairwise(scorers, targets)
@@ -105,6 +106,7 @@ async def evaluate(
             unscored: dict[str, dict[str, list[Score | None]]] = {t.name: {} for t in targets}
             partial = _record(suite, case_set, targets, outcomes, unscored, jobs, findings, judge, started)
             raise Unscored(partial) from exc
+        record = replace(record, warnings=[*shutdown_warnings(targets), *record.warnings])
         return _with_escapes(record, provider)
     finally:
         if cache is not None:
@@ -321,15 +323,16 @@ def _record(
 
 def list_job_targets(job_ids: Sequence[str]) -> list[tuple[JobInfo, list[Target]]]:
     """``evalkit targets --job``: each job with the targets it resolves to (no model calls, no files)."""
+    from evalkit.targets.lifecycle import with_shutdowns
     from evalkit.targets.sources import fetch_jobs
 
     async def fetch() -> list[tuple[JobInfo, list[Target]]]:
         provider = providers(None, [], RunOptions(job_ids=tuple(job_ids)))
         try:
             jobs, targets_by_job = await fetch_jobs(provider, job_ids, with_files=False)
+            return [(job, await with_shutdowns(provider, targets_by_job[job.id])) for job in jobs]
         finally:
             await provider.aclose()
-        return [(job, targets_by_job[job.id]) for job in jobs]
 
     return asyncio.run(fetch())
 

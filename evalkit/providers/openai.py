@@ -51,6 +51,8 @@ from evalkit.text import encodable, encodable_data
 if TYPE_CHECKING:
     import httpx2
 
+    from evalkit.providers.lifecycle import Shutdown
+
 DEFAULT_MAX_ATTEMPTS = 6
 """Attempts per request, the first included (the SDK makes ``max_attempts - 1`` retries)."""
 DEFAULT_TIMEOUT_S = 60.0
@@ -118,6 +120,9 @@ class OpenAIProvider:
         self._on_model_wait = on_model_wait
         self.escaped_answers = 0
         """Answers whose lone surrogates were written as escapes (see the module docstring)."""
+        self.shut_down: dict[str, Shutdown] = {}
+        """Models past their shutdown date (``evalkit.targets.lifecycle`` fills it before the calls): a
+        ``model_not_found`` for one says when it was shut down."""
 
     @classmethod
     def from_env(
@@ -247,7 +252,10 @@ class OpenAIProvider:
         if status == 400 and exc.code in ("unsupported_parameter", "unsupported_value"):
             return CallError(_refused_setting(exc, message, request), whole_target=True)
         if status == 404:
-            whole = _whole_target_error(exc, message, request, identity=self._identity, waited_s=waited_s)
+            shut_down = self.shut_down.get(request.model)
+            whole = _whole_target_error(
+                exc, message, request, identity=self._identity, waited_s=waited_s, shut_down=shut_down
+            )
             if whole is not None:
                 return whole
         retried = status in _RETRIED_STATUSES or status >= 500
@@ -292,7 +300,13 @@ def _model_not_found(exc: openai.APIStatusError) -> bool:
 
 
 def _whole_target_error(
-    exc: openai.APIStatusError, message: str, request: Request, *, identity: str, waited_s: float
+    exc: openai.APIStatusError,
+    message: str,
+    request: Request,
+    *,
+    identity: str,
+    waited_s: float,
+    shut_down: Shutdown | None = None,
 ) -> CallError | None:
     needed = _endpoint_needed(message)
     if needed == "responses" and request.endpoint == "chat":
@@ -308,9 +322,10 @@ def _whole_target_error(
             whole_target=True,
         )
     if exc.code in ("model_not_found", "DeploymentNotFound"):
-        return CallError(
-            _not_found_message(exc, message, request, identity=identity, waited_s=waited_s), whole_target=True
+        said = _not_found_message(
+            exc, message, request, identity=identity, waited_s=waited_s, shut_down=shut_down
         )
+        return CallError(said, whole_target=True)
     return None
 
 
@@ -325,8 +340,19 @@ def _responses_only_message(request: Request, message: str, *, identity: str) ->
 
 
 def _not_found_message(
-    exc: openai.APIStatusError, message: str, request: Request, *, identity: str, waited_s: float
+    exc: openai.APIStatusError,
+    message: str,
+    request: Request,
+    *,
+    identity: str,
+    waited_s: float,
+    shut_down: Shutdown | None = None,
 ) -> str:
+    if shut_down is not None:  # past its announced date: that is why, whatever the text says
+        return (
+            f"model '{request.model}' was shut down on {shut_down.describe()} and is no longer served by "
+            f"{identity} (see README: Migrating off a retiring fine-tune)"
+        )
     said = f"({exc.code}: {message})"
     if not request.model.startswith("ft:"):
         return f"model '{request.model}' was not found by {identity} {said}; check the id and that this API key may use it"

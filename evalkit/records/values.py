@@ -11,6 +11,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import ConfigDict, Field
@@ -89,6 +90,13 @@ class Target:
     """What evalkit sent differently from the generation settings because of the model's request shape
     (a reasoning model takes `max_completion_tokens`, no `temperature` but 1, …), one line each; absent
     when nothing was."""
+    shutdown_date: WhenSet[date] = None
+    """The day the service stops serving the model (YYYY-MM-DD), as announced by `GET /v1/models/{id}`
+    when the run started: its own date or its base model's, whichever comes first (a fine-tune is shut
+    down with its base); absent when none is announced, it could not be read, or the model is `local:`."""
+    shutdown_from: WhenSet[str] = None
+    """The base model whose shutdown date `shutdown_date` is, when it is not the model's own; absent
+    otherwise."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """The run's verdict on the terminal: a table of targets × headline metrics, the paired comparisons (Δ with
 a significance marker), the recommended checkpoint, then each rule's reason and the verdict — GO, NO-GO, or
 ERROR followed by why the run cannot be judged. A figure computed on fewer cases than the run has says
-``n of N`` beside it; a partial results file says so under the table.
+``n of N`` beside it; a partial results file says so under the table. When a target's model has an
+announced shutdown date, the tables (this one and ``evalkit targets``') say it in a "shuts down" column.
 
 Only names and figures are printed, as plain text (never rich markup), with control characters removed and
 what a terminal cannot show escaped (``report.escapes``).
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from evalkit.records import ERROR_RATE
+from evalkit.records import ERROR_RATE, Target
 from evalkit.records.findings import Recommendation, RuleResult
 from evalkit.records.results import RunResults
 from evalkit.report.counts import comparison_note, figure_note
@@ -27,12 +28,12 @@ from evalkit.report.verdict import (
     rules_tally,
     verdict_word,
 )
+from evalkit.targets.lifecycle import shutdown_text, shutdown_warnings
 from evalkit.text import number, one_line, signed
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from evalkit.records import Target
     from evalkit.targets.jobs import JobInfo
 
 __all__ = ["print_job_targets", "print_summary", "significance"]
@@ -82,10 +83,27 @@ def _table(results: RunResults) -> Any:
     metrics = headline_metrics(results)
     for metric in metrics:
         table.add_column(Text(_line(metric)), justify="right")
+    retiring = _add_shutdown_column(table, results.targets)
     for target in results.targets:
         figures = (_figure(results, target.name, m) for m in metrics)
-        table.add_row(Text(_line(target.name)), Text(_line(target.model)), *figures)
+        name, model = Text(_line(target.name)), Text(_line(target.model))
+        table.add_row(name, model, *figures, *_shutdown(target, retiring))
     return table
+
+
+def _add_shutdown_column(table: Any, targets: Sequence[Target]) -> bool:
+    """A "shuts down" column when a target has an announced shutdown date; whether it was added."""
+    if not any(t.shutdown_date is not None for t in targets):
+        return False
+    table.add_column("shuts down", overflow="fold")
+    return True
+
+
+def _shutdown(target: Target, shown: bool) -> list[Any]:
+    """The target's shutdown cell (``2027-01-14 (its base gpt-4o-mini)``), when the column is shown."""
+    from rich.text import Text
+
+    return [Text(_line(shutdown_text(target) or "—"))] if shown else []
 
 
 def _figure(results: RunResults, target: str, metric: str) -> Any:
@@ -185,7 +203,8 @@ def _stdout() -> Console:
 
 
 def print_job_targets(job: JobInfo, targets: Sequence[Target], console: Console | None = None) -> None:
-    """``evalkit targets``: one row per target with its endpoint, step and the losses at that step."""
+    """``evalkit targets``: one row per target with its endpoint, step, the losses at that step and its
+    shutdown date when one is announced; then the job's warnings and one per target shutting down soon."""
     from rich.table import Table
     from rich.text import Text
 
@@ -198,6 +217,7 @@ def print_job_targets(job: JobInfo, targets: Sequence[Target], console: Console 
         table.add_column(column, overflow="fold")
     table.add_column("train loss", justify="right")
     table.add_column("valid loss", justify="right")
+    retiring = _add_shutdown_column(table, targets)
     for target in targets:
         step = target.step if target.role != "final" else (target.step or last_step)
         record = losses.get(step, {}) if step is not None else {}
@@ -208,7 +228,8 @@ def print_job_targets(job: JobInfo, targets: Sequence[Target], console: Console 
             "" if target.step is None else str(target.step),
             number(record.get("train_loss")),
             number(record.get("valid_loss")),
+            *_shutdown(target, retiring),
         )
     console.print(table)
-    for warning in job.warnings:
-        console.print(Text(f"warning: {_line(warning)}", style="yellow"))
+    for warning in [*job.warnings, *shutdown_warnings(targets)]:  # a line each, however long
+        console.print(Text(f"warning: {_line(warning)}", style="yellow"), soft_wrap=True)

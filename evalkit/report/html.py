@@ -3,9 +3,10 @@
 Verdict banner first (go, no-go, or error with why the run cannot be judged; partial results said so), then
 targets × metrics (value, 95% CI, Δ vs base with its significance, best checkpoint marked), the checkpoint
 curve with losses, the paired comparisons, flips vs base and confusion heatmaps, cost, tokens and latency,
-every case side by side (filterable, one link per case), and the manifest. A figure computed on fewer cases
-than the run has says ``n of N`` beside it (``report.counts``). Rendered by jinja2 with autoescaping on,
-from views built out of the run's ``RunResults`` alone.
+every case side by side (filterable, one link per case), and the manifest (each target's model, endpoint,
+role, step and, when one is announced, shutdown date). A figure computed on fewer cases than the run has
+says ``n of N`` beside it (``report.counts``). Rendered by jinja2 with autoescaping on, from views built out
+of the run's ``RunResults`` alone.
 
 Safety: model outputs and test data are untrusted. The static parts reach the page as escaped text. The
 cases travel as JSON inside ``<script type="application/json">`` (``<``, ``>``, ``&``, U+2028/9 escaped, so
@@ -47,6 +48,7 @@ from evalkit.report.tables import (
     usage_rows,
 )
 from evalkit.report.verdict import error_lines, partial_note, rule_state, rule_text, rules_tally, verdict_word
+from evalkit.targets.lifecycle import shutdown_text
 from evalkit.text import number, signed
 
 if TYPE_CHECKING:
@@ -119,6 +121,7 @@ def _view(results: RunResults) -> dict[str, Any]:
         "recommendation_notes": _recommendation_notes(results),
         "warnings": results.warnings,
         "targets": results.targets,
+        "shutdowns": {t.name: text for t in results.targets if (text := shutdown_text(t)) is not None},
         "base": base,
         "focus": focus,
         "metrics": metrics_table(results, base=base, best=best),

@@ -1,6 +1,7 @@
 """summary.md: the verdict (and, when the run cannot be judged, why), each gate rule's reason, the
 recommendation, a table of targets × headline metrics (and cost, when known; ``n of N`` beside a figure
-computed on fewer cases than the run has), and the flips against each target's base. A partial results
+computed on fewer cases than the run has; the shutdown date of a model that has one announced), and the
+flips against each target's base. A partial results
 file says so under the verdict.
 
 Meant for places that render Markdown (a CI job summary, a pull-request comment), so it carries only
@@ -26,6 +27,7 @@ from evalkit.report.verdict import (
     rules_tally,
     verdict_word,
 )
+from evalkit.targets.lifecycle import shutdown_text
 from evalkit.text import number, one_line
 
 __all__ = [
@@ -115,19 +117,22 @@ def _table(results: RunResults) -> list[str]:
     metrics = headline_metrics(results)
     costs = {name: usage.cost_usd for name, usage in results.usage.items()}
     with_cost = any(cost is not None for cost in costs.values())
-    header = ["target", "model", *metrics, *(["cost (USD)"] if with_cost else [])]
+    retiring = any(target.shutdown_date is not None for target in results.targets)
+    figures = [*metrics, *(["cost (USD)"] if with_cost else [])]
+    header = ["target", "model", *figures, *(["shuts down"] if retiring else [])]
     rows = [
         [
             markdown_text(target.name),
             markdown_text(target.model),
             *(_figure(results, target.name, m) for m in metrics),
             *([format_cost(costs.get(target.name))] if with_cost else []),
+            *([markdown_text(shutdown_text(target) or "—")] if retiring else []),
         ]
         for target in results.targets
     ]
     return [
         "| " + " | ".join(markdown_text(h) for h in header) + " |",
-        "| --- | --- |" + " ---: |" * (len(header) - 2),
+        "| --- | --- |" + " ---: |" * len(figures) + (" --- |" if retiring else ""),
         *("| " + " | ".join(row) + " |" for row in rows),
     ]
 
