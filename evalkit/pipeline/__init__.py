@@ -96,6 +96,8 @@ def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload |
         raise InputError("--batch stores the batch's answers in the cache; drop --no-cache", field="--batch")
     started = utc_now()
     suite = load_suite(suite_path)
+    if not options.gate:  # --no-gate: no rule is checked (its targets, metric, saved run) nor applied
+        suite = suite.model_copy(update={"gate": []})
     case_set = load_cases(suite)  # bad input fails here, before any network call
     scorers = build_scorers(suite.scorers)
     named = resolve_targets(suite.targets, list(options.model_flags), allow_empty=bool(options.job_ids))
@@ -114,5 +116,5 @@ def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload |
     except Exception as exc:  # a bug: the answers received are in the cache; say where the details are
         raise write_crash(exc, out_dir) from exc
     if offload is not None and len(record.case_set.cases) * len(record.targets) <= OFFLOAD_MAX_ANSWERS:
-        return offload.call(finish_elsewhere, suite, record, out_dir)
-    return finish(suite, record, out_dir)
+        return offload.call(finish_elsewhere, suite, record, out_dir, gated=options.gate)
+    return finish(suite, record, out_dir, gated=options.gate)
