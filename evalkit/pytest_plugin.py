@@ -65,9 +65,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def evalkit_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> EvalkitRun:
     """Run an evalkit suite: ``evalkit_run("suites/x.yaml", models=["ft=ft:gpt-4o-mini:acme::abc"])``.
 
-    ``models``: ``NAME=ID[@chat|@completions|@responses]`` strings (or a ``{name: id}`` mapping), as ``--model``;
-    ``jobs``: fine-tuning job ids, as ``--job``; ``out``: the output folder; ``gate=False``: without the
-    suite's gate, as ``--no-gate`` (the verdict is ``not-gated``). Relative paths start at pytest's rootdir.
+    ``models``: ``NAME=ID[@chat|@completions|@responses]`` or ``NAME=run:PATH/results.json#TARGET`` strings
+    (or a ``{name: id}`` mapping), as ``--model``; ``jobs``: fine-tuning job ids, as ``--job``; ``out``: the
+    output folder; ``gate=False``: without the suite's gate, as ``--no-gate`` (the verdict is
+    ``not-gated``). Relative paths start at pytest's rootdir (a ``run:`` path in ``models`` at the working
+    directory, as on the command line).
     """
     root = request.config.rootpath
     keep = request.config.getoption("--evalkit-out")

@@ -35,6 +35,7 @@ examples:
   evalkit run suites/ticket-triage.yaml --model base=gpt-4o-mini --model ft=ft:gpt-4o-mini:acme::abc123
   evalkit run suites/legacy.yaml --model old=ft:davinci-002:acme::xyz --out reports/legacy-check
   evalkit run suites/triage.yaml --model local=my-model@chat   # an OpenAI-compatible server's model
+  evalkit run suites/triage.yaml --model prod=run:reports/triage/old/results.json#final --model new=gpt-5-mini
 """
 
 
@@ -59,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=ID[@chat|@completions|@responses]",
         help="a target to evaluate (repeatable); the endpoint follows the model's lineage unless given. "
-        "The name 'base' marks the reference model.",
+        "The name 'base' marks the reference model. NAME=run:PATH/results.json#TARGET replays TARGET's "
+        "answers from a saved run with no model call (append ?allow_changed to accept other generation "
+        "settings or changed inputs)",
     )
     run.add_argument(
         "--job",

@@ -13,7 +13,8 @@ class RunOptions:
     """How to run a suite: the CLI's flags."""
 
     model_flags: tuple[str, ...] = ()
-    """``NAME=ID[@chat|@completions|@responses]`` values, added to (or replacing) the suite's targets."""
+    """``NAME=ID[@chat|@completions|@responses]`` or ``NAME=run:PATH/results.json#TARGET`` (a saved run's
+    answers, replayed) values, added to (or replacing) the suite's targets."""
     job_ids: tuple[str, ...] = ()
     """Fine-tuning jobs whose base model, checkpoints and final model are evaluated."""
     out_dir: Path | None = None
