@@ -4,7 +4,7 @@ The public API, for scripts and notebooks (the ``evalkit`` command wraps the sam
 
     from evalkit import RunOptions, run_suite
     result = run_suite("suites/ticket-triage.yaml", RunOptions(model_flags=("ft=ft:gpt-4o-mini:acme::abc",)))
-    result.verdict            # "go" | "no-go" | "error"
+    result.verdict            # "go" | "no-go" | "not-gated" | "error"
     result.results["metrics"] # {target: {metric: {value, ci, n}}}
 
 Names are imported on first use, so ``import evalkit`` stays cheap.

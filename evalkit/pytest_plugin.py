@@ -47,6 +47,7 @@ class EvalkitRun(Protocol):
         out: str | Path | None = None,
         use_cache: bool = True,
         concurrency: int = 8,
+        gate: bool = True,
     ) -> RunResult: ...
 
 
@@ -64,9 +65,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def evalkit_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> EvalkitRun:
     """Run an evalkit suite: ``evalkit_run("suites/x.yaml", models=["ft=ft:gpt-4o-mini:acme::abc"])``.
 
-    ``models``: ``NAME=ID[@chat|@completions|@responses]`` strings (or a ``{name: id}`` mapping), as ``--model``;
-    ``jobs``: fine-tuning job ids, as ``--job``; ``out``: the output folder. Relative paths start at
-    pytest's rootdir.
+    ``models``: ``NAME=ID[@chat|@completions|@responses]`` or ``NAME=run:PATH/results.json#TARGET`` strings
+    (or a ``{name: id}`` mapping), as ``--model``; ``jobs``: fine-tuning job ids, as ``--job``; ``out``: the
+    output folder; ``gate=False``: without the suite's gate, as ``--no-gate`` (the verdict is
+    ``not-gated``). Relative paths start at pytest's rootdir (a ``run:`` path in ``models`` at the working
+    directory, as on the command line).
     """
     root = request.config.rootpath
     keep = request.config.getoption("--evalkit-out")
@@ -80,6 +83,7 @@ def evalkit_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         out: str | Path | None = None,
         use_cache: bool = True,
         concurrency: int = 8,
+        gate: bool = True,
     ) -> RunResult:
         nonlocal runs
         from evalkit.errors import EvalkitError
@@ -99,6 +103,7 @@ def evalkit_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             concurrency=concurrency,
             use_cache=use_cache,
             progress=False,
+            gate=gate,
         )
         try:
             return run_suite(root / suite, options)
@@ -112,9 +117,10 @@ def evalkit_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 
 def assert_go(result: RunResult) -> None:
-    """Pass when the run's verdict is go; otherwise (no-go, or error: the run cannot be judged) fail the test
-    with the verdict, every reason it cannot be judged and every rule's reason."""
-    if result.verdict != "go":
+    """Pass when the run's verdict is go (or not-gated: run with ``gate=False``, as ``evalkit run`` exits 0
+    on both); otherwise (no-go, or error: the run cannot be judged) fail the test with the verdict, every
+    reason it cannot be judged and every rule's reason."""
+    if result.verdict not in ("go", "not-gated"):
         pytest.fail(no_go_message(result), pytrace=False)
 
 

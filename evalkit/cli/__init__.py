@@ -35,6 +35,7 @@ examples:
   evalkit run suites/ticket-triage.yaml --model base=gpt-4o-mini --model ft=ft:gpt-4o-mini:acme::abc123
   evalkit run suites/legacy.yaml --model old=ft:davinci-002:acme::xyz --out reports/legacy-check
   evalkit run suites/triage.yaml --model local=my-model@chat   # an OpenAI-compatible server's model
+  evalkit run suites/triage.yaml --model prod=run:reports/triage/old/results.json#final --model new=gpt-5-mini
 """
 
 
@@ -59,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=ID[@chat|@completions|@responses]",
         help="a target to evaluate (repeatable); the endpoint follows the model's lineage unless given. "
-        "The name 'base' marks the reference model.",
+        "The name 'base' marks the reference model. NAME=run:PATH/results.json#TARGET replays TARGET's "
+        "answers from a saved run with no model call (append ?allow_changed to accept other generation "
+        "settings or changed inputs)",
     )
     run.add_argument(
         "--job",
@@ -111,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="send the OpenAI targets' requests through the Batch API (half price, answers within 24 h); "
         "an interrupted run resumes polling instead of resubmitting",
+    )
+    run.add_argument(
+        "--no-gate",
+        action="store_true",
+        help="evaluate without the suite's gate: no rule is checked or applied, the verdict is 'not gated' "
+        "(exit 0, or 2 when the run cannot be judged)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -189,12 +198,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _exit_code(results: RunResults) -> int:
-    """0 go, 1 no-go; 2 when the run cannot be judged (each reason on stderr, one line each)."""
+    """0 go (or not gated: ``--no-gate``), 1 no-go; 2 when the run cannot be judged (each reason on stderr,
+    one line each)."""
     for error in results.gate.errors:
         print(f"evalkit: error: {one_line(error)}", file=sys.stderr)
     if results.gate.verdict == "error":
         return EXIT_ERROR
-    return EXIT_GO if results.gate.verdict == "go" else EXIT_NO_GO
+    return EXIT_GO if results.gate.verdict in ("go", "not-gated") else EXIT_NO_GO
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -212,6 +222,7 @@ def _run(args: argparse.Namespace) -> int:
         model_wait_s=args.wait_for_model,
         batch=args.batch,
         progress=not args.quiet,
+        gate=not args.no_gate,
     )
     from evalkit.cli.sidecar import Sidecar
 

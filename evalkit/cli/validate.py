@@ -66,9 +66,10 @@ def label_distribution(suite: Suite, case_set: CaseSet) -> dict[str, Counter[str
 
 def describe_suite(path: str | Path) -> str:
     """The text ``evalkit validate`` prints; raises an ``EvalkitError`` for anything invalid — the same
-    checks ``evalkit run`` makes before its first call (``pipeline.check_suite``)."""
+    checks ``evalkit run`` makes before its first call (``pipeline.check_suite``, and ``named_targets`` for
+    the targets that replay a saved run)."""
     from evalkit.data import load_cases
-    from evalkit.pipeline import check_suite
+    from evalkit.pipeline import check_suite, named_targets
     from evalkit.scorers import build_scorers
     from evalkit.suite import display_path, load_suite
 
@@ -76,6 +77,7 @@ def describe_suite(path: str | Path) -> str:
     case_set = load_cases(suite)
     scorers = build_scorers(suite.scorers)
     check_suite(suite, case_set, scorers)
+    named_targets(suite, case_set, [], allow_empty=True)
     lines = [
         f"{display_path(suite.path)}: valid suite {suite.name!r}",
         f"  cases: {len(case_set.cases)} from {case_set.source}",

@@ -44,15 +44,26 @@ def apply_gate(
     file: str | Path | None = None,
     base_dir: Path | None = None,
     bounds: ErrorBounds = NO_BOUNDS,
+    gated: bool = True,
 ) -> GateVerdict:
     """Check every rule; the verdict is ``go`` when all hold (or there are none), else ``no-go`` — unless
     the run cannot be judged (``health``: a target with no successful answer, error rates above
     ``bounds``, a rule computed on no case): then ``error``, with one line per reason in ``errors``.
+    Not ``gated`` (``evalkit run --no-gate``): no rule is checked, and the verdict is ``not-gated`` unless
+    the run cannot be judged.
 
     ``file`` is where the rules came from (errors name it); ``base_dir`` is where ``baseline:`` paths
     start (default: the folder of the suite file recorded in the results). A rule naming a target,
     metric or saved run that does not exist raises ``InputError`` at ``gate[i].<key>``.
     """
+    if not gated:
+        errors = run_errors(results, bounds)
+        return GateVerdict(
+            "error" if errors else "not-gated",
+            errors=errors,
+            max_error_rate=bounds.max_error_rate,
+            max_scoring_error_rate=bounds.max_scoring_error_rate,
+        )
     context = GateContext.of(results, file, base_dir if base_dir is not None else default_base_dir(results))
     checked = [_apply(context, index, rule) for index, rule in enumerate(rules)]
     errors = run_errors(results, bounds) + [

@@ -29,11 +29,12 @@ from evalkit.pipeline.finish import finish, finish_elsewhere, write_partial
 from evalkit.pipeline.options import RunOptions, RunResult
 from evalkit.records import CaseSet, Target
 from evalkit.suite.model import Suite
+from evalkit.targets.replay import Replayed
 
 if TYPE_CHECKING:
     from evalkit.scorers.base import Scorer
 
-__all__ = ["RunOptions", "RunResult", "check_suite", "list_job_targets", "run_suite"]
+__all__ = ["RunOptions", "RunResult", "check_suite", "list_job_targets", "named_targets", "run_suite"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -89,6 +90,29 @@ def check_suite(
         generation_of(suite, target)  # its own settings over the suite's are valid
 
 
+def named_targets(
+    suite: Suite, case_set: CaseSet, model_flags: Sequence[str], *, allow_empty: bool = False
+) -> tuple[list[Target], Replayed]:
+    """The suite's targets and the ``--model`` ones, and the answers of those that replay a saved run
+    (``evalkit.targets.replay``), checked against this run's cases and settings — as ``evalkit run`` and
+    ``evalkit validate`` both check them, before any call. ``InputError`` at the flag, or at the suite's
+    key and line."""
+    from evalkit.targets.replay import Replays
+    from evalkit.targets.spec import resolve_targets
+
+    replays = Replays()
+    try:
+        targets = resolve_targets(
+            suite.targets, model_flags, allow_empty=allow_empty, base_dir=suite.path.parent, replays=replays
+        )
+        replayed = replays.answers(
+            targets, case_set.cases, generation=suite.generation, completions=suite.completions
+        )
+    except InputError as exc:
+        raise (suite.locate(exc) if (exc.field or "").startswith("targets.") else exc) from None
+    return targets, replayed
+
+
 def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload | None = None) -> RunResult:
     """Run every case through every target, score, gate, and write the outputs.
 
@@ -99,20 +123,21 @@ def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload |
     from evalkit.report.outputs import check_out_dir
     from evalkit.scorers import build_scorers
     from evalkit.suite import load_suite
-    from evalkit.targets.spec import resolve_targets
 
     if options.batch and not options.use_cache:
         raise InputError("--batch stores the batch's answers in the cache; drop --no-cache", field="--batch")
     started = utc_now()
     suite = load_suite(suite_path)
+    if not options.gate:  # --no-gate: no rule is checked (its targets, metric, saved run) nor applied
+        suite = suite.model_copy(update={"gate": []})
     case_set = load_cases(suite)  # bad input fails here, before any network call
     scorers = build_scorers(suite.scorers)
-    named = resolve_targets(suite.targets, list(options.model_flags), allow_empty=bool(options.job_ids))
+    named, replayed = named_targets(suite, case_set, options.model_flags, allow_empty=bool(options.job_ids))
     check_suite(suite, case_set, scorers, targets=None if options.job_ids else named)  # with jobs: below
     out_dir = options.out_dir or default_out_dir(suite, started)
     check_out_dir(out_dir)
     try:
-        record = asyncio.run(evaluate(suite, case_set, named, scorers, options, started))
+        record = asyncio.run(evaluate(suite, case_set, named, scorers, options, started, replayed=replayed))
     except EvalkitError:
         raise
     except Unscored as unscored:  # a bug in scoring, every answer in: they are kept in a partial results.json
@@ -123,5 +148,5 @@ def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload |
     except Exception as exc:  # a bug: the answers received are in the cache; say where the details are
         raise write_crash(exc, out_dir) from exc
     if offload is not None and len(record.case_set.cases) * len(record.targets) <= OFFLOAD_MAX_ANSWERS:
-        return offload.call(finish_elsewhere, suite, record, out_dir)
-    return finish(suite, record, out_dir)
+        return offload.call(finish_elsewhere, suite, record, out_dir, gated=options.gate)
+    return finish(suite, record, out_dir, gated=options.gate)

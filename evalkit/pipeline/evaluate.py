@@ -19,6 +19,7 @@ from evalkit.records import CaseSet, Outcome, Score, Target
 from evalkit.records.cases import ScorerInfo
 from evalkit.records.results import RunRecord
 from evalkit.suite.model import Generation, Suite
+from evalkit.targets.replay import Replayed
 from evalkit.text import one_line
 
 if TYPE_CHECKING:
@@ -74,9 +75,12 @@ async def evaluate(
     scorers: list[Scorer],
     options: RunOptions,
     started: datetime,
+    *,
+    replayed: Replayed | None = None,
 ) -> RunRecord:
     """Resolve the jobs, call every target, score — one client, one cache and one limit on calls in flight
-    (the run's ``Caller``) for the targets, the judge and the Batch API alike."""
+    (the run's ``Caller``) for the targets, the judge and the Batch API alike. The targets that replay a
+    saved run are answered by ``replayed`` (``evalkit.targets.replay``) and never reach the runner."""
     from evalkit.runner.cache import Cache
     from evalkit.runner.calls import Caller
     from evalkit.scorers import build_scorers
@@ -95,7 +99,13 @@ async def evaluate(
             check_targets(suite, targets)
         check_pairwise(scorers, targets)
         case_set, findings = _examine(suite, case_set, jobs, targets_by_job)
-        outcomes, targets = await _call_targets(suite, case_set, targets, caller, options, findings)
+        replayed = replayed or Replayed()
+        live = [t for t in targets if t.name not in replayed.outcomes]
+        called, as_called = await _call_targets(suite, case_set, live, caller, options, findings) if live else ({}, [])
+        by_name = {target.name: target for target in as_called}  # shaped, perhaps moved to another endpoint
+        targets = [by_name.get(target.name, target) for target in targets]
+        answered = {**called, **replayed.outcomes}
+        outcomes = {t.name: answered[t.name] for t in targets}  # in the targets' order
         judge = JudgeBackend(caller)
         scorers = build_scorers(suite.scorers, judge=judge)
         try:
@@ -105,8 +115,9 @@ async def evaluate(
         except Exception as exc:  # a bug in scoring: the answers are all in, and can be kept
             unscored: dict[str, dict[str, list[Score | None]]] = {t.name: {} for t in targets}
             partial = _record(suite, case_set, targets, outcomes, unscored, jobs, findings, judge, started)
+            partial.warnings[:0] = replayed.warnings
             raise Unscored(partial) from exc
-        record = replace(record, warnings=[*shutdown_warnings(targets), *record.warnings])
+        record = replace(record, warnings=[*shutdown_warnings(targets), *replayed.warnings, *record.warnings])
         return _with_escapes(record, provider)
     finally:
         if cache is not None:
@@ -134,12 +145,14 @@ def _with_escapes(record: RunRecord, provider: ProviderRouter) -> RunRecord:
 
 def providers(suite: Suite | None, named: list[Target], options: RunOptions) -> ProviderRouter:
     """``local:`` models in this process; the OpenAI(-compatible) service only when a target, a job or a
-    judge needs it (so a run of local models needs no API key, and a run of remote ones never loads torch)."""
+    judge needs it (so a run of local models needs no API key, and a run of remote ones never loads torch).
+    A target replaying a saved run needs neither."""
     from evalkit.providers.local.models import is_local
     from evalkit.providers.local.provider import LocalProvider
     from evalkit.providers.router import ProviderRouter
 
-    models = [t.model for t in named] + [j for j in options.job_ids if not is_local(j)]
+    models = [t.model for t in named if t.replayed_from is None]
+    models += [j for j in options.job_ids if not is_local(j)]
     if suite is not None:
         models += [str(getattr(c.options, "model", "")) for c in suite.scorers if c.kind == "judge"]
     remote = None

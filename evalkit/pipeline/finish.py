@@ -15,22 +15,23 @@ from evalkit.records.results import RunRecord
 from evalkit.suite.model import Suite
 
 
-def finish_elsewhere(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
+def finish_elsewhere(suite: Suite, record: RunRecord, out_dir: Path, *, gated: bool = True) -> RunResult:
     """``finish`` in another process: the result handed back holds everything but the cases, which stay in
     results.json (the caller prints a summary; sending 50,000 answers back would take about a second)."""
-    result = finish(suite, record, out_dir)
+    result = finish(suite, record, out_dir, gated=gated)
     return replace(result, results=replace(result.results, cases=[]))
 
 
-def finish(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
+def finish(suite: Suite, record: RunRecord, out_dir: Path, *, gated: bool = True) -> RunResult:
     """Aggregates, statistics, costs, the gate and the outputs (into ``out_dir``): everything after the
     last model call, which needs no client (and so can be offloaded). Each stage returns its part of the
-    ``RunResults``.
+    ``RunResults``. Not ``gated`` (``--no-gate``): the verdict is ``not-gated`` unless the run cannot be
+    judged.
 
     An unexpected exception (a bug) raises ``InternalError`` after writing ``crash.txt`` and a partial
     results.json into ``out_dir``: the answers, marked ``incomplete``, with the verdict ``error``."""
     try:
-        return _finish(suite, record, out_dir)
+        return _finish(suite, record, out_dir, gated=gated)
     except EvalkitError:
         raise
     except Exception as exc:
@@ -54,7 +55,7 @@ def write_partial(record: RunRecord, out_dir: Path, why: str) -> None:
         pass
 
 
-def _finish(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
+def _finish(suite: Suite, record: RunRecord, out_dir: Path, *, gated: bool) -> RunResult:
     from evalkit.analysis import analyse
     from evalkit.analysis.costs import with_costs
     from evalkit.analysis.metrics import compute_metrics
@@ -72,7 +73,9 @@ def _finish(suite: Suite, record: RunRecord, out_dir: Path) -> RunResult:
     usage, judge_usage = with_costs(results, suite.prices)
     results = replace(results, usage=usage, judge_usage=judge_usage)
     bounds = ErrorBounds(suite.max_error_rate, suite.max_scoring_error_rate)
-    gate = apply_gate(suite.gate, results, file=suite.path, base_dir=suite.path.parent, bounds=bounds)
+    gate = apply_gate(
+        suite.gate, results, file=suite.path, base_dir=suite.path.parent, bounds=bounds, gated=gated
+    )
     results = replace(results, gate=gate)
     write_outputs(results, out_dir)
     return RunResult(results=results, out_dir=out_dir)

@@ -13,7 +13,8 @@ class RunOptions:
     """How to run a suite: the CLI's flags."""
 
     model_flags: tuple[str, ...] = ()
-    """``NAME=ID[@chat|@completions|@responses]`` values, added to (or replacing) the suite's targets."""
+    """``NAME=ID[@chat|@completions|@responses]`` or ``NAME=run:PATH/results.json#TARGET`` (a saved run's
+    answers, replayed) values, added to (or replacing) the suite's targets."""
     job_ids: tuple[str, ...] = ()
     """Fine-tuning jobs whose base model, checkpoints and final model are evaluated."""
     out_dir: Path | None = None
@@ -32,6 +33,9 @@ class RunOptions:
     """Send OpenAI targets' requests through the Batch API (cheaper, slower) before the live runner."""
     progress: bool = True
     """Show progress bars on stderr."""
+    gate: bool = True
+    """Apply the suite's gate. False (``--no-gate``): no rule is checked — not even that its targets are in
+    the run — nor applied, and the verdict is ``not-gated`` unless the run cannot be judged (``error``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,5 +49,6 @@ class RunResult:
 
     @property
     def verdict(self) -> str:
-        """``go``, ``no-go``, or ``error`` when the run cannot be judged (``results.gate.errors`` says why)."""
+        """``go``, ``no-go``, ``not-gated`` (run without its gate), or ``error`` when the run cannot be judged
+        (``results.gate.errors`` says why)."""
         return self.results.gate.verdict

@@ -215,8 +215,9 @@ class OpenAIProvider:
             waited += delay
 
     def _load_waits(self, request: Request) -> Iterator[float]:
-        """The delays to wait for ``request``'s model to load: none unless it is a fine-tune."""
-        if not request.model.startswith("ft:"):
+        """The delays to wait for ``request``'s model to load: none unless it is a fine-tune (and not one
+        whose date has passed: that one will not load)."""
+        if not request.model.startswith("ft:") or request.model in self.shut_down:
             return iter(())
         return _delays(self._wait_schedule, budget_s=self._model_wait_s)
 

@@ -114,7 +114,8 @@ class CaseResult:
     latency_s: Annotated[float, Field(ge=0)] | None
     """Wall time of the call, retries included, in seconds."""
     cached: bool
-    """True when the answer came from the on-disk cache and no call was made."""
+    """True when no call was made in this run: the answer came from the on-disk cache, or from the saved
+    run a replayed target stands for (its `replayed_from`)."""
     batch: bool = False
     """True when the answer was obtained through OpenAI's Batch API (`--batch`, in this run or in the run
     that cached it): its tokens are charged at the batch rate, half the standard one."""

@@ -162,9 +162,10 @@ class GateVerdict:
 
     __pydantic_config__: ClassVar[ConfigDict] = SCHEMA_CONFIG
 
-    verdict: Literal["go", "no-go", "error"]
+    verdict: Literal["go", "no-go", "not-gated", "error"]
     """`error` when the run is broken (see `errors`): `evalkit run` exits 2. Otherwise `go` when every rule
-    passed (or there are none), else `no-go`: exit 0 or 1."""
+    passed (or there are none), else `no-go`: exit 0 or 1; `not-gated` when the run was made without its
+    gate (`evalkit run --no-gate`): no rule was checked (`rules` is empty), exit 0."""
     rules: list[RuleResult] = field(default_factory=list)
     """Each rule, in suite order."""
     errors: list[str] = field(default_factory=list)

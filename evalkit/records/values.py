@@ -68,6 +68,22 @@ class Case:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplaySource:
+    """Where a replayed target's answers come from: a target of a saved evalkit run (`run:PATH#TARGET`)."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = SCHEMA_CONFIG
+
+    file: str
+    """The saved run's results.json, as this run found it (relative to the working directory when inside
+    it)."""
+    target: str
+    """The saved run's target whose answers are replayed."""
+    model: str
+    """The model id that target called (the fine-tune that may since have been retired); when that target
+    was itself replayed, the model it stood for."""
+
+
+@dataclass(frozen=True, slots=True)
 class Target:
     """One model evaluated, and how it was reached."""
 
@@ -83,6 +99,12 @@ class Target:
     """What it is in the comparison."""
     step: int | None = None
     """Training step of a checkpoint; null otherwise."""
+    replayed_from: WhenSet[ReplaySource] = None
+    """Set when the target is a saved run's target standing in for a model (`--model NAME=run:PATH#TARGET`,
+    or `run:` in the suite's `targets:`): its answers were read back from that run with no model call and
+    scored afresh by this run's scorers; `model` is then `run:PATH#TARGET` and `endpoint` the saved one.
+    Its answers are marked `cached` (no call in this run) and keep the saved usage and latency; it has no
+    cost in this run (the saved run holds what its answers cost). Absent for a model called in this run."""
     generation: WhenSet[dict[str, Any]] = None
     """This target's own generation settings over the suite's (its `generation:` in the suite's
     `targets:`), as written; absent when it has none."""

@@ -39,7 +39,12 @@ if TYPE_CHECKING:
 __all__ = ["print_job_targets", "print_summary", "significance"]
 
 _MARKS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "bold magenta")}
-_VERDICT_STYLES = {"GO": "bold green", "NO-GO": "bold red", "ERROR": "bold magenta"}
+_VERDICT_STYLES = {
+    "GO": "bold green",
+    "NO-GO": "bold red",
+    "NOT GATED": "bold yellow",
+    "ERROR": "bold magenta",
+}
 _LEGEND = "  (95% CI of Δ; p Holm-adjusted per reference and metric: * < 0.05, ** < 0.01, *** < 0.001)"
 
 
@@ -179,7 +184,8 @@ def _rule_line(rule: RuleResult) -> Any:
 
 
 def _verdict(results: RunResults) -> Any:
-    """``GO (2 of 2 rules passed)``, ``NO-GO (…)``, or ``ERROR — the run cannot be judged:`` (its lines follow)."""
+    """``GO (2 of 2 rules passed)``, ``NO-GO (…)``, ``NOT GATED — the gate was not applied …``, or ``ERROR —
+    the run cannot be judged:`` (its lines follow)."""
     from rich.text import Text
 
     gate = results.gate
@@ -187,6 +193,8 @@ def _verdict(results: RunResults) -> Any:
     line = Text(word, style=_VERDICT_STYLES[word])
     if word == "ERROR":
         line.append(f" — {ERROR_HEADLINE}:")
+    elif gate.verdict == "not-gated":
+        line.append(f" — {rules_tally(gate)}")
     elif not gate.rules:
         line.append(" (no gate rules)")
     else:

@@ -5,7 +5,9 @@ One ``<testsuite name="evalkit.<suite>">``; one ``<testcase>`` per gate rule, na
 reason — the figure and the bar — when it failed (its ``<system-out>`` when it held), and an ``<error>``
 when it could not be evaluated (``cannot be evaluated: …``). A run without rules gets one passing test
 case per target that records its error rate, so CI still shows what ran. A run that cannot be judged, or
-whose results are partial, gets a first test case, ``evalkit run``, with an ``<error>`` listing why.
+whose results are partial, gets a first test case, ``evalkit run``, with an ``<error>`` listing why. A run
+made without its gate (``--no-gate``) gets a first test case, ``evalkit gate``, ``<skipped>`` with the
+message ``NOT GATED: …``.
 
 Every text is made valid XML 1.0 by ``report.escapes``: what XML cannot hold is shown as an escape.
 """
@@ -21,13 +23,15 @@ from evalkit.records.findings import RuleResult
 from evalkit.records.results import RunResults
 from evalkit.report.escapes import visible
 from evalkit.report.summary import headline_value
-from evalkit.report.verdict import ERROR_HEADLINE, error_lines, partial_note, rule_state, rule_text
+from evalkit.report.verdict import ERROR_HEADLINE, NOT_GATED, error_lines, partial_note, rule_state, rule_text
 from evalkit.text import number
 
 __all__ = ["render_junit"]
 
 RUN_CASE = "evalkit run"
 """The test case that carries why a run cannot be judged (or why its results are partial)."""
+GATE_CASE = "evalkit gate"
+"""The test case, skipped, of a run made without its gate (``--no-gate``)."""
 
 
 def render_junit(results: RunResults) -> str:
@@ -35,11 +39,14 @@ def render_junit(results: RunResults) -> str:
     suite_name = f"evalkit.{results.suite.name}"
     rules = results.gate.rules
     cases = [_rule_case(suite_name, rule) for rule in rules] if rules else _target_cases(suite_name, results)
+    if results.gate.verdict == "not-gated":
+        cases.insert(0, _not_gated_case(suite_name))
     run = _run_case(suite_name, results)
     if run is not None:
         cases.insert(0, run)
     failures = sum(1 for case in cases if case.find("failure") is not None)
     errors = sum(1 for case in cases if case.find("error") is not None)
+    skipped = sum(1 for case in cases if case.find("skipped") is not None)
     suite = ET.Element(
         "testsuite",
         _attrs(
@@ -47,7 +54,7 @@ def render_junit(results: RunResults) -> str:
             tests=str(len(cases)),
             failures=str(failures),
             errors=str(errors),
-            skipped="0",
+            skipped=str(skipped),
             time=_duration(results.started_at, results.finished_at),
             timestamp=results.started_at,
         ),
@@ -71,6 +78,12 @@ def _rule_case(classname: str, rule: RuleResult) -> ET.Element:
         failure.text = visible(text)
     else:
         ET.SubElement(case, "system-out").text = visible(text)
+    return case
+
+
+def _not_gated_case(classname: str) -> ET.Element:
+    case = ET.Element("testcase", _attrs(classname=classname, name=GATE_CASE, time="0"))
+    ET.SubElement(case, "skipped", _attrs(message=f"NOT GATED: {NOT_GATED}"))
     return case
 
 

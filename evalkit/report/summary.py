@@ -40,7 +40,7 @@ __all__ = [
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
 _AGGREGATES = ("macro_f1",)  # "<scorer>.accuracy" equals the mean "<scorer>" already shown
-_VERDICT_MARKS = {"GO": "✅", "NO-GO": "❌", "ERROR": "⛔"}
+_VERDICT_MARKS = {"GO": "✅", "NO-GO": "❌", "NOT GATED": "⚪", "ERROR": "⛔"}
 _RULE_MARKS = {"pass": "✅", "fail": "❌", "error": "⚠️"}
 
 
@@ -55,7 +55,9 @@ def render_summary(results: RunResults) -> str:
         lines += [f"> ⚠️ {markdown_text(partial)}", ""]
     rules = results.gate.rules
     lines += [f"- {_RULE_MARKS[rule_state(rule)]} {markdown_text(rule_text(rule))}" for rule in rules]
-    if not rules:
+    if results.gate.verdict == "not-gated":  # the verdict line says so, and no rule follows it
+        lines.pop()
+    elif not rules:
         lines.append("- No gate rules" + (": the verdict is go." if results.gate.verdict == "go" else "."))
     if results.recommendation is not None:
         lines += ["", _recommendation_line(results.recommendation)]

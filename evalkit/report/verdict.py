@@ -1,5 +1,6 @@
-"""The verdict as every output words it: go, no-go, or error (the run cannot be judged), each rule as passed,
-failed or not evaluable, and the note on a partial results.json.
+"""The verdict as every output words it: go, no-go, not gated (``--no-gate``: no rule was checked) or error
+(the run cannot be judged), each rule as passed, failed or not evaluable, and the note on a partial
+results.json.
 
 A rule with ``error`` set could not be evaluated (no scored case, no paired case): it neither passed nor
 failed, and is shown as ``cannot be evaluated: …``. A verdict of ``error`` lists ``gate.errors``, one line
@@ -15,6 +16,7 @@ from evalkit.records.findings import GateVerdict, RuleResult
 from evalkit.records.results import RunResults
 
 __all__ = [
+    "NOT_GATED",
     "RuleState",
     "error_lines",
     "is_error",
@@ -32,9 +34,13 @@ ERROR_HEADLINE = "the run cannot be judged"
 """What follows ``ERROR`` in every output."""
 
 
+NOT_GATED = "the gate was not applied (--no-gate): no rule was checked"
+"""What follows ``NOT GATED`` in every output."""
+
+
 def verdict_word(gate: GateVerdict) -> str:
-    """``GO``, ``NO-GO`` or ``ERROR``."""
-    return {"go": "GO", "no-go": "NO-GO"}.get(gate.verdict, "ERROR")
+    """``GO``, ``NO-GO``, ``NOT GATED`` or ``ERROR``."""
+    return {"go": "GO", "no-go": "NO-GO", "not-gated": "NOT GATED"}.get(gate.verdict, "ERROR")
 
 
 def is_error(results: RunResults) -> bool:
@@ -79,7 +85,10 @@ def partial_note(results: RunResults) -> str | None:
 
 
 def rules_tally(gate: GateVerdict, *, noun: str = "gate rules") -> str:
-    """``2 of 3 gate rules passed``, with ``, 1 could not be evaluated`` when some could not."""
+    """``2 of 3 gate rules passed``, with ``, 1 could not be evaluated`` when some could not; ``NOT_GATED``
+    for a run made without its gate."""
+    if gate.verdict == "not-gated":
+        return NOT_GATED
     states = [rule_state(rule) for rule in gate.rules]
     text = f"{states.count('pass')} of {len(states)} {noun} passed"
     errors = states.count("error")

@@ -2,9 +2,8 @@
 fine-tune's from its base) in results.json and on every display, a warning within 60 days of it or after it,
 one read of each model record a day, a model past its date called "shut down", never "not found".
 
-Today is 2026-12-03 (``evalkit.targets.lifecycle.today`` fixed). The fake does not announce dates yet:
-``fixtures.lifecycle.announce`` puts them into the records it returns. Once the fake has ``set_shutdown``,
-every ``announce(monkeypatch, {...})`` here becomes ``fake_openai.set_shutdown(model, day)`` per model.
+Today is 2026-12-03 (``evalkit.targets.lifecycle.today`` fixed); the fake's model records announce the
+dates (``fixtures.lifecycle.announce``, its ``set_shutdown``).
 """
 
 from __future__ import annotations
@@ -61,7 +60,7 @@ def _run(suite: Path, *flags: str, out: str = "out") -> tuple[int, dict[str, Any
 def _retiring(fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
     """gpt-4o-mini (and so its fine-tune) in 42 days; gpt-4o in 61, past the warning's 60."""
     fake.add_model(FT)
-    announce(monkeypatch, {"gpt-4o-mini": "2027-01-14", "gpt-4o": "2027-02-02"})
+    announce(fake, {"gpt-4o-mini": "2027-01-14", "gpt-4o": "2027-02-02"})
 
 
 def test_dates_recorded_and_warned_about_within_60_days(
@@ -147,7 +146,7 @@ def test_a_model_past_its_date_was_shut_down_not_missing(
     fake_openai: FakeOpenAI, suite: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GONE is not served: its calls and its own record answer 404 model_not_found; its base had a date.
-    announce(monkeypatch, {"gpt-3.5-turbo": "2026-10-23"})
+    announce(fake_openai, {"gpt-3.5-turbo": "2026-10-23"})
 
     code, results = _run(suite, "--model", "base=gpt-4o-mini", "--model", f"old={GONE}", "--wait-for-model", "0")
 
@@ -172,7 +171,7 @@ def test_a_model_past_its_date_was_shut_down_not_missing(
 def test_a_model_before_its_date_that_is_missing_is_not_found(
     fake_openai: FakeOpenAI, suite: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    announce(monkeypatch, {"gpt-3.5-turbo": "2027-01-20"})
+    announce(fake_openai, {"gpt-3.5-turbo": "2027-01-20"})
 
     _, results = _run(suite, "--model", "base=gpt-4o-mini", "--model", f"old={GONE}", "--wait-for-model", "0")
 
@@ -201,7 +200,7 @@ def test_targets_command_shows_each_targets_date_and_warns(
 ) -> None:
     fake_openai.add_job(JOB, model=JOB_BASE, checkpoint_steps=(10, 20))
     final = f"ft:{JOB_BASE}:acme::{JOB[-8:]}"
-    announce(monkeypatch, {JOB_BASE: "2027-01-14"})
+    announce(fake_openai, {JOB_BASE: "2027-01-14"})
 
     assert main(["targets", "--job", JOB]) == 0
 

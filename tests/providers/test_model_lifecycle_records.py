@@ -2,8 +2,7 @@
 when that comes first, each record is read once a day (``model-lifecycles.json``), and a record that cannot
 be read is no date, one debug line, never an error.
 
-The fake does not announce dates yet: ``fixtures.lifecycle.announce`` adds them to the records it returns
-(see there for what changes once the fake has ``set_shutdown``).
+``fixtures.lifecycle.announce`` sets the dates on the fake's model records (its ``set_shutdown``).
 """
 
 from __future__ import annotations
@@ -48,7 +47,7 @@ def test_a_fine_tune_dies_with_its_base(
 ) -> None:
     for model in (FT, CKPT):
         fake_openai.add_model(model)
-    announce(monkeypatch, {"gpt-4o-mini": "2027-01-14", "gpt-4o": "2027-06-01", "gpt-4.1-mini": "2027-01-14"})
+    announce(fake_openai, {"gpt-4o-mini": "2027-01-14", "gpt-4o": "2027-06-01", "gpt-4.1-mini": "2027-01-14"})
 
     found = shutdowns(
         fake_openai, ["gpt-4o-mini", FT, CKPT, "gpt-4o", "davinci-002"], identity="svc", cache_path=tmp_path / "c.json"
@@ -70,7 +69,7 @@ def test_the_earlier_date_wins(
     early, late = "ft:gpt-4o:acme::early", "ft:gpt-4o:acme::late"
     for model in (early, late):
         fake_openai.add_model(model)
-    announce(monkeypatch, {"gpt-4o": "2027-01-14", early: "2026-12-20", late: "2027-03-01"})
+    announce(fake_openai, {"gpt-4o": "2027-01-14", early: "2026-12-20", late: "2027-03-01"})
 
     found = shutdowns(fake_openai, [early, late], identity="svc", cache_path=tmp_path / "c.json")
 
@@ -81,7 +80,7 @@ def test_records_are_read_once_a_day_per_service(
     fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     fake_openai.add_model(FT)
-    announce(monkeypatch, {"gpt-4o-mini": "2027-01-14"})
+    announce(fake_openai, {"gpt-4o-mini": "2027-01-14"})
     path = tmp_path / "cache" / CACHE_FILE
     first = shutdowns(fake_openai, [FT], identity="svc", cache_path=path, now=NOW)
     assert sorted(model_reads(fake_openai)) == sorted([FT, "gpt-4o-mini"])
@@ -89,16 +88,18 @@ def test_records_are_read_once_a_day_per_service(
     assert stored["services"]["svc"]["gpt-4o-mini"] == {"shutdown_date": "2027-01-14", "read_at": NOW}
     assert stored["services"]["svc"][FT] == {"shutdown_date": None, "read_at": NOW}
 
-    fake_openai.reset()
+    fake_openai.reset()  # forgets the dates too: what is read within the day comes from the file
     fake_openai.add_model(FT)
+    announce(fake_openai, {"gpt-4o-mini": "2027-01-14"})
     assert shutdowns(fake_openai, [FT], identity="svc", cache_path=path, now=NOW + CACHE_TTL_S - 1) == first
     assert model_reads(fake_openai) == []  # within the day: from the file
 
     shutdowns(fake_openai, [FT], identity="other", cache_path=path, now=NOW + 60)
     assert sorted(model_reads(fake_openai)) == sorted([FT, "gpt-4o-mini"])  # another service asks itself
 
-    fake_openai.reset()
+    fake_openai.reset()  # forgets the dates too: what is read within the day comes from the file
     fake_openai.add_model(FT)
+    announce(fake_openai, {"gpt-4o-mini": "2027-01-14"})
     assert shutdowns(fake_openai, [FT], identity="svc", cache_path=path, now=NOW + CACHE_TTL_S) == first
     assert sorted(model_reads(fake_openai)) == sorted([FT, "gpt-4o-mini"])  # a day later: read again
 
