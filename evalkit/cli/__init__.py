@@ -279,7 +279,9 @@ def _gate(args: argparse.Namespace) -> int:
         bounds = bounds_of(results.gate)
     if results.incomplete is not None:
         raise InputError(f"a partial run cannot be gated: {results.incomplete}", file=args.results)
-    results = replace(results, gate=apply_gate(rules, results, file=where, base_dir=base_dir, bounds=bounds))
+    gated = args.suite is not None or results.gate.verdict != "not-gated"  # a --no-gate run stays ungated
+    gate = apply_gate(rules, results, file=where, base_dir=base_dir, bounds=bounds, gated=gated)
+    results = replace(results, gate=gate)
     print_summary(results)
     return _exit_code(results)
 

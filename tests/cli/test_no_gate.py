@@ -115,3 +115,13 @@ def test_no_gate_still_applies_the_suites_error_bound(
     fake_openai.script("gpt-4o-mini", flaky)
     assert _run(suite, "--no-gate", "--max-attempts", "1") == 2
     assert "more than max_error_rate 0.2 allows" in capsys.readouterr().err
+
+
+def test_re_gating_a_run_made_with_no_gate_keeps_it_ungated_unless_a_suite_is_given(
+    fake_openai: FakeOpenAI, suite: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_openai.script("gpt-4o-mini", _label)
+    assert _run(suite, "--no-gate") == 0
+    capsys.readouterr()
+    assert main(["gate", "out/results.json"]) == 0
+    assert "NOT GATED" in capsys.readouterr().out  # not "GO (no gate rules)": nothing was checked

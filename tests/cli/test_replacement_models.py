@@ -148,3 +148,10 @@ def test_batch_sends_a_responses_target_through_the_batch_api_on_v1_responses(
     assert [(a["output"], a["batch"], a["error"]) for a in answers] == [
         ("billing", True, None), ("technical", True, None), ("billing", True, None)
     ]
+
+
+def test_the_report_lists_what_a_targets_request_shape_changed(fake_openai: FakeOpenAI, suite: Path) -> None:
+    assert _run(suite, "next=gpt-5-mini") == 0
+    page = Path("out/report.html").read_text(encoding="utf-8")
+    assert "request shape: 2 adjusted" in page  # the budget and the temperature
+    assert "temperature 0 not sent: reasoning models take only the default (1)" in page
