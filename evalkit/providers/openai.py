@@ -41,12 +41,12 @@ import openai
 
 from evalkit.errors import ServiceError
 from evalkit.providers.base import CallError, Reply
+from evalkit.providers.openai_errors import model_not_found, refused_setting, whole_target_error
+from evalkit.providers.openai_replies import out_of_budget, parse_reply
 from evalkit.providers.redact import Redactor
 from evalkit.providers.request import Request
-from evalkit.providers.responses import responses_answer, responses_usage
-from evalkit.providers.routing import endpoint_for
-from evalkit.records import Endpoint, Usage, render_tool_calls
-from evalkit.text import encodable, encodable_data
+from evalkit.records import Endpoint
+from evalkit.text import encodable_data
 
 if TYPE_CHECKING:
     import httpx2
@@ -205,7 +205,7 @@ class OpenAIProvider:
                     body = await self._client.post(_PATHS[request.endpoint], body=payload, cast_to=object)
                 return body, (attempt_started - started if waited else 0.0)
             except openai.APIStatusError as exc:
-                delay = next(waits, None) if _model_not_found(exc) else None
+                delay = next(waits, None) if model_not_found(exc) else None
                 if delay is None:
                     raise self._status_error(exc, request, waited_s=waited) from None
             except openai.APIConnectionError as exc:
@@ -251,10 +251,10 @@ class OpenAIProvider:
             )
         message = self._redact.server_message(exc)
         if status == 400 and exc.code in ("unsupported_parameter", "unsupported_value"):
-            return CallError(_refused_setting(exc, message, request), whole_target=True)
+            return CallError(refused_setting(exc, message, request), whole_target=True)
         if status == 404:
             shut_down = self.shut_down.get(request.model)
-            whole = _whole_target_error(
+            whole = whole_target_error(
                 exc, message, request, identity=self._identity, waited_s=waited_s, shut_down=shut_down
             )
             if whole is not None:
@@ -296,94 +296,6 @@ def _delays(schedule: tuple[float, ...], *, budget_s: float) -> Iterator[float]:
         index += 1
 
 
-def _model_not_found(exc: openai.APIStatusError) -> bool:
-    return exc.status_code == 404 and exc.code == "model_not_found"
-
-
-def _whole_target_error(
-    exc: openai.APIStatusError,
-    message: str,
-    request: Request,
-    *,
-    identity: str,
-    waited_s: float,
-    shut_down: Shutdown | None = None,
-) -> CallError | None:
-    needed = _endpoint_needed(message)
-    if needed == "responses" and request.endpoint == "chat":
-        said = f"{identity} said: {message}"
-        return CallError(f"model '{request.model}' is served only on the Responses API ({said})", move_to="responses")
-    if needed == "completions" and request.endpoint == "chat" and endpoint_for(request.model) != "completions":
-        return CallError(_responses_only_message(request, message, identity=identity), whole_target=True)
-    if needed is not None and needed != request.endpoint:
-        return CallError(
-            f"model '{request.model}' is served on the {needed} endpoint, not {request.endpoint} "
-            f"({identity} said: {message}); call it with --model {request.target}={request.model}@{needed} "
-            f"or set 'endpoint: {needed}' on target '{request.target}' in the suite",
-            whole_target=True,
-        )
-    if exc.code in ("model_not_found", "DeploymentNotFound"):
-        said = _not_found_message(
-            exc, message, request, identity=identity, waited_s=waited_s, shut_down=shut_down
-        )
-        return CallError(said, whole_target=True)
-    return None
-
-
-def _responses_only_message(request: Request, message: str, *, identity: str) -> str:
-    return (
-        f"model '{request.model}' is not served on the chat endpoint ({identity} said: {message}); it may "
-        "be a model served only on the Responses API (e.g. o1-pro, codex models): call it with "
-        f"--model {request.target}={request.model}@responses or set 'endpoint: responses' on target "
-        f"'{request.target}' in the suite. If it really is a legacy completions model, use @completions "
-        "(or 'endpoint: completions')"
-    )
-
-
-def _not_found_message(
-    exc: openai.APIStatusError,
-    message: str,
-    request: Request,
-    *,
-    identity: str,
-    waited_s: float,
-    shut_down: Shutdown | None = None,
-) -> str:
-    if shut_down is not None:  # past its announced date: that is why, whatever the text says
-        return (
-            f"model '{request.model}' was shut down on {shut_down.describe()} and is no longer served by "
-            f"{identity} (see README: Migrating off a retiring fine-tune)"
-        )
-    said = f"({exc.code}: {message})"
-    if not request.model.startswith("ft:"):
-        return f"model '{request.model}' was not found by {identity} {said}; check the id and that this API key may use it"
-    access = (
-        "a fine-tune can be used only with a key of the organisation and project that trained it "
-        "(set OPENAI_ORG_ID / OPENAI_PROJECT_ID, or use a project key of that project)"
-    )
-    if waited_s > 0:
-        return (
-            f"model '{request.model}' was still not found by {identity} after waiting {waited_s:g} s for "
-            f"it to load {said}; the API key may lack access to it: {access}"
-        )
-    return (
-        f"model '{request.model}' was not found by {identity} {said}; check the id and that this API key "
-        f"may use it: {access}; a fine-tune that just finished can take a few minutes to load"
-    )
-
-
-def _endpoint_needed(message: str) -> Endpoint | None:
-    """The endpoint OpenAI's wrong-endpoint 404 text points to, if it is that text."""
-    lowered = message.lower()
-    if "only supported in v1/responses" in lowered:
-        return "responses"
-    if "not a chat model" in lowered:
-        return "completions"
-    if "is a chat model" in lowered:
-        return "chat"
-    return None
-
-
 def _setup_message(sdk_message: str, *, azure: bool) -> str:
     if azure and "api_version" in sdk_message:
         return "Azure OpenAI needs an API version: set OPENAI_API_VERSION (e.g. 2024-10-21)"
@@ -394,65 +306,3 @@ def _setup_message(sdk_message: str, *, azure: bool) -> str:
             "no OpenAI API key: set OPENAI_API_KEY (for a local server that needs no key, any value will do)"
         )
     return f"cannot set up the OpenAI client: {sdk_message}"
-
-
-def parse_reply(body: Any, endpoint: Endpoint) -> Reply:
-    """The answer in an OpenAI response body of ``endpoint`` (raises KeyError/TypeError/… on other shapes);
-    lone surrogates in it written as their escapes."""
-    if endpoint == "responses":
-        answer, finish = responses_answer(body)
-        reply = Reply(output=answer, usage=responses_usage(body), finish_reason=finish)
-    else:
-        reply = _chat_reply(body) if endpoint == "chat" else _completion_reply(body)
-    output = encodable(reply.output)
-    return reply if output is reply.output else replace(reply, output=output, escaped=True)
-
-
-def _chat_reply(body: Any) -> Reply:
-    choice = body["choices"][0]
-    message = choice["message"]
-    output = message.get("content")
-    if output is None and message.get("tool_calls"):
-        output = render_tool_calls(message["tool_calls"])
-    if output is None:
-        output = message.get("refusal") or ""
-    return Reply(output=str(output), usage=_usage(body), finish_reason=choice.get("finish_reason"))
-
-
-def _completion_reply(body: Any) -> Reply:
-    choice = body["choices"][0]
-    return Reply(output=str(choice["text"]), usage=_usage(body), finish_reason=choice.get("finish_reason"))
-
-
-def _usage(body: dict[str, Any]) -> Usage:
-    usage = body.get("usage")
-    if not isinstance(usage, dict):
-        return Usage()
-    details = usage.get("completion_tokens_details") or {}
-    return Usage(
-        prompt_tokens=int(usage.get("prompt_tokens") or 0),
-        completion_tokens=int(usage.get("completion_tokens") or 0),
-        reasoning_tokens=int(details.get("reasoning_tokens") or 0) if isinstance(details, dict) else 0,
-    )
-
-
-def out_of_budget(reply: Reply) -> str:
-    """Why an answer that came back empty because its token budget ran out is an error, not an answer."""
-    usage = reply.usage
-    thinking = f", {usage.reasoning_tokens} of them reasoning" if usage.reasoning_tokens else ""
-    return (
-        f"the answer is empty: its token budget ran out ({usage.completion_tokens} tokens{thinking}) before "
-        "any visible text; raise generation.max_tokens or, for a reasoning model, "
-        "generation.reasoning_allowance"
-    )
-
-
-def _refused_setting(exc: openai.APIStatusError, message: str, request: Request) -> str:
-    """A 400 ``unsupported_parameter`` / ``unsupported_value``: the setting, and how to override it."""
-    param = getattr(exc, "param", None) or "a setting"
-    return (
-        f"model '{request.model}' refuses {param!r} ({exc.code}: {message}); give target "
-        f"'{request.target}' its own settings in the suite, e.g. targets: {{{request.target}: {{model: "
-        f"{request.model}, generation: {{...}}}}}} (a 'generation:' mapping over the suite's), or "
-        "generation: {params: {...}} for a field evalkit does not know"
-    )

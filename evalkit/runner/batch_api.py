@@ -284,7 +284,7 @@ class _Batches:
         return lines
 
     def _take(self, line: dict[str, Any], endpoint: Endpoint) -> None:
-        from evalkit.providers.openai import parse_reply
+        from evalkit.providers.openai_replies import parse_reply
 
         key: str = line["custom_id"]
         found = line.get("response")

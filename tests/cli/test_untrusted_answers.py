@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evalkit.pipeline.finish import finish
-from evalkit.providers.openai import parse_reply
+from evalkit.providers.openai_replies import parse_reply
 from evalkit.records import Case, CaseSet, Outcome, Target, Usage
 from evalkit.records.cases import DataSource, SuiteInfo
 from evalkit.records.results import RunRecord
