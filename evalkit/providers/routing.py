@@ -16,6 +16,7 @@ request settings than the rest (``is_reasoning``; ``evalkit.providers.shapes`` s
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from evalkit.records import Endpoint
 
@@ -76,6 +77,7 @@ def endpoint_for(model_id: str) -> Endpoint:
     return "chat"
 
 
+@lru_cache(maxsize=1024)  # asked for every request built; a run has a few model ids
 def is_reasoning(model_id: str) -> bool:
     """Whether ``model_id`` (or the base of a fine-tune or checkpoint) is a reasoning model."""
     base = base_model(model_id.strip()).lower()

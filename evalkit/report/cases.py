@@ -69,7 +69,7 @@ def script_json(data: Any) -> str:
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except UnicodeEncodeError:
         text = ""
-    if not text or has_hidden(text):
+    if not text or (not text.isprintable() and has_hidden(text)):  # isprintable: the usual case, at C speed
         text = json.dumps(visible_data(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return text.translate(_SCRIPT_UNSAFE)
 

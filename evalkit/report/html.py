@@ -59,6 +59,9 @@ __all__ = ["TEMPLATE_DIR", "prepare", "render_html"]
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 """Where the report's jinja2 templates, style sheet and script live."""
 
+_CASES_SLOT = "\u2063evalkit-cases\u2063"
+"""Where the cases' JSON goes in the page, put in after the rest is made visible (``visible`` leaves
+U+2063 as it is). Its last occurrence is the slot: the cases' script comes after any text on the page."""
 _TEMPLATE = "report.html.j2"
 _SCRIPT = "report.js"
 _STYLE = "report.css"
@@ -67,10 +70,12 @@ _STYLE = "report.css"
 def render_html(results: RunResults) -> str:
     """The HTML report of a run, as one string."""
     script, digest = _script()
-    page = _template().render(
-        report=_view(results), script=Markup(script), script_hash=digest, style=Markup(_asset(_STYLE))
-    )
-    return visible(page)  # the cases' JSON has its escapes already: this reaches the rest of the page
+    view = _view(results)
+    cases, view["cases"] = view["cases"], Markup(_CASES_SLOT)
+    page = _template().render(report=view, script=Markup(script), script_hash=digest, style=Markup(_asset(_STYLE)))
+    # The rest of the page made visible; the cases' JSON (most of it) has its escapes already.
+    head, _, tail = visible(page).rpartition(_CASES_SLOT)
+    return head + str(cases) + tail  # str: a Markup would escape what it is added to
 
 
 def prepare() -> None:
