@@ -73,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
         "'step-N' and its final model as 'final', each on the endpoint it serves",
     )
     run.add_argument(
+        "--server",
+        metavar="URL",
+        help="with --job local:DIR: evaluate the run's base, checkpoints and final model on this "
+        "OpenAI-compatible server (e.g. http://127.0.0.1:8000/v1, vLLM serving the adapters as LoRA modules: "
+        "see `evalkit targets --job local:DIR --serve vllm`) instead of in this process; the run's other "
+        "non-local models (a judge too) are called there as well",
+    )
+    run.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
@@ -137,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
         "loss at that step — without calling any model.",
     )
     targets.add_argument("--job", action="append", required=True, metavar="ID", help="a fine-tuning job id")
+    targets.add_argument(
+        "--serve",
+        choices=["vllm"],
+        help="print only the command that serves a local run (--job local:DIR) for `evalkit run --server`",
+    )
 
     gate = commands.add_parser(
         "gate",
@@ -214,6 +227,7 @@ def _run(args: argparse.Namespace) -> int:
     options = RunOptions(
         model_flags=tuple(args.model),
         job_ids=tuple(args.job),
+        server=args.server,
         out_dir=args.out,
         concurrency=args.concurrency,
         use_cache=not args.no_cache,
@@ -257,8 +271,15 @@ def _targets(args: argparse.Namespace) -> int:
     from evalkit.pipeline import list_job_targets
     from evalkit.report.console import print_job_targets
 
+    if args.serve is not None:
+        from evalkit.targets.served import local_runs_only, vllm_command
+
+        local_runs_only(args.job, flag=f"--serve {args.serve}", field="--serve")
     for job, targets in list_job_targets(args.job):
-        print_job_targets(job, targets)
+        if args.serve is not None:
+            print(vllm_command(targets))
+        else:
+            print_job_targets(job, targets)
     return EXIT_GO
 
 

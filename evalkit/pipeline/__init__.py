@@ -126,6 +126,9 @@ def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload |
 
     if options.batch and not options.use_cache:
         raise InputError("--batch stores the batch's answers in the cache; drop --no-cache", field="--batch")
+    from evalkit.targets.served import check_server
+
+    check_server(options.server, options.job_ids)
     started = utc_now()
     suite = load_suite(suite_path)
     if not options.gate:  # --no-gate: no rule is checked (its targets, metric, saved run) nor applied

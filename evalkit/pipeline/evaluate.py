@@ -95,6 +95,10 @@ async def evaluate(
     try:
         jobs, targets_by_job = await fetch_jobs(provider, options.job_ids)
         targets = await with_shutdowns(provider, all_targets(named, targets_by_job))
+        if options.server is not None:  # before any generation call: a model the server lacks stops the run
+            from evalkit.targets.served import on_server
+
+            targets = await on_server(provider, targets, from_jobs=targets_by_job, url=options.server)
         if options.job_ids:
             check_targets(suite, targets)
         check_pairwise(scorers, targets)
@@ -156,7 +160,7 @@ def providers(suite: Suite | None, named: list[Target], options: RunOptions) -> 
     if suite is not None:
         models += [str(getattr(c.options, "model", "")) for c in suite.scorers if c.kind == "judge"]
     remote = None
-    if any(not is_local(model) for model in models):
+    if options.server is not None or any(not is_local(model) for model in models):
         from evalkit.providers.openai import OpenAIProvider
 
         remote = OpenAIProvider.from_env(
@@ -164,6 +168,7 @@ def providers(suite: Suite | None, named: list[Target], options: RunOptions) -> 
             timeout_s=options.timeout_s,
             model_wait_s=options.model_wait_s,
             on_model_wait=lambda wait: print(f"evalkit: {wait.describe()}", file=sys.stderr),
+            base_url=options.server,
         )
     local = LocalProvider(on_load=lambda line: print(f"evalkit: {line}", file=sys.stderr))
     return ProviderRouter(remote=remote, local=local)

@@ -17,6 +17,9 @@ class RunOptions:
     answers, replayed) values, added to (or replacing) the suite's targets."""
     job_ids: tuple[str, ...] = ()
     """Fine-tuning jobs whose base model, checkpoints and final model are evaluated."""
+    server: str | None = None
+    """``--server URL``: an OpenAI-compatible server (vLLM, ``transformers serve``) that serves the local
+    runs' models (``evalkit.targets.served``); every non-local model of the run is called there too."""
     out_dir: Path | None = None
     """Where the outputs go; default ``reports/<suite name>/<UTC timestamp>/``."""
     concurrency: int = 8

@@ -134,17 +134,22 @@ class OpenAIProvider:
         wait_schedule: Sequence[float] = DEFAULT_WAIT_SCHEDULE,
         on_model_wait: ModelWaitCallback | None = None,
         http_client: httpx2.AsyncClient | None = None,
+        base_url: str | None = None,
     ) -> OpenAIProvider:
         """A provider for the service the environment names (``OPENAI_*``, or Azure's variables).
 
         ``model_wait_s``: most seconds a target's probe call waits for a fine-tune (``ft:…``) that
         answers ``model_not_found`` to load, trying again after each delay of ``wait_schedule`` (its last
         value repeats); ``on_model_wait`` is told before each wait. ``http_client`` replaces the SDK's
-        HTTP client, the SDK's aiohttp one by default (tests pass one with a mock transport)."""
+        HTTP client, the SDK's aiohttp one by default (tests pass one with a mock transport). ``base_url``: an
+        OpenAI-compatible server to call instead of the one the environment names (``--server``); its key is
+        OPENAI_API_KEY when set, else ``EMPTY`` (vLLM and ``transformers serve`` take any)."""
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
-        azure = bool(os.environ.get("AZURE_OPENAI_ENDPOINT"))
+        azure = base_url is None and bool(os.environ.get("AZURE_OPENAI_ENDPOINT"))
         options: dict[str, Any] = {"max_retries": max_attempts - 1, "timeout": timeout_s}
+        if base_url is not None:
+            options.update(base_url=base_url, api_key=os.environ.get("OPENAI_API_KEY") or "EMPTY")
         options["http_client"] = http_client if http_client is not None else openai.DefaultAioHttpClient()
         try:
             client = openai.AsyncAzureOpenAI(**options) if azure else openai.AsyncOpenAI(**options)
@@ -199,7 +204,9 @@ class OpenAIProvider:
             attempt_started = time.perf_counter()
             try:
                 try:
-                    body = await self._client.post(_PATHS[request.endpoint], body=request.payload, cast_to=object)
+                    body = await self._client.post(
+                        _PATHS[request.endpoint], body=request.payload, cast_to=object
+                    )
                 except UnicodeEncodeError:  # lone surrogates in the request's text: sent as their escapes
                     payload = encodable_data(request.payload)
                     body = await self._client.post(_PATHS[request.endpoint], body=payload, cast_to=object)

@@ -112,6 +112,11 @@ class Target:
     """What evalkit sent differently from the generation settings because of the model's request shape
     (a reasoning model takes `max_completion_tokens`, no `temperature` but 1, …), one line each; absent
     when nothing was."""
+    served_from: WhenSet[str] = None
+    """Set when a local run's model was evaluated on an OpenAI-compatible server (`--job local:DIR --server
+    URL`): the local model id it stands for (`local:/abs/path/checkpoint-N`); `model` is then the id the
+    server answered as (a vLLM LoRA module name such as `step-N`, the base as the server lists it, or the
+    absolute path for an engine that loads models by path). Absent otherwise."""
     shutdown_date: WhenSet[date] = None
     """The day the service stops serving the model (YYYY-MM-DD), as announced by `GET /v1/models/{id}`
     when the run started: its own date or its base model's, whichever comes first (a fine-tune is shut
