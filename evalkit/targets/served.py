@@ -5,7 +5,8 @@ The server's ``GET {URL}/models`` says what it serves. Each target (``local:/abs
 matched to one served model id, first match wins:
 
 1. a model whose ``root`` is the target's path or name (vLLM lists the base with ``root`` = the path or name
-   it was started with, and each LoRA module with ``root`` = its adapter path, ``parent`` = the base id);
+   it was started with, and each LoRA module with ``root`` = its adapter path, ``parent`` = the base id),
+   the one named like the target first (``final`` and ``step-N`` may be the same adapter folder);
 2. a model whose ``id`` is the target's path or name (engines that list models by path or Hub name);
 3. a model whose ``id`` is the target's name (``base``, ``step-N``, ``final``: vLLM's ``--lora-modules
    step-N=...``, ``--served-model-name base``) and whose ``root``, when listed, is the target's path — a
@@ -140,9 +141,9 @@ def _match(target: Target, served: Sequence[ServedModel], *, by_path: bool) -> t
     where = target.model[len(PREFIX) :]
     builtin = BUILTINS.get(where)
     names = [where, *(builtin.hub_ids if builtin is not None else ())]  # a built-in is served by its Hub name
-    for model in served:
-        if model.root is not None and any(_same(model.root, name) for name in names):
-            return model.id, ""
+    rooted = [m for m in served if m.root is not None and any(_same(m.root, name) for name in names)]
+    for model in sorted(rooted, key=lambda m: m.id != target.name):  # final=DIR/checkpoint-N: not step-N
+        return model.id, ""
     for model in served:
         if any(_same(model.id, name) for name in names):
             return model.id, ""

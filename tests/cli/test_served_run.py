@@ -179,3 +179,17 @@ def test_a_target_the_server_does_not_serve_stops_the_run_before_any_call(
 def test_server_needs_a_local_run(suite: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", str(suite), "--model", "m=gpt-4o", "--server", "http://127.0.0.1:9/v1"]) == 2
     assert "give the run as --job local:DIR" in capsys.readouterr().err
+
+
+def test_a_server_that_does_not_answer_is_an_error_naming_it(
+    run: Path, suite: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with VLLMLike({}) as server:
+        url = server.url
+    code = main(
+        ["run", str(suite), "--job", f"local:{run}", "--server", url, "--max-attempts", "1", "--quiet"]
+    )
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"evalkit: error: cannot reach the server {url} (") and err.count("\n") == 1

@@ -129,3 +129,21 @@ def test_the_vllm_command_serves_every_adapter_under_its_target_name_on_one_flag
         f"vllm serve {HUB_BASE} --enable-lora --lora-modules step-2={run}/checkpoint-2 "
         f"step-4={run}/checkpoint-4 final={run} --max-lora-rank 16"
     )
+
+
+def test_final_saved_as_the_last_checkpoint_is_answered_as_final_not_as_that_step(tmp_path: Path) -> None:
+    run = tmp_path / "out"
+    adapter(run / "checkpoint-2")
+    adapter(run / "checkpoint-4")  # no adapter in the run directory: the last checkpoint is the final model
+    run = run.resolve()
+    body = vllm_models(base=HUB_BASE, run=str(run))
+    body["data"][3]["root"] = f"{run}/checkpoint-4"
+
+    targets = serve_targets(run_targets(run), served_models(body["data"]), url=URL)
+
+    assert [(t.name, t.model) for t in targets] == [
+        ("base", HUB_BASE),
+        ("step-2", "step-2"),
+        ("step-4", "step-4"),
+        ("final", "final"),
+    ]
