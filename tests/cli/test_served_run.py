@@ -182,13 +182,12 @@ def test_server_needs_a_local_run(suite: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_a_server_that_does_not_answer_is_an_error_naming_it(
-    run: Path, suite: Path, capsys: pytest.CaptureFixture[str]
+    run: Path, suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with VLLMLike({}) as server:
-        url = server.url
-    code = main(
-        ["run", str(suite), "--job", f"local:{run}", "--server", url, "--max-attempts", "1", "--quiet"]
-    )
+        url = server.url  # closed once the block ends
+    flags = ["--server", url, "--max-attempts", "1", "--quiet", "--out", str(tmp_path / "r")]
+    code = main(["run", str(suite), "--job", f"local:{run}", *flags])
 
     assert code == 2
     err = capsys.readouterr().err
