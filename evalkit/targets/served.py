@@ -11,9 +11,11 @@ matched to one served model id, first match wins:
 3. a model whose ``id`` is the target's name (``base``, ``step-N``, ``final``: vLLM's ``--lora-modules
    step-N=...``, ``--served-model-name base``) and whose ``root``, when listed, is the target's path — a
    module of that name serving another adapter is reported, not used;
-4. for an engine that loads models by the path given as ``model`` and lists no ``root`` (``transformers
-   serve``): a folder of full weights (``config.json``) is sent as its absolute path. A LoRA adapter folder
-   is never sent so: such engines cannot load one (``transformers serve``: "Unrecognized model").
+4. for an engine that loads models by the path given as ``model`` and lists no ``root``: a folder of full
+   weights (``config.json``) is sent as its absolute path. ``transformers serve`` lists the generative
+   models of its Hub cache and the paths it has loaded (``id`` = the path, ``owned_by`` "local"), so a path
+   it has not loaded yet is not listed, and it loads whatever path it is sent. A LoRA adapter folder is
+   never sent so: it cannot load one ("Unrecognized model … Should have a `model_type` key").
 
 A target the server does not serve stops the run before any generation call (``InputError`` on
 ``--server``, one line) listing what the server serves and the command that would serve the run.

@@ -147,3 +147,25 @@ def test_final_saved_as_the_last_checkpoint_is_answered_as_final_not_as_that_ste
         ("step-4", "step-4"),
         ("final", "final"),
     ]
+
+
+def test_transformers_serve_lists_a_loaded_path_by_itself(tmp_path: Path) -> None:
+    base = tmp_path / "merged"
+    base.mkdir()
+    (base / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    run = trainer_run(tmp_path / "out", base=str(base))
+    # transformers' `ModelManager.list_models`: the Hub cache's models, then the loaded paths, with a status.
+    listed = [
+        {"owned_by": "HuggingFaceTB", "id": HUB_BASE, "object": "model", "created": 1730000000},
+        {
+            "owned_by": "local",
+            "id": str(base.resolve()),
+            "object": "model",
+            "created": 0,
+            "status": {"value": "loaded"},
+        },
+    ]
+
+    (target,) = serve_targets(run_targets(run)[:1], served_models(listed), url=URL)
+
+    assert (target.model, target.served_from) == (str(base.resolve()), f"local:{base.resolve()}")
