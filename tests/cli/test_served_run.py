@@ -156,6 +156,8 @@ def test_run_evaluates_the_local_run_on_the_server_and_records_the_served_ids(
     assert results["metrics"]["final"]["exact"]["value"] == 1.0
     assert results["metrics"]["base"]["exact"]["value"] == 0.25
     assert results["gate"]["verdict"] == "go"
+    html = (out / "report.html").read_text()
+    assert f"(served from <code><bdi>local:{run}/checkpoint-2</bdi></code>)" in html
 
 
 def test_a_target_the_server_does_not_serve_stops_the_run_before_any_call(
