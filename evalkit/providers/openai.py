@@ -123,6 +123,9 @@ class OpenAIProvider:
         self.shut_down: dict[str, Shutdown] = {}
         """Models past their shutdown date (``evalkit.targets.lifecycle`` fills it before the calls): a
         ``model_not_found`` for one says when it was shut down."""
+        self.served_from: dict[str, str] = {}
+        """Served model id → what it serves (a local model id and its files' fingerprint), for a server that
+        serves a local run (``evalkit.targets.served`` fills it): part of its answers' cache identity."""
 
     @classmethod
     def from_env(
@@ -160,8 +163,11 @@ class OpenAIProvider:
         )
 
     def cache_identity(self, model: str) -> str:
-        """The service's identity: on one service, a model id names the same model for every caller."""
-        return self._identity
+        """The service's identity: on one service, a model id names the same model for every caller — but
+        for a local run's model on a server (``step-2`` today may be another adapter tomorrow), with what it
+        serves."""
+        served = self.served_from.get(model)
+        return self._identity if served is None else f"{self._identity}#{served}"
 
     @property
     def identity(self) -> str:

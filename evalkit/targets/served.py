@@ -34,7 +34,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import InputError, ServiceError
-from evalkit.providers.local.models import BUILTINS, PREFIX, is_local, read_json
+from evalkit.providers.local.models import (
+    BUILTINS,
+    PREFIX,
+    is_local,
+    model_fingerprint,
+    read_json,
+    resolve_model,
+)
 from evalkit.records import Target
 
 if TYPE_CHECKING:
@@ -222,5 +229,16 @@ async def on_server(
     served = serve_targets(
         [t for t in targets if t.name in names], await list_served(remote.client, url), url=url
     )
+    remote.served_from.update({t.model: served_identity(t.served_from) for t in served if t.served_from})
     by_name = {t.name: t for t in served}
     return [by_name.get(t.name, t) for t in targets]
+
+
+def served_identity(local: str) -> str:
+    """What a served model's answers depend on: the local model id and its files' fingerprint (names, sizes,
+    times), so an adapter retrained in place, or another run served under the same module names, never
+    gets cached answers of the old one."""
+    try:
+        return f"{local}#{model_fingerprint(resolve_model(local))}"
+    except (InputError, OSError):
+        return local

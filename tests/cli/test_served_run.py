@@ -194,3 +194,22 @@ def test_a_server_that_does_not_answer_is_an_error_naming_it(
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith(f"evalkit: error: cannot reach the server {url} (") and err.count("\n") == 1
+
+
+def test_a_rerun_reuses_cached_answers_until_an_adapter_changes(
+    run: Path, suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with VLLMLike(vllm_models(base=HUB_BASE, run=str(run))) as server:
+        flags = ["--job", f"local:{run}", "--server", server.url, "--quiet"]
+        assert main(["run", str(suite), *flags, "--out", str(tmp_path / "first")]) == 0
+        assert main(["run", str(suite), *flags, "--out", str(tmp_path / "again")]) == 0
+        assert len(server.chat_models) == 4 * len(HELD_OUT)  # the re-run made no call
+        (run / "checkpoint-2" / "adapter_model.safetensors").write_bytes(b"retrained")
+        assert main(["run", str(suite), *flags, "--out", str(tmp_path / "retrained")]) == 0, (
+            capsys.readouterr().err
+        )
+
+    # step-2 is asked again, and final: its adapter is the run directory, whose files (checkpoints included)
+    # are its fingerprint, as for the in-process local provider; base and step-4 come from the cache.
+    again = server.chat_models[4 * len(HELD_OUT) :]
+    assert sorted(again) == sorted(["step-2", "final"] * len(HELD_OUT))
