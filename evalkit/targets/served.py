@@ -21,7 +21,9 @@ A target the server does not serve stops the run before any generation call (``I
 ``--server``, one line) listing what the server serves and the command that would serve the run.
 
 A matched target keeps its name, role, step and endpoint; ``Target.model`` becomes the served id (the id the
-server answered as, recorded in results.json) and ``Target.served_from`` keeps the local model id.
+server answered as, recorded in results.json) and ``Target.served_from`` keeps the local model id. Its
+answers are cached under the server's address, the served id, the local id and the local files' fingerprint
+(``served_identity``).
 """
 
 from __future__ import annotations
