@@ -193,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "compare": _compare,
         "report": _report,
         "finetune": _finetune,
+        "merge": _merge,
     }[args.command]
     try:
         return handler(args)
@@ -258,6 +259,12 @@ def _finetune(args: argparse.Namespace) -> int:
     from evalkit.cli.finetune import run_finetune
 
     return run_finetune(args)
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from evalkit.cli.finetune import run_merge
+
+    return run_merge(args)
 
 
 def _validate(args: argparse.Namespace) -> int:

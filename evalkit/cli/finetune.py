@@ -1,7 +1,8 @@
-"""The ``evalkit finetune`` command: its arguments and its handler (no heavy imports here).
+"""The ``evalkit finetune`` and ``evalkit merge`` commands: their arguments and handlers (no heavy imports
+here).
 
-``evalkit.cli`` adds it with ``add_finetune_command(commands)`` and dispatches ``finetune`` to
-``run_finetune(args)``.
+``evalkit.cli`` adds them with ``add_finetune_command(commands)`` and dispatches ``finetune`` to
+``run_finetune(args)`` and ``merge`` to ``run_merge(args)``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,18 @@ examples:
 The run directory holds Hugging Face Trainer checkpoints (checkpoint-N/ LoRA adapters, trainer_state.json)
 and a job record shaped like OpenAI's (job.json, checkpoints.json, results.csv), so `--job local:DIR`
 evaluates the base model, every checkpoint and the final model. Running the same command again reuses
-the finished run.
+the finished run. --merge also writes each checkpoint merged into its base (checkpoint-N/merged/, a
+plain model folder for `transformers serve` or vLLM); `evalkit merge DIR` does that for an existing run.
+"""
+
+_MERGE_EPILOG = """\
+examples:
+  evalkit merge runs/demo
+  evalkit run suites/demo/demo.yaml --model merged=local:runs/demo/checkpoint-6/merged
+
+Writes checkpoint-N/merged/ (and DIR/merged/ for a final adapter saved in DIR): config.json,
+model.safetensors and the tokenizer files, loadable by path with transformers, `transformers serve` or
+vLLM. Folders merged already are skipped, so the command can be run again after an interruption.
 """
 
 
@@ -64,7 +76,22 @@ def add_finetune_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         "--lora-rank", type=positive_int, default=8, metavar="R", help="LoRA rank (default: 8)"
     )
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="training seed (default: 0)")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="after training, also write each checkpoint merged into the base (checkpoint-N/merged/)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    merge = commands.add_parser(
+        "merge",
+        help="merge a local run's LoRA checkpoints into full models (checkpoint-N/merged/) for serving",
+        description="Merge every LoRA adapter of the run in DIR (a run of `evalkit finetune` or a Hugging Face "
+        "Trainer output directory) into its base model, writing checkpoint-N/merged/ beside each adapter.",
+        epilog=_MERGE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    merge.add_argument("run", type=Path, metavar="DIR", help="the run directory")
 
 
 def run_finetune(args: argparse.Namespace) -> int:
@@ -83,5 +110,18 @@ def run_finetune(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=not args.quiet,
     )
+    if args.merge:
+        from evalkit.lab.merge import merge_run
+
+        merge_run(out)
     print(f"run: {out}/ (evaluate it with: evalkit run SUITE --job local:{out})")
+    return 0
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    """Run ``evalkit merge``: one line per checkpoint on stderr, the merged folders on stdout. Returns 0."""
+    from evalkit.lab.merge import merge_run
+
+    for folder in merge_run(args.run):
+        print(folder)
     return 0

