@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -43,6 +44,7 @@ from evalkit.providers.local.models import (
     model_fingerprint,
     read_json,
     resolve_model,
+    weights_dir,
 )
 from evalkit.records import Target
 
@@ -121,9 +123,12 @@ def serve_targets(targets: Sequence[Target], served: Sequence[ServedModel], *, u
             matched.append(replace(target, model=served_id, served_from=target.model))
     if missing:
         ids = ", ".join(model.id for model in served) or "nothing"
+        how = f"serve the run with: {vllm_command(targets)}"
+        if by_path:  # an engine that loads by path cannot load an adapter: it needs the merged weights
+            runs = sorted({str(Path(t.model[len(PREFIX) :]).parent) for t in targets if _adapter_path(t) is not None})
+            how = f"merge the adapters first (evalkit merge {' '.join(runs)}), or {how}" if runs else how
         raise InputError(
-            f"the server {url} does not serve {'; '.join(missing)}: it serves {ids}; serve the run with: "
-            f"{vllm_command(targets)}",
+            f"the server {url} does not serve {'; '.join(missing)}: it serves {ids}; {how}",
             field=_FIELD,
         )
     return matched
@@ -163,10 +168,25 @@ def _match(target: Target, served: Sequence[ServedModel], *, by_path: bool) -> t
             if model.root is None or any(_same(model.root, name) for name in names):
                 return model.id, ""
             return None, f", but the server's {model.id} is {model.root}"
-    folder = Path(where)
-    if by_path and folder.is_absolute() and (folder / "config.json").is_file():
-        return str(folder), ""
+    if by_path:
+        folder = _loadable(target)
+        if folder is not None:
+            return str(folder), ""
     return None, ""
+
+
+def _loadable(target: Target) -> Path | None:
+    """What an engine that loads models by path can load for ``target``: a folder of full weights; for a
+    LoRA adapter, the merged model ``evalkit merge`` wrote beside it (``merged/``); for a GGUF base (the
+    built-in), its weights converted to a Hugging Face folder."""
+    model = resolve_model(target.model, field=_FIELD)
+    if model.adapter is not None:
+        merged = model.adapter / "merged"
+        return merged if (merged / "config.json").is_file() else None
+    where = Path(target.model[len(PREFIX) :])
+    if where.is_absolute() and (where / "config.json").is_file():
+        return where
+    return weights_dir(model.base, say=lambda line: print(f"evalkit: {line}", file=sys.stderr))
 
 
 def _same(served: str, where: str) -> bool:

@@ -209,7 +209,7 @@ def test_a_rerun_reuses_cached_answers_until_an_adapter_changes(
             capsys.readouterr().err
         )
 
-    # step-2 is asked again, and final: its adapter is the run directory, whose files (checkpoints included)
-    # are its fingerprint, as for the in-process local provider; base and step-4 come from the cache.
+    # step-2 is asked again: an adapter's own files are its fingerprint (as for the in-process local provider),
+    # so final (the run directory's adapter), base and step-4 come from the cache.
     again = server.chat_models[4 * len(HELD_OUT) :]
-    assert sorted(again) == sorted(["step-2", "final"] * len(HELD_OUT))
+    assert sorted(again) == ["step-2"] * len(HELD_OUT)

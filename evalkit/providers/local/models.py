@@ -334,6 +334,17 @@ def _gguf_file(source: BaseSource) -> Path:
     )
 
 
+def weights_dir(source: BaseSource, *, say: Callable[[str], None] | None = None) -> Path | None:
+    """The Hugging Face directory of a base's weights, for an engine that loads models by path: a GGUF
+    source (a built-in) converted once into ``models_dir()`` (needs torch; ``say`` is told first), a model
+    directory as it is; None for a Hub id (serve it by name)."""
+    if source.gguf:
+        require_libraries()
+        quiet_libraries()
+        return _converted(source, models_dir(), say=say)
+    return source.path if source.path is not None and source.path.is_dir() else None
+
+
 def _converted(source: BaseSource, cache_dir: Path, *, say: Callable[[str], None] | None) -> Path:
     """A Hugging Face directory holding the GGUF source's weights, converted now if not cached yet."""
     gguf = _gguf_file(source)
