@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import InputError, ServiceError
 from evalkit.providers.base import CallError, Reply
+from evalkit.providers.local.device import describe, local_device
 from evalkit.providers.local.models import LocalModel, load_base
 from evalkit.providers.local.templates import TemplateError, render_chat, template_message
 from evalkit.records import Usage
@@ -104,9 +105,12 @@ class Engine:
     def _base(self, model: LocalModel) -> _Loaded:
         loaded = self._bases.get(model.base.key)
         if loaded is None:
+            device = local_device()
             if self._on_load is not None:
-                self._on_load(f"loading local:{model.base.key} on the CPU")
+                self._on_load(f"loading local:{model.base.key} on {describe(device)}")
             network, tokenizer = load_base(model.base, cache_dir=self._cache_dir, say=self._on_load)
+            if device != "cpu":
+                network.to(device)  # type: ignore[arg-type]  # torch modules move in place; the stub wants a model
             tokenizer.padding_side = "left"
             loaded = self._bases[model.base.key] = _Loaded(network, tokenizer)
         return loaded
@@ -151,7 +155,7 @@ def _generate(loaded: _Loaded, texts: list[str], adapters: list[str], sampling: 
     import torch
 
     tokenizer = loaded.tokenizer
-    encoded = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+    encoded = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(loaded.model.device)
     end_ids = _end_ids(loaded.model, tokenizer)
     options: dict[str, Any] = {
         "max_new_tokens": sampling.max_new_tokens,
