@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.local_data import HELD_OUT, SYSTEM
 
 from evalkit.cli import main
-from fixtures.local_data import HELD_OUT, SYSTEM
 
 STARTUP_S = 180.0
 """Most seconds ``transformers serve`` may take to answer ``GET /v1/models``."""
