@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +37,20 @@ def encodable(text: str) -> str:
 
 def encodable_data(value: Any) -> Any:
     """A JSON value (dicts, lists, strings, numbers) with ``encodable`` applied to every string, keys too."""
+    return map_strings(value, encodable)
+
+
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """A JSON value (dicts, lists or tuples, strings, numbers) with ``change`` applied to every string in
+    it, keys too; tuples come back as lists."""
     if isinstance(value, str):
-        return encodable(value)
+        return change(value)
     if isinstance(value, dict):
-        return {encodable(key) if isinstance(key, str) else key: encodable_data(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [encodable_data(item) for item in value]
+        return {
+            change(key) if isinstance(key, str) else key: map_strings(item, change) for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [map_strings(item, change) for item in value]
     return value
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from evalkit.providers.prompts import to_prompt
 from evalkit.providers.responses import input_items, responses_extras
-from evalkit.providers.shapes import shape
+from evalkit.providers.shapes import Shape, shape
 from evalkit.records import Case, Endpoint, Message, Target
 from evalkit.suite.model import Completions, Generation
 
@@ -45,11 +45,14 @@ def build_request(
     completions: Completions,
     *,
     completions_by_target: Mapping[str, Completions] | None = None,
+    sampling: Shape | None = None,
 ) -> Request:
     """The request that asks ``target`` to answer ``case``.
 
-    ``completions_by_target``: per target name, completions settings that replace ``completions``."""
-    sampling = shape(target.model, target.endpoint, generation)
+    ``completions_by_target``: per target name, completions settings that replace ``completions``;
+    ``sampling``: the target's request shape for ``generation``, when the caller has it already (it is the
+    same for every case of a target)."""
+    sampling = sampling or shape(target.model, target.endpoint, generation)
     if target.endpoint == "chat":
         body: dict[str, Any] = {"model": target.model, "messages": _messages(case), **case.extras}
         if generation.stop is not None and sampling.stop:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from evalkit.text import map_strings
+
 __all__ = ["clip", "has_hidden", "visible", "visible_data"]
 
 _HIDDEN = re.compile(
@@ -37,13 +39,7 @@ def has_hidden(text: str) -> bool:
 
 def visible_data(value: Any) -> Any:
     """A JSON value (dicts, lists, strings, numbers) with ``visible`` applied to every string in it."""
-    if isinstance(value, str):
-        return visible(value)
-    if isinstance(value, dict):
-        return {visible(str(key)): visible_data(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [visible_data(item) for item in value]
-    return value
+    return map_strings(value, visible)
 
 
 def clip(text: str, limit: int) -> str:

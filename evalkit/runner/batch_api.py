@@ -34,6 +34,7 @@ from evalkit.errors import InputError, ServiceError
 from evalkit.providers.local.models import is_local
 from evalkit.providers.redact import Redactor
 from evalkit.providers.request import Request, build_request
+from evalkit.providers.shapes import shape
 from evalkit.records import Case, Endpoint, Target
 from evalkit.runner.calls import Caller
 
@@ -151,13 +152,16 @@ def _groups(
     for target in targets:
         if is_local(target.model):
             continue
+        generation = settings.generation_by_target.get(target.name, settings.generation)
+        sampling = shape(target.model, target.endpoint, generation)  # the same for every case of the target
         for case in cases:
             request = build_request(
                 case,
                 target,
-                settings.generation_by_target.get(target.name, settings.generation),
+                generation,
                 settings.completions,
                 completions_by_target=settings.completions_by_target,
+                sampling=sampling,
             )
             if caller.lookup(request) is None:
                 key = caller.key(request)

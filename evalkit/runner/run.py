@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from evalkit.providers.base import CallError
 from evalkit.providers.request import Request, build_request
+from evalkit.providers.shapes import Shape, shape
 from evalkit.records import Case, Endpoint, Outcome, Target
 from evalkit.runner.calls import Caller
 from evalkit.suite.model import Completions, Generation
@@ -151,18 +152,26 @@ class _Run:
         self.cases = cases
         self.targets = {t.name: t for t in targets}
         self.moved: dict[str, Target] = {}
-        self.requests = {t.name: [self._request(c, t) for c in cases] for t in targets}
+        self.requests = {t.name: self._requests(t) for t in targets}
         self.outcomes: dict[str, list[Outcome | None]] = {t.name: [None] * len(cases) for t in targets}
 
-    def _request(self, case: Case, target: Target) -> Request:
+    def _request(self, case: Case, target: Target, sampling: Shape | None = None) -> Request:
         settings = self.settings
+        generation = settings.generation_by_target.get(target.name, settings.generation)
         return build_request(
             case,
             target,
-            settings.generation_by_target.get(target.name, settings.generation),
+            generation,
             settings.completions,
             completions_by_target=settings.completions_by_target,
+            sampling=sampling or shape(target.model, target.endpoint, generation),
         )
+
+    def _requests(self, target: Target) -> list[Request]:
+        """``target``'s request for every case, its request shape worked out once."""
+        generation = self.settings.generation_by_target.get(target.name, self.settings.generation)
+        sampling = shape(target.model, target.endpoint, generation)
+        return [self._request(case, target, sampling) for case in self.cases]
 
     def move(self, name: str, endpoint: Endpoint) -> bool:
         """Call target ``name`` on ``endpoint`` from now on; False if it is there already."""
@@ -170,7 +179,7 @@ class _Run:
         if target.endpoint == endpoint:
             return False
         self.targets[name] = self.moved[name] = replace(target, endpoint=endpoint)
-        self.requests[name] = [self._request(case, self.targets[name]) for case in self.cases]
+        self.requests[name] = self._requests(self.targets[name])
         return True
 
     def serve_from_cache(self) -> None:

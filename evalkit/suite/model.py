@@ -13,10 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -28,6 +25,8 @@ from evalkit.errors import InputError
 from evalkit.suite.located import located_error, relocated
 from evalkit.suite.rules import GateRule, Price
 from evalkit.suite.scorer_options import SCORER_OPTIONS, ScorerConfig
+from evalkit.suite.settings import Completions, Generation, StopSequences, _Strict
+from evalkit.suite.targets import RUN_PREFIX, TargetSpec
 from evalkit.text import display_path
 
 if TYPE_CHECKING:
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATA_EXTENSIONS",
+    "RUN_PREFIX",
     "Columns",
     "Completions",
     "DataSpec",
@@ -59,74 +59,6 @@ DATA_EXTENSIONS: dict[str, Literal["jsonl", "csv", "parquet"]] = {
 """Data file extensions and the format each one is read as."""
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
-RUN_PREFIX = "run:"
-"""How a target names a saved run's target instead of a model: ``run:PATH#TARGET``."""
-_WORD = re.compile(r"[A-Za-z_\-]+")
-
-
-def _one_or_many(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
-
-
-def _non_empty_strings(values: list[str] | None) -> list[str] | None:
-    if values is not None and any(value == "" for value in values):
-        raise ValueError("stop sequences must not be empty strings")
-    return values
-
-
-StopSequences = Annotated[list[str] | None, BeforeValidator(_one_or_many), AfterValidator(_non_empty_strings)]
-"""Stop sequences: one string or a list of them, none empty."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Generation(_Strict):
-    """How every target generates: sent with each request."""
-
-    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
-    """Sampling temperature; 0 makes runs repeatable and cacheable."""
-    max_tokens: int | None = Field(default=256, gt=0)
-    """Upper bound on the answer's length in tokens."""
-    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
-    """Nucleus sampling mass."""
-    seed: int | None = None
-    """Sampling seed, for services that honour it."""
-    stop: StopSequences = None
-    """Stop sequences for chat targets (completions targets use ``completions.stop``)."""
-    params: dict[str, Any] = Field(default_factory=dict)
-    """Any other request fields, sent as they are (e.g. ``{logprobs: true}``)."""
-    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
-    """How hard a reasoning model thinks (``reasoning_effort`` on Chat, ``reasoning.effort`` on Responses);
-    unset: the model's default. Not sent to other models."""
-    reasoning_allowance: int = Field(default=4096, ge=0)
-    """Tokens a reasoning model may think on top of ``max_tokens``, which is the visible answer's budget:
-    such a model is sent ``max_tokens + reasoning_allowance`` as its ``max_completion_tokens`` (Chat) or
-    ``max_output_tokens`` (Responses), since its thinking counts against that cap."""
-
-
-class Completions(_Strict):
-    """How a conversation becomes a prompt for a legacy completions model."""
-
-    separator: str | None = None
-    """Appended after the conversation (e.g. ``"\\n\\n###\\n\\n"``), as in the model's training prompts."""
-    stop: StopSequences = None
-    """Stop sequences sent with each request and cut from the end of references (e.g. ``[" END"]``)."""
-    template: str | None = None
-    """Python format string applied to each message, with ``{role}`` and ``{content}``; the results are
-    joined. Default: a lone user message is sent as its content; otherwise ``"{role}: {content}\\n"``."""
-
-    @field_validator("template")
-    @classmethod
-    def _template_fields(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        try:
-            value.format(role="user", content="x")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"template may use only {{role}} and {{content}} ({exc})") from None
-        return value
 
 
 class Columns(_Strict):
@@ -198,85 +130,6 @@ def check_data_path(path: str, *, columns: Columns | None, loc: tuple[PathElem, 
             f"data: {{path: {path}, columns: {{input: question, expected: answer}}}}",
             None,
         )
-
-
-class TargetSpec(_Strict):
-    """A model named in the suite's ``targets:`` block (``MODEL``, ``MODEL@chat`` or a mapping), or a saved
-    run's target standing in for one (``run:PATH#TARGET``, ``{run: PATH#TARGET, allow_changed: true}``:
-    ``evalkit.targets.replay``)."""
-
-    model: str = Field(min_length=1)
-    """Model id as the service knows it; ``run:PATH#TARGET`` replays TARGET's answers from the saved run
-    PATH (an evalkit results.json, relative to the suite file) with no model call."""
-    endpoint: Literal["chat", "completions", "responses"] | None = None
-    """Override the endpoint that the model's lineage implies."""
-    generation: dict[str, Any] | None = None
-    """This target's own generation settings, over the suite's (``{temperature: 1, max_tokens: null}``):
-    for a model that refuses a setting the others take. Keys as in ``generation:``."""
-    allow_changed: bool = False
-    """A ``run:`` target only: replay the saved answers even where the saved run asked a case differently or
-    was made with other generation settings (a warning says what differs)."""
-
-    @field_validator("generation")
-    @classmethod
-    def _known_settings(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None:
-            unknown = sorted(set(value) - set(Generation.model_fields))
-            if unknown:
-                allowed = ", ".join(Generation.model_fields)
-                raise ValueError(f"unknown generation setting(s) {', '.join(unknown)} (allowed: {allowed})")
-        return value
-
-    @property
-    def replays(self) -> bool:
-        """Whether this names a saved run's target (``run:PATH#TARGET``) rather than a model to call."""
-        return self.model.startswith(RUN_PREFIX)
-
-    @model_validator(mode="after")
-    def _replay_options(self) -> TargetSpec:
-        if self.replays and (self.endpoint is not None or self.generation is not None):
-            raise ValueError("a saved run's target is not called: 'endpoint' and 'generation' do not apply")
-        if self.allow_changed and not self.replays:
-            raise ValueError("'allow_changed' applies only to a saved run's target (run: PATH#TARGET)")
-        return self
-
-    @classmethod
-    def parse(cls, text: str) -> TargetSpec:
-        """``"MODEL"``, ``"MODEL@chat"``, ``"MODEL@completions"`` or ``"MODEL@responses"`` as a spec;
-        ValueError if malformed.
-
-        A suffix that is not a word (``claude-3-haiku@20240307``) is part of the model id."""
-        text = text.strip()
-        model, at, suffix = text.rpartition("@")
-        endpoint = suffix if at and suffix in ("chat", "completions", "responses") else None
-        if at and endpoint is None and _WORD.fullmatch(suffix):
-            raise ValueError(
-                f"{text!r}: unknown endpoint '@{suffix}' (allowed: @chat, @completions, @responses)"
-            )
-        model = model.strip() if endpoint else text
-        if not model:
-            raise ValueError(f"{text!r}: the model id is missing")
-        return cls(model=model, endpoint=endpoint)  # type: ignore[arg-type]
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_string(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.strip().startswith(RUN_PREFIX):
-            return {"model": value.strip()}  # a path may hold '@': no endpoint suffix to split off
-        if isinstance(value, dict) and "run" in value:  # {run: PATH#TARGET, ...}: a saved run's target
-            run = value["run"]
-            if "model" in value:
-                message = "give 'model' (a model to call) or 'run' (a saved run), not both"
-                raise located_error(("run",), message, run)
-            if not isinstance(run, str) or not run.strip():
-                raise located_error(("run",), "expected a saved run's target: PATH/results.json#TARGET", run)
-            return {**{k: v for k, v in value.items() if k != "run"}, "model": RUN_PREFIX + run.strip()}
-        if isinstance(value, str):
-            try:
-                return cls.parse(value).model_dump()
-            except ValueError as exc:
-                raise located_error((), str(exc), value) from None
-        return value
 
 
 def scorer_entry(value: Any) -> Any:
