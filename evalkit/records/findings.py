@@ -39,6 +39,10 @@ class Comparison:
     paired bootstrap for aggregates."""
     n: NonNegative = 0
     """Cases scored by both."""
+    mde: float | None = None
+    """Minimum detectable effect: the smallest true |delta| this test would detect with 80% power at the
+    gate's alpha (Holm-adjusted across the targets a rule covers), for this n and the observed discordance
+    (McNemar) or spread (bootstrap, permutation); null when it cannot be computed."""
 
 
 @dataclass(frozen=True, slots=True)
