@@ -1,8 +1,11 @@
 """Chat rows (OpenAI's fine-tuning format) → draft cases; and how tool calls are written as text.
 
-A chat row is ``{"messages": [...], "tools": [...]?, "id": ...?}``. The reference is the last assistant
-message whose ``weight`` is not 0 (or, with ``expand_turns``, each such message in turn); the input is the
-conversation before it, with ``weight`` keys removed and everything else passed through unchanged.
+A chat row is ``{"messages": [...], "tools": [...]?, "id": ...?, "item": {...}?}``. The reference is the last
+assistant message whose ``weight`` is not 0 (or, with ``expand_turns``, each such message in turn); the input
+is the conversation before it, with ``weight`` keys removed and everything else passed through unchanged —
+except ``item``, the fields graders read (``{{item.X}}``), which no model is sent. A row with an ``item`` may
+have no assistant message (an eval brought from OpenAI's platform, graded by its own criteria): the whole
+conversation is sent and the reference is ``item.reference`` (empty when it has none).
 A reference made of tool calls is written with ``render_tool_calls``, which the runner also uses for the
 model's own tool calls, so the two compare as text.
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from evalkit.data.rows import Draft, RowError
+from evalkit.data.rows import Draft, RowError, row_item
 from evalkit.records import Message, render_tool_calls
 from evalkit.suite.messages import show
 
@@ -25,14 +28,21 @@ NO_REFERENCE = 'no assistant message to use as the reference (messages with "wei
 def chat_drafts(row: dict[str, Any], *, expand_turns: bool) -> list[Draft]:
     """The draft case(s) of one chat row: one per row, or one per weighted assistant turn."""
     messages = _checked_messages(row.get("messages"))
+    item = row_item(row)
     weighted = [i for i, m in enumerate(messages) if m["role"] == "assistant" and m.get("weight", 1) != 0]
-    if not weighted:
-        raise RowError(NO_REFERENCE, field="messages")
     clean = tuple({k: v for k, v in m.items() if k != "weight"} if "weight" in m else m for m in messages)
-    extras = {k: v for k, v in row.items() if k not in ("messages", "id")}
+    extras = {k: v for k, v in row.items() if k not in ("messages", "id", "item")}
+    if not weighted:
+        if "item" not in row:
+            raise RowError(NO_REFERENCE, field="messages")
+        reference = item.get("reference", "")
+        text = reference if isinstance(reference, str) else json.dumps(reference, sort_keys=True)
+        return [Draft(reference=text, reference_field="item.reference", messages=clean, extras=extras, item=item)]
     if not expand_turns:
-        return [_draft(messages, clean, weighted[-1], extras=extras, turn=None)]
-    return [_draft(messages, clean, index, extras=extras, turn=k) for k, index in enumerate(weighted, 1)]
+        return [_draft(messages, clean, weighted[-1], extras=extras, item=item, turn=None)]
+    return [
+        _draft(messages, clean, index, extras=extras, item=item, turn=k) for k, index in enumerate(weighted, 1)
+    ]
 
 
 def _draft(
@@ -41,13 +51,16 @@ def _draft(
     index: int,
     *,
     extras: dict[str, Any],
+    item: dict[str, Any],
     turn: int | None,
 ) -> Draft:
     where = f"messages[{index}]"
     if index == 0:
         raise RowError("the reference assistant message has nothing before it to send", field=where)
     reference, field = _reference(messages[index], where=where)
-    return Draft(reference=reference, reference_field=field, messages=clean[:index], extras=extras, turn=turn)
+    return Draft(
+        reference=reference, reference_field=field, messages=clean[:index], extras=extras, item=item, turn=turn
+    )
 
 
 def _reference(message: dict[str, Any], *, where: str) -> tuple[str, str]:

@@ -148,6 +148,7 @@ class _Assembler:
             messages=draft.messages,
             prompt=draft.prompt,
             extras=draft.extras,
+            item={**draft.columns, **draft.item},
             source=self.rows.case_source,
             line=row.number,
         )
@@ -173,4 +174,6 @@ def _hashable(draft: Draft) -> dict[str, Any]:
     }
     if draft.extras:
         item["extras"] = draft.extras
+    if draft.item:
+        item["item"] = draft.item
     return item

@@ -45,6 +45,11 @@ class Draft:
     """Completions input, or None for a chat case."""
     extras: dict[str, Any] = field(default_factory=dict)
     """Request-level fields of a chat row (``tools``, …)."""
+    item: dict[str, Any] = field(default_factory=dict)
+    """The row's ``item`` object: fields graders read, never sent to a model."""
+    columns: dict[str, Any] = field(default_factory=dict)
+    """A table row's unmapped columns, which graders read as ``item`` fields too (not part of the case's
+    content hash, so adding a column does not change the ids of cases without an id column)."""
     turn: int | None = None
     """1-based index among the row's weighted assistant turns, when turns are expanded."""
 
@@ -68,7 +73,15 @@ def legacy_draft(row: dict[str, Any], *, stop: Sequence[str]) -> Draft:
     reference = strip_completion(completion, stop=stop)
     if not reference.strip():
         raise RowError("is empty once its leading space and stop sequence are removed", field="completion")
-    return Draft(reference=reference, reference_field="completion", prompt=prompt)
+    return Draft(reference=reference, reference_field="completion", prompt=prompt, item=row_item(row))
+
+
+def row_item(row: dict[str, Any]) -> dict[str, Any]:
+    """A row's ``item`` object (the fields graders read as ``{{item.X}}``), or {} when it has none."""
+    item = row.get("item", {})
+    if not isinstance(item, dict):
+        raise RowError(f"expected an object of fields graders read, got {show(item)}", field="item")
+    return item
 
 
 def strip_completion(completion: str, *, stop: Sequence[str]) -> str:
@@ -100,7 +113,9 @@ def table_draft(row: dict[str, Any], *, columns: Columns) -> Draft:
         if system is not None and str(system).strip():
             messages.append({"role": "system", "content": str(system)})
     messages.append({"role": "user", "content": text})
-    return Draft(reference=expected, reference_field=columns.expected, messages=tuple(messages))
+    mapped = {name for name in columns.model_dump().values() if name is not None}
+    others = {name: value for name, value in row.items() if name not in mapped}
+    return Draft(reference=expected, reference_field=columns.expected, messages=tuple(messages), columns=others)
 
 
 def table_id(row: dict[str, Any], *, columns: Columns) -> str | None:

@@ -126,7 +126,8 @@ def _from_disk(directory: Path, *, split: str) -> Dataset:
 def _mapped_rows(
     dataset: Dataset, *, columns: Columns, suite: Suite, where: str, first: int, label: str
 ) -> list[RawRow]:
-    """Rows holding the mapped columns; a mapping naming a missing column is an error in the suite."""
+    """Rows holding every column (the mapped ones are the case; the others are item fields graders read); a
+    mapping naming a missing column is an error in the suite."""
     mapping = {key: name for key, name in columns.model_dump().items() if name is not None}
     for key, name in mapping.items():
         if name not in dataset.column_names:
@@ -137,8 +138,8 @@ def _mapped_rows(
                 line=suite.line_of("data", "columns", key),
                 field=f"data.columns.{key}",
             )
-    names = list(dict.fromkeys(mapping.values()))
-    table = dataset.select_columns(names).to_dict()
+    names = list(dataset.column_names)  # the unmapped columns too: graders read them as item fields
+    table = dataset.to_dict()
     return [
         RawRow(
             data={name: table[name][i] for name in names},

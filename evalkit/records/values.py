@@ -61,6 +61,9 @@ class Case:
     """Legacy completions input, sent as it is. None for chat cases."""
     extras: dict[str, Any] = field(default_factory=dict)
     """Request-level fields of a chat row passed through to chat models unchanged (``tools``, …)."""
+    item: dict[str, Any] = field(default_factory=dict)
+    """Fields of the case's data row that graders read (``{{item.X}}``) and that no model is sent: a chat or
+    prompt row's ``item`` object, a table row's columns other than the mapped ones."""
     source: str | None = None
     """The data file the case came from (None for inline cases or a hub dataset)."""
     line: int | None = None
