@@ -20,6 +20,7 @@ from typing import Any
 
 from evalkit.records import render_tool_calls
 from evalkit.scorers.jsonscore import json_equal
+from evalkit.text import encodable
 
 __all__ = ["Call", "Match", "compare", "pair_calls", "read_calls", "written"]
 
@@ -162,4 +163,5 @@ def compare(calls: Sequence[Call], expected: Sequence[Call], pairing: Sequence[t
 
 def written(calls: Sequence[Call]) -> str:
     """The calls as the scorer read them, as ``render_tool_calls`` writes calls."""
-    return json.dumps([{"arguments": c.arguments, "name": c.name} for c in calls], sort_keys=True, ensure_ascii=False)
+    calls_written = [{"arguments": c.arguments, "name": c.name} for c in calls]
+    return encodable(json.dumps(calls_written, sort_keys=True, ensure_ascii=False))

@@ -33,7 +33,7 @@ from evalkit.scorers.base import Aggregate, Scorer, ScoringError, binary
 from evalkit.scorers.calls import Call, Match, compare, pair_calls, read_calls, written
 from evalkit.scorers.jsonscore import json_equal
 from evalkit.suite.scorer_options import ToolCallsOptions
-from evalkit.text import one_line
+from evalkit.text import encodable, one_line
 
 __all__ = ["ToolCallsScorer", "build_tool_calls"]
 
@@ -146,7 +146,7 @@ def _argument_problems(call: Call, expected: Call) -> list[str]:
 
 def _shown(value: Any, limit: int = 40) -> str:
     """A JSON value in a few characters, on one line (model outputs are untrusted text)."""
-    text = one_line(json.dumps(value, ensure_ascii=False))
+    text = one_line(encodable(json.dumps(value, ensure_ascii=False)))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
