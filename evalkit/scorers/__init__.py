@@ -10,6 +10,8 @@ that validation uses to flag references a scorer cannot use.
     regex      output matches a regular expression                      match.py
     json       output is JSON; optionally fits a schema, equals the ref  jsonscore.py
     classify   output names a label; accuracy, F1, kappa, confusion     classify.py
+    tool_calls the output's function calls against the reference's:     toolcalls.py
+               names, arguments as JSON, parallel calls in any order
     judge      another model grades the output: on a scale, or pairwise judge/ (scorer, prompts, backend)
                against the base's output (both orders)
 
@@ -29,6 +31,7 @@ from evalkit.scorers.classify import UNPARSED, ClassifyScorer, build_classify
 from evalkit.scorers.exact import ExactScorer, build_exact
 from evalkit.scorers.jsonscore import JsonScorer, build_json
 from evalkit.scorers.match import IncludesScorer, RegexScorer, build_includes, build_regex
+from evalkit.scorers.toolcalls import ToolCallsScorer, build_tool_calls
 from evalkit.suite.scorer_options import SCORER_OPTIONS, JudgeOptions, ScorerConfig, ScorerOptions
 
 if TYPE_CHECKING:
@@ -45,6 +48,7 @@ __all__ = [
     "RegexScorer",
     "Scorer",
     "ScoringError",
+    "ToolCallsScorer",
     "build_scorer",
     "build_scorers",
     "declared_metrics",
@@ -57,6 +61,7 @@ _BUILDERS: dict[str, Callable[[Any], Scorer]] = {
     "regex": build_regex,
     "json": build_json,
     "classify": build_classify,
+    "tool_calls": build_tool_calls,
 }
 
 

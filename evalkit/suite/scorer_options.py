@@ -187,6 +187,14 @@ class ClassifyOptions(ScorerOptions):
         return dict(self._by_key)
 
 
+class ToolCallsOptions(ScorerOptions):
+    """``tool_calls``: the output's function calls against the reference's (both as ``render_tool_calls``
+    writes them): names, and arguments compared as JSON."""
+
+    order: Literal["any", "strict"] = "any"
+    """``any``: parallel calls match in any order; ``strict``: the calls must come in the reference's order."""
+
+
 JUDGE_MODEL_ENDPOINTS = ("chat", "completions", "responses")
 """Endpoints a judge model may be pinned to with an ``@`` suffix (``gpt-4o@chat``)."""
 
@@ -288,6 +296,7 @@ SCORER_OPTIONS: dict[str, type[ScorerOptions]] = {
     "regex": RegexOptions,
     "json": JsonOptions,
     "classify": ClassifyOptions,
+    "tool_calls": ToolCallsOptions,
     "judge": JudgeOptions,
 }
 """Every built-in scorer kind and its options, in the order they are listed to users."""
