@@ -89,18 +89,20 @@ def scorer_names(
 
 
 def _matched(criteria: Sequence[Criterion], results: Sequence[GraderResult]) -> dict[str, int]:
-    """Scorer name → the index of the one of ``results`` that is its: a criterion's own (by the name OpenAI
-    reported, which may carry a ``-<id>`` suffix), else the result's name."""
+    """Scorer name → the index of the one of ``results`` that is its: a criterion's own, by the name OpenAI
+    reported (exactly, else with the ``-<id>`` suffix it may add), else a scorer of the result's name."""
     found: dict[str, int] = {}
     for index, result in enumerate(results):
-        owner = next(
-            (
-                c.name
-                for c in criteria
-                if c.name not in found and (result.name == c.given_name or result.name.startswith(f"{c.given_name}-"))
-            ),
-            result.name if result.name not in found else f"{result.name} ({index + 1})",
+        free = [c for c in criteria if c.name not in found]
+        owner = next((c.name for c in free if result.name == c.given_name), None) or next(
+            (c.name for c in free if result.name.startswith(f"{c.given_name}-")), None
         )
+        if owner is None:
+            taken = found.keys() | {c.name for c in criteria}
+            owner, n = result.name, 1
+            while owner in taken:
+                n += 1
+                owner = f"{result.name} ({n})"
         found[owner] = index
     return found
 

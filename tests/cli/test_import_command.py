@@ -130,8 +130,10 @@ def test_the_import_says_what_it_wrote_and_what_to_run_next(
     assert out[:3] == [
         "wrote suites/triage.yaml: the suite 'ticket-triage'",
         "wrote suites/data/triage.jsonl: 4 cases",
-        f"wrote suites/runs/triage-{run_object()['id']}/results.json: OpenAI's answers and scores, replayed as "
-        f"target {MODEL}",
+        (
+            f"wrote suites/runs/triage-{run_object()['id']}/results.json: OpenAI's answers and scores, replayed "
+            f"as target {MODEL}"
+        ),
     ]
     assert "'Right queue' passed 2 of 3 (67%)" in out[3]
     assert out[4] == "next: evalkit validate suites/triage.yaml && evalkit run suites/triage.yaml --model new=MODEL_ID"

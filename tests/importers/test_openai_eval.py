@@ -342,3 +342,41 @@ def test_nothing_is_overwritten_without_force() -> None:
 
     _import(run=run_object(), force=True)
     assert _suite()["name"] == "ticket-triage"
+
+
+def test_a_responses_run_keeps_its_tools_and_output_format_in_chat_completions_shape() -> None:
+    tool = {"type": "function", "name": "route", "parameters": {"type": "object"}, "strict": True}
+    schema = {"type": "json_schema", "name": "queue", "schema": {"type": "object"}, "strict": True}
+    params = {"temperature": 0.5, "reasoning_effort": "xhigh", "tools": [tool, {"type": "web_search"}],
+              "text": {"format": schema}}  # fmt: skip
+    imported = _import(run=run_object(type="responses", sampling_params=params), outputs=output_page())
+
+    generation = _suite()["generation"]
+    assert generation["temperature"] == 0.5 and generation["max_tokens"] == 16  # the samples say what the run did not
+    assert generation["params"] == {
+        "response_format": {"type": "json_schema", "json_schema": {"name": "queue", "schema": {"type": "object"},
+                                                                   "strict": True}}
+    }  # fmt: skip
+    tools = [{"type": "function", "function": {"name": "route", "parameters": {"type": "object"}, "strict": True}}]
+    assert all(row["tools"] == tools for row in _rows())
+    assert any("reasoning_effort \"xhigh\"" in note for note in imported.notes)
+    assert any("tool \"web_search\"" in note for note in imported.notes)
+    [target] = read_results(f"{RUN_DIR}/results.json").targets
+    assert target.endpoint == "responses"
+
+
+def test_openais_result_names_with_an_id_suffix_are_their_criterias() -> None:
+    page = output_page()
+    for entry in page["data"]:
+        for result in entry["results"]:
+            result["name"] = f"{result['name']}-5d2e3a"
+    _import(outputs=page)
+    saved = read_results(f"{RUN_DIR}/results.json")
+    assert [scorer.name for scorer in saved.scorers] == [criterion["name"] for criterion in ALL_CRITERIA]
+    assert saved.cases[0].results[TARGET].scores["Right queue"] == 1.0
+
+
+def test_a_template_that_does_not_compile_is_refused_at_the_runs_field() -> None:
+    template = [{"role": "user", "content": "{{ item.ticket "}]
+    message = _refusal(run=run_object(input_messages={"type": "template", "template": template}))
+    assert message.startswith("run.json: data_source.input_messages.template[0].content: not a valid template")
