@@ -39,7 +39,9 @@ def add_import_command(commands: Any) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    openai.add_argument("eval_file", type=Path, metavar="EVAL.json", help="the eval object (GET /v1/evals/{id})")
+    openai.add_argument(
+        "eval_file", type=Path, metavar="EVAL.json", help="the eval object (GET /v1/evals/{id})"
+    )
     openai.add_argument(
         "--data",
         type=Path,

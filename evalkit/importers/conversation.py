@@ -122,7 +122,9 @@ def _referenced(reference: str) -> Builder:
         for depth, key in enumerate(path):
             if not isinstance(value, dict) or key not in value:
                 field = "item." + ".".join(path[: depth + 1])
-                raise ItemError(f"missing: the run's input_messages.item_reference reads {reference}", field=field)
+                raise ItemError(
+                    f"missing: the run's input_messages.item_reference reads {reference}", field=field
+                )
             value = value[key]
         if isinstance(value, str):
             return [{"role": "user", "content": value}]
@@ -149,6 +151,7 @@ def _compiled(message: dict[str, Any], where: Where) -> Callable[[Mapping[str, A
         return value
 
     shape = {k: compile_texts(v, where.at(k)) if k == "content" else v for k, v in message.items()}
+
     def fill(value: Any, item: Mapping[str, Any]) -> Any:
         if isinstance(value, _Text):
             return value.render(item)
@@ -181,7 +184,9 @@ class _Text:
             field = f"item.{name}" if name and name != "item" else "item"
             raise ItemError(f"missing: the run's template ({self.where}) reads it", field=field) from None
         except TemplateError as exc:
-            raise ItemError(f"the run's template ({self.where}) cannot be rendered for this item: {exc}") from None
+            raise ItemError(
+                f"the run's template ({self.where}) cannot be rendered for this item: {exc}"
+            ) from None
 
 
 @cache

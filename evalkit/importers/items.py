@@ -111,7 +111,9 @@ def match_outputs(items: Sequence[Item], outputs: Sequence[OutputItem]) -> dict[
             )
         if found.id in matched:
             first = matched[found.id].where
-            raise output.where.error(f"a second output item for item {found.id} (the first at {_place(first)})")
+            raise output.where.error(
+                f"a second output item for item {found.id} (the first at {_place(first)})"
+            )
         matched[found.id] = output
     return matched
 

@@ -107,7 +107,9 @@ def import_openai_eval(request: EvalImport) -> Imported:
     problem, before anything is written."""
     source = _read(request)
     criteria, notes = grader_criteria(source.spec.criteria)
-    settings = request_settings(source.run, [o.sample for o in source.outputs.items] if source.outputs else [])
+    settings = request_settings(
+        source.run, [o.sample for o in source.outputs.items] if source.outputs else []
+    )
     suite_path = request.out or Path("suites") / f"{suite_name(source.spec)}.yaml"
     data_path = request.data_out or suite_path.parent / "data" / f"{suite_path.stem}.jsonl"
     _check_suffixes(suite_path, data_path)
@@ -120,18 +122,24 @@ def import_openai_eval(request: EvalImport) -> Imported:
     replay = _replay(source, suite_path) if source.outputs is not None else None
     results_path = suite_path.parent / replay.path if replay is not None else None
     check_free(
-        [(suite_path, "--out"), (data_path, "--data-out")] + ([(results_path, "--out")] if results_path else []),
+        [(suite_path, "--out"), (data_path, "--data-out")]
+        + ([(results_path, "--out")] if results_path else []),
         force=request.force,
     )
     data = relative(data_path, suite_path.parent)
     document = suite_document(source.spec, criteria, data=data, generation=settings.generation, replay=replay)
     suite_text, data_bytes = suite_yaml(document), jsonl_bytes([row.data for row in rows])
-    written = [Written(suite_path, f"the suite {document['name']!r}"), Written(data_path, f"{len(rows)} cases")]
+    written = [
+        Written(suite_path, f"the suite {document['name']!r}"),
+        Written(data_path, f"{len(rows)} cases"),
+    ]
     summary, saved = None, None
     if replay is not None and results_path is not None and source.outputs is not None:
         saved = _saved(source, rows, criteria, settings.generation, replay, suite=(suite_path, suite_text),
                        data=(data_path, data_bytes))  # fmt: skip
-        written.append(Written(results_path, f"OpenAI's answers and scores, replayed as target {replay.target}"))
+        written.append(
+            Written(results_path, f"OpenAI's answers and scores, replayed as target {replay.target}")
+        )
         summary = openai_summary(saved, target=replay.target, run_id=replay.run_id, model=replay.model)
         notes += run_notes(source.outputs, source.items, source.matched)
     from evalkit.records.results_json import write_bytes_atomic, write_results, write_text_atomic
@@ -148,7 +156,9 @@ def _read(request: EvalImport) -> _Source:
     spec = read_eval(request.eval_file)
     run = read_run(request.run_file) if request.run_file is not None else None
     if run is not None and run.eval_id not in (None, spec.id):
-        message = f"{run.eval_id!r} is a run of another eval than {spec.id!r} ({display_path(request.eval_file)})"
+        message = (
+            f"{run.eval_id!r} is a run of another eval than {spec.id!r} ({display_path(request.eval_file)})"
+        )
         raise InputError(message, file=display_path(request.run_file or ""), field="eval_id")
     outputs = read_output_items(request.output_items_file) if request.output_items_file is not None else None
     if outputs is not None and run is not None and outputs.run_id not in (None, run.id):
@@ -159,7 +169,9 @@ def _read(request: EvalImport) -> _Source:
     elif outputs is not None:
         items = items_of_outputs(outputs.items)
     else:
-        message = "give the eval's items: --data ITEMS.jsonl, or --output-items OUT.jsonl (they carry their items)"
+        message = (
+            "give the eval's items: --data ITEMS.jsonl, or --output-items OUT.jsonl (they carry their items)"
+        )
         raise InputError(message, field="--data")
     check_items(items, spec.item_schema, schema_where=spec.schema_where)
     matched = match_outputs(items, outputs.items) if outputs is not None else {}
@@ -170,7 +182,9 @@ def _check_suffixes(suite_path: Path, data_path: Path) -> None:
     if suite_path.suffix.lower() not in (".yaml", ".yml"):
         raise InputError(f"{display_path(suite_path)}: a suite file ends in .yaml or .yml", field="--out")
     if data_path.suffix.lower() not in (".jsonl", ".ndjson"):
-        raise InputError(f"{display_path(data_path)}: a data file of chat rows ends in .jsonl", field="--data-out")
+        raise InputError(
+            f"{display_path(data_path)}: a data file of chat rows ends in .jsonl", field="--data-out"
+        )
 
 
 def _replay(source: _Source, suite_path: Path) -> Replay:

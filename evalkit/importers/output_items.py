@@ -102,13 +102,19 @@ def _output_item(record: Any, where: Where) -> OutputItem:
     if not isinstance(record, dict):
         raise where.error(f"expected an output item (an object), got {json_type(record)}")
     if record.get("object", "eval.run.output_item") != "eval.run.output_item":
-        raise where.at("object").error(f"{shown(record.get('object'))} is not an output item; expected {_WHAT}")
+        raise where.at("object").error(
+            f"{shown(record.get('object'))} is not an output item; expected {_WHAT}"
+        )
     item_id = record.get("datasource_item_id")
     if not isinstance(item_id, int) or isinstance(item_id, bool) or item_id < 0:
-        raise where.at("datasource_item_id").error(f"expected the item's index (an integer), got {shown(item_id)}")
+        raise where.at("datasource_item_id").error(
+            f"expected the item's index (an integer), got {shown(item_id)}"
+        )
     item = record.get("datasource_item")
     if not isinstance(item, dict):
-        raise where.at("datasource_item").error(f"expected the item's fields (an object), got {json_type(item)}")
+        raise where.at("datasource_item").error(
+            f"expected the item's fields (an object), got {json_type(item)}"
+        )
     sample = record.get("sample") or {}
     if not isinstance(sample, dict):
         raise where.at("sample").error(f"expected an object, got {json_type(sample)}")
@@ -139,7 +145,9 @@ def _sent(value: Any, where: Where) -> list[Message] | None:
 def _outcome(sample: dict[str, Any], where: Where) -> Outcome:
     given = sample.get("usage")
     usage: dict[str, Any] = given if isinstance(given, dict) else {}
-    tokens = Usage(prompt_tokens=_count(usage, "prompt_tokens"), completion_tokens=_count(usage, "completion_tokens"))
+    tokens = Usage(
+        prompt_tokens=_count(usage, "prompt_tokens"), completion_tokens=_count(usage, "completion_tokens")
+    )
     finish = sample.get("finish_reason") if isinstance(sample.get("finish_reason"), str) else None
     error = _error(sample.get("error"))
     if error is not None:
@@ -147,7 +155,11 @@ def _outcome(sample: dict[str, Any], where: Where) -> Outcome:
     output = sample.get("output")
     if output is not None and not isinstance(output, list):
         raise where.at("output").error(f"expected a list of messages, got {json_type(output)}")
-    text = _answer(output or []) if output or not isinstance(sample.get("output_text"), str) else sample["output_text"]
+    text = (
+        _answer(output or [])
+        if output or not isinstance(sample.get("output_text"), str)
+        else sample["output_text"]
+    )
     return Outcome(output=encodable(text), usage=tokens, finish_reason=finish)
 
 

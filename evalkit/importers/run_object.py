@@ -65,7 +65,9 @@ def read_run(path: Path) -> RunSpec:
         raise at.error(f"expected an object saying how the run sampled, got {json_type(source)}")
     if source.get("type") not in RUN_SOURCES:
         allowed = ", ".join(RUN_SOURCES)
-        raise at.at("type").error(f"{shown(source.get('type'))} is not a run data source (allowed: {allowed})")
+        raise at.at("type").error(
+            f"{shown(source.get('type'))} is not a run data source (allowed: {allowed})"
+        )
     params = source.get("sampling_params") or {}
     if not isinstance(params, dict):
         raise at.at("sampling_params").error(f"expected an object, got {json_type(params)}")
@@ -90,17 +92,25 @@ def _input_messages(value: Any, where: Where) -> dict[str, Any] | None:
     if not isinstance(value, dict) or value.get("type") not in _INPUT_KINDS:
         kind = value.get("type") if isinstance(value, dict) else None
         got = shown(kind) if isinstance(value, dict) else json_type(value)
-        raise where.at("type").error(f"{got} is not a kind of input messages (allowed: {', '.join(_INPUT_KINDS)})")
+        raise where.at("type").error(
+            f"{got} is not a kind of input messages (allowed: {', '.join(_INPUT_KINDS)})"
+        )
     if value["type"] == "template":
         template = value.get("template")
         if not isinstance(template, list) or not template:
             raise where.at("template").error(f"expected a list of messages, got {json_type(template)}")
         for index, message in enumerate(template):
             if not isinstance(message, dict) or not isinstance(message.get("role"), str):
-                raise where.at("template").at(index).error('expected a message like {"role": ..., "content": ...}')
+                raise (
+                    where.at("template")
+                    .at(index)
+                    .error('expected a message like {"role": ..., "content": ...}')
+                )
     else:
         reference = value.get("item_reference")
         if not isinstance(reference, str) or not reference.startswith("item."):
             got = shown(reference)
-            raise where.at("item_reference").error(f"expected a field of the item like 'item.messages', got {got}")
+            raise where.at("item_reference").error(
+                f"expected a field of the item like 'item.messages', got {got}"
+            )
     return value

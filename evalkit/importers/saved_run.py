@@ -58,7 +58,9 @@ def saved_run(
     scores = _scores(names, outcomes, results)
     record = RunRecord(
         suite=suite,
-        case_set=CaseSet(cases=[row.case for row in rows], sha256=suite.data.sha256, source=suite.data.source),
+        case_set=CaseSet(
+            cases=[row.case for row in rows], sha256=suite.data.sha256, source=suite.data.source
+        ),
         targets=[target],
         generation=generation,
         completions={},
@@ -121,7 +123,11 @@ def _scores(
 
 
 def _score(result: GraderResult) -> Score | None:
-    value = result.score if result.score is not None else (None if result.passed is None else float(result.passed))
+    value = (
+        result.score
+        if result.score is not None
+        else (None if result.passed is None else float(result.passed))
+    )
     if value is None:
         return None
     said = None if result.passed is None else f"OpenAI: {'passed' if result.passed else 'did not pass'}"

@@ -26,7 +26,12 @@ from evalkit.importers.run_object import RunSpec
 __all__ = ["RequestSettings", "request_settings"]
 
 _EFFORTS = ("minimal", "low", "medium", "high")
-_FROM_SAMPLES = {"temperature": "temperature", "top_p": "top_p", "seed": "seed", "max_tokens": "max_completion_tokens"}
+_FROM_SAMPLES = {
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "seed": "seed",
+    "max_tokens": "max_completion_tokens",
+}
 """Generation setting → the sample field that records it."""
 
 
@@ -75,7 +80,9 @@ def request_settings(run: RunSpec | None, samples: Sequence[Mapping[str, Any]]) 
 def _agreed(samples: Sequence[Mapping[str, Any]], key: str, notes: list[str]) -> Any:
     values = {json.dumps(sample[key]): sample[key] for sample in samples if sample.get(key) is not None}
     if len(values) > 1:
-        notes.append(f"the samples were made with different {key} values ({', '.join(sorted(values))}): not set")
+        notes.append(
+            f"the samples were made with different {key} values ({', '.join(sorted(values))}): not set"
+        )
         return None
     return next(iter(values.values()), None)
 
@@ -96,7 +103,11 @@ def _tools(tools: Any, notes: list[str]) -> list[dict[str, Any]] | None:
         return None
     found: list[dict[str, Any]] = []
     for tool in tools:
-        if isinstance(tool, dict) and tool.get("type") == "function" and isinstance(tool.get("function"), dict):
+        if (
+            isinstance(tool, dict)
+            and tool.get("type") == "function"
+            and isinstance(tool.get("function"), dict)
+        ):
             found.append(tool)
         elif isinstance(tool, dict) and tool.get("type") == "function" and isinstance(tool.get("name"), str):
             function = {key: value for key, value in tool.items() if key != "type"}

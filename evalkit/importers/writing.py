@@ -48,7 +48,9 @@ def suite_yaml(document: Mapping[str, Any]) -> str:
 
 def jsonl_bytes(rows: Sequence[Mapping[str, Any]]) -> bytes:
     """Rows as JSON Lines (UTF-8, one object a line)."""
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8", "surrogatepass")
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode(
+        "utf-8", "surrogatepass"
+    )
 
 
 def relative(path: Path, start: Path) -> str:
@@ -63,5 +65,6 @@ def check_free(paths: Sequence[tuple[Path, str]], *, force: bool) -> None:
     for path, option in paths:
         if path.exists():
             raise InputError(
-                f"{display_path(path)} exists; give --force to overwrite it (or another {option})", field=option
+                f"{display_path(path)} exists; give --force to overwrite it (or another {option})",
+                field=option,
             )

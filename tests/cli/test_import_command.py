@@ -42,7 +42,11 @@ def _grader_scorer_known() -> bool:
 
     try:
         Suite.model_validate(
-            {"name": "x", "cases": [{"input": "a", "expected": "b"}], "scorers": [{"grader": LOCAL_CRITERIA[0]}]}
+            {
+                "name": "x",
+                "cases": [{"input": "a", "expected": "b"}],
+                "scorers": [{"grader": LOCAL_CRITERIA[0]}],
+            }
         )
     except (ValidationError, InputError):
         return False
@@ -68,7 +72,9 @@ def imported(fake_openai: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.Monkey
     return fake_openai
 
 
-def _run_new_and_replayed(server: FakeOpenAI, suite: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+def _run_new_and_replayed(
+    server: FakeOpenAI, suite: str, capsys: pytest.CaptureFixture[str]
+) -> dict[str, Any]:
     """Validate ``suite``, run it with ``new`` beside its replayed target; results.json, checked for what
     both must show: the new model asked every case, the replayed one none."""
     assert main(["validate", suite]) == 0, capsys.readouterr().err
@@ -88,7 +94,9 @@ def _run_new_and_replayed(server: FakeOpenAI, suite: str, capsys: pytest.Capture
 
 
 @pytest.mark.xfail(
-    not _grader_scorer_known(), reason="needs the `grader` scorer (graders branch, merged with this one)", strict=True
+    not _grader_scorer_known(),
+    reason="needs the `grader` scorer (graders branch, merged with this one)",
+    strict=True,
 )
 def test_an_imported_eval_runs_its_criteria_beside_the_replayed_run(
     imported: FakeOpenAI, capsys: pytest.CaptureFixture[str]
@@ -113,7 +121,9 @@ def test_the_imported_data_and_replayed_run_work_with_evalkits_own_scorers(
     results = _run_new_and_replayed(imported, "suites/triage-exact.yaml", capsys)
     assert results["metrics"]["new"]["exact"]["value"] == 1.0
     assert results["metrics"][MODEL]["exact"]["value"] == pytest.approx(2 / 3)  # OpenAI's own: 2 of 3 passed
-    [flip] = [f for f in results["flips"] if (f["target"], f["versus"], f["scorer"]) == ("new", MODEL, "exact")]
+    [flip] = [
+        f for f in results["flips"] if (f["target"], f["versus"], f["scorer"]) == ("new", MODEL, "exact")
+    ]
     assert flip["fixed_ids"] == ["2"] and results["gate"]["verdict"] == "go"
 
 
@@ -136,7 +146,10 @@ def test_the_import_says_what_it_wrote_and_what_to_run_next(
         ),
     ]
     assert "'Right queue' passed 2 of 3 (67%)" in out[3]
-    assert out[4] == "next: evalkit validate suites/triage.yaml && evalkit run suites/triage.yaml --model new=MODEL_ID"
+    assert (
+        out[4]
+        == "next: evalkit validate suites/triage.yaml && evalkit run suites/triage.yaml --model new=MODEL_ID"
+    )
 
     assert main(IMPORT) == 2  # a second import: nothing overwritten
     err = capsys.readouterr().err

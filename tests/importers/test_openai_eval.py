@@ -120,14 +120,19 @@ def test_a_run_template_makes_each_items_conversation_and_the_criteria_become_gr
     ]
     assert rows[1]["item"] == ITEMS[1]
     assert imported.openai_results is None
-    assert imported.next_command.startswith("evalkit validate suites/triage.yaml && evalkit run suites/triage.yaml")
+    assert imported.next_command.startswith(
+        "evalkit validate suites/triage.yaml && evalkit run suites/triage.yaml"
+    )
 
 
 def test_the_written_data_reads_as_cases_that_send_the_conversation_and_keep_the_item() -> None:
     _import(run=run_object())
     cases = load_cases(load_suite(_with_builtin_scorers())).cases
     assert [case.reference for case in cases] == [item["label"] for item in ITEMS]
-    assert cases[0].messages == ({"role": "system", "content": SYSTEM}, {"role": "user", "content": "Card charged twice"})
+    assert cases[0].messages == (
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": "Card charged twice"},
+    )
     assert cases[0].item == ITEMS[0]
 
 
@@ -140,13 +145,22 @@ def test_assistant_messages_of_the_template_are_sent_never_taken_as_the_referenc
     ]
     _import(run=run_object(input_messages={"type": "template", "template": few_shot}))
     [case, *_] = load_cases(load_suite(_with_builtin_scorers())).cases
-    assert [m["content"] for m in case.messages or ()] == [SYSTEM, "My parcel never came", "billing", "Card charged twice"]
+    assert [m["content"] for m in case.messages or ()] == [
+        SYSTEM,
+        "My parcel never came",
+        "billing",
+        "Card charged twice",
+    ]
     assert case.reference == "billing"  # item 0's label, not the example answer
 
 
 def test_template_texts_render_in_a_sandbox_and_values_that_are_not_text_as_json() -> None:
     template = [
-        {"type": "message", "role": "user", "content": {"type": "input_text", "text": "{{ item.ticket }} / {{ item }}"}}
+        {
+            "type": "message",
+            "role": "user",
+            "content": {"type": "input_text", "text": "{{ item.ticket }} / {{ item }}"},
+        }
     ]
     _import(run=run_object(input_messages={"type": "template", "template": template}))
     sent = _rows()[0]["messages"][0]
@@ -166,7 +180,9 @@ def test_items_holding_their_conversation_need_no_run(tmp_path: Path) -> None:
     eval_doc = eval_object([STRING_CHECK])
     eval_doc["data_source_config"] = {"type": "logs", "schema": {"type": "object"}}
     request = EvalImport(
-        eval_file=write_json(Path("eval.json"), eval_doc), items_file=Path("own.jsonl"), out=Path("suites/triage.yaml")
+        eval_file=write_json(Path("eval.json"), eval_doc),
+        items_file=Path("own.jsonl"),
+        out=Path("suites/triage.yaml"),
     )
     import_openai_eval(request)
     rows = _rows()
@@ -178,7 +194,10 @@ def test_items_holding_their_conversation_need_no_run(tmp_path: Path) -> None:
 def test_an_item_reference_names_the_field_holding_the_conversation() -> None:
     eval_doc = eval_object([STRING_CHECK])
     eval_doc["data_source_config"] = {"type": "custom", "schema": {"type": "object"}}
-    write_jsonl(Path("items.jsonl"), [{"item": {"chat": [{"role": "developer", "content": "Hi"}], "label": "billing"}}])
+    write_jsonl(
+        Path("items.jsonl"),
+        [{"item": {"chat": [{"role": "developer", "content": "Hi"}], "label": "billing"}}],
+    )
     run = run_object(input_messages={"type": "item_reference", "item_reference": "item.chat"})
     request = EvalImport(
         eval_file=write_json(Path("eval.json"), eval_doc),
@@ -192,7 +211,9 @@ def test_an_item_reference_names_the_field_holding_the_conversation() -> None:
 
 def test_fields_of_a_criterion_no_grader_object_takes_are_left_out_and_said() -> None:
     criterion = {**STRING_CHECK, "id": "Right queue-5d2e3a"}
-    imported = _import(eval_doc=eval_object([criterion, {**STRING_CHECK, "operation": "ne"}]), run=run_object())
+    imported = _import(
+        eval_doc=eval_object([criterion, {**STRING_CHECK, "operation": "ne"}]), run=run_object()
+    )
     assert [entry["grader"] for entry in _suite()["scorers"]] == [
         STRING_CHECK,
         {**STRING_CHECK, "operation": "ne", "name": "Right queue (2)"},  # scorers are told apart by name
@@ -208,7 +229,12 @@ def test_output_items_become_a_saved_run_that_the_suite_replays() -> None:
 
     suite = _suite()
     assert suite["targets"] == {TARGET: f"run:runs/triage-{RUN_ID}/results.json#{TARGET}"}
-    assert suite["generation"] == {"temperature": 0.0, "top_p": 1.0, "seed": 42, "max_tokens": 16}  # the samples'
+    assert suite["generation"] == {
+        "temperature": 0.0,
+        "top_p": 1.0,
+        "seed": 42,
+        "max_tokens": 16,
+    }  # the samples'
     assert [row["item"] for row in _rows()] == ITEMS  # from the output items' datasource_item
     saved = read_results(f"{RUN_DIR}/results.json")
     [target] = saved.targets
@@ -216,12 +242,23 @@ def test_output_items_become_a_saved_run_that_the_suite_replays() -> None:
     answers = [case.results[TARGET] for case in saved.cases]
     assert [a.output for a in answers] == ["billing", "technical", "technical", None]
     assert answers[3].error == "Rate limit reached for gpt-4o-mini (rate_limit_exceeded)"
-    assert (answers[0].usage.prompt_tokens, answers[0].usage.completion_tokens, answers[0].finish_reason) == (30, 1, "stop")
-    assert answers[2].scores["Right queue"] == 0.0 and answers[2].explanations["Right queue"] == "OpenAI: did not pass"
+    assert (answers[0].usage.prompt_tokens, answers[0].usage.completion_tokens, answers[0].finish_reason) == (
+        30,
+        1,
+        "stop",
+    )
+    assert (
+        answers[2].scores["Right queue"] == 0.0
+        and answers[2].explanations["Right queue"] == "OpenAI: did not pass"
+    )
     metrics = saved.metrics[TARGET]
-    assert metrics["Right queue.pass_rate"].value == pytest.approx(2 / 3) and metrics["error_rate"].value == 0.25
+    assert (
+        metrics["Right queue.pass_rate"].value == pytest.approx(2 / 3) and metrics["error_rate"].value == 0.25
+    )
     assert saved.gate.verdict == "not-gated"
-    assert imported.openai_results is not None and "'Right queue' passed 2 of 3 (67%)" in imported.openai_results
+    assert (
+        imported.openai_results is not None and "'Right queue' passed 2 of 3 (67%)" in imported.openai_results
+    )
 
     suite_file = _with_builtin_scorers()
     loaded = load_suite(suite_file)
@@ -239,7 +276,13 @@ def test_items_and_a_run_with_output_items_keep_the_runs_settings_and_ids() -> N
 
 
 def test_an_answer_of_tool_calls_is_the_text_evalkit_compares_tool_calls_as() -> None:
-    calls = [{"id": "call_1", "type": "function", "function": {"name": "route", "arguments": '{"queue": "billing"}'}}]
+    calls = [
+        {
+            "id": "call_1",
+            "type": "function",
+            "function": {"name": "route", "arguments": '{"queue": "billing"}'},
+        }
+    ]
     page = output_page()
     page["data"][0]["sample"]["output"] = [{"role": "assistant", "content": None, "tool_calls": calls}]
     _import(outputs=page)
@@ -267,7 +310,12 @@ def test_output_items_saved_one_a_line_and_numbered_from_one_still_find_their_it
     )
     import_openai_eval(request)
     saved = read_results(f"{RUN_DIR}/results.json")
-    assert [case.results[TARGET].output for case in saved.cases] == ["billing", "technical", "technical", None]
+    assert [case.results[TARGET].output for case in saved.cases] == [
+        "billing",
+        "technical",
+        "technical",
+        None,
+    ]
 
 
 def test_a_page_that_says_more_is_missing_is_said() -> None:
@@ -283,7 +331,7 @@ def test_an_unknown_data_source_is_refused_at_its_field() -> None:
     eval_doc = eval_object()
     eval_doc["data_source_config"]["type"] = "responses"
     assert _refusal(eval_doc=eval_doc, run=run_object()) == (
-        "eval.json: data_source_config.type: \"responses\" is not a data source evalkit can import "
+        'eval.json: data_source_config.type: "responses" is not a data source evalkit can import '
         "(allowed: custom, logs, stored_completions)"
     )
 
@@ -291,7 +339,9 @@ def test_an_unknown_data_source_is_refused_at_its_field() -> None:
 def test_an_unknown_grader_type_is_refused_at_its_field() -> None:
     eval_doc = eval_object([STRING_CHECK, {"type": "regex", "name": "x"}])
     message = _refusal(eval_doc=eval_doc, run=run_object())
-    assert message.startswith('eval.json: testing_criteria[1].type: "regex" is not a grader type evalkit runs')
+    assert message.startswith(
+        'eval.json: testing_criteria[1].type: "regex" is not a grader type evalkit runs'
+    )
 
 
 def test_a_field_the_template_reads_that_an_item_lacks_is_refused_at_the_item() -> None:
@@ -304,20 +354,26 @@ def test_a_field_the_template_reads_that_an_item_lacks_is_refused_at_the_item() 
 
 
 def test_an_item_that_breaks_the_eval_item_schema_is_refused_at_its_line() -> None:
-    write_jsonl(Path("items.jsonl"), [{"item": ITEMS[0]}, {"item": {"ticket": "Lost parcel", "label": "shipping"}}])
+    write_jsonl(
+        Path("items.jsonl"), [{"item": ITEMS[0]}, {"item": {"ticket": "Lost parcel", "label": "shipping"}}]
+    )
     request = EvalImport(
         eval_file=write_json(Path("eval.json"), eval_object()),
         items_file=Path("items.jsonl"),
         run_file=write_json(Path("run.json"), run_object()),
         out=Path("suites/triage.yaml"),
     )
-    with pytest.raises(InputError, match=r"^items.jsonl:2: item.label: does not follow the eval's item schema"):
+    with pytest.raises(
+        InputError, match=r"^items.jsonl:2: item.label: does not follow the eval's item schema"
+    ):
         import_openai_eval(request)
 
 
 def test_no_way_to_build_the_conversation_says_which_option_to_give() -> None:
     message = _refusal()
-    assert message.startswith("items.jsonl:1: item: no way to build the conversation this item was sent: give --run")
+    assert message.startswith(
+        "items.jsonl:1: item: no way to build the conversation this item was sent: give --run"
+    )
     assert "--output-items" in message
 
 
@@ -325,7 +381,9 @@ def test_output_items_of_other_items_are_refused() -> None:
     page = output_page()
     page["data"][2]["datasource_item"] = {"ticket": "Something else", "label": "billing"}
     message = _refusal(outputs=page)
-    assert message.startswith("out.json: data[2].datasource_item: item 2 is not among the items of items.jsonl")
+    assert message.startswith(
+        "out.json: data[2].datasource_item: item 2 is not among the items of items.jsonl"
+    )
 
 
 def test_a_run_of_another_eval_is_refused() -> None:
@@ -352,15 +410,19 @@ def test_a_responses_run_keeps_its_tools_and_output_format_in_chat_completions_s
     imported = _import(run=run_object(type="responses", sampling_params=params), outputs=output_page())
 
     generation = _suite()["generation"]
-    assert generation["temperature"] == 0.5 and generation["max_tokens"] == 16  # the samples say what the run did not
+    assert (
+        generation["temperature"] == 0.5 and generation["max_tokens"] == 16
+    )  # the samples say what the run did not
     assert generation["params"] == {
         "response_format": {"type": "json_schema", "json_schema": {"name": "queue", "schema": {"type": "object"},
                                                                    "strict": True}}
     }  # fmt: skip
-    tools = [{"type": "function", "function": {"name": "route", "parameters": {"type": "object"}, "strict": True}}]
+    tools = [
+        {"type": "function", "function": {"name": "route", "parameters": {"type": "object"}, "strict": True}}
+    ]
     assert all(row["tools"] == tools for row in _rows())
-    assert any("reasoning_effort \"xhigh\"" in note for note in imported.notes)
-    assert any("tool \"web_search\"" in note for note in imported.notes)
+    assert any('reasoning_effort "xhigh"' in note for note in imported.notes)
+    assert any('tool "web_search"' in note for note in imported.notes)
     [target] = read_results(f"{RUN_DIR}/results.json").targets
     assert target.endpoint == "responses"
 
@@ -379,4 +441,6 @@ def test_openais_result_names_with_an_id_suffix_are_their_criterias() -> None:
 def test_a_template_that_does_not_compile_is_refused_at_the_runs_field() -> None:
     template = [{"role": "user", "content": "{{ item.ticket "}]
     message = _refusal(run=run_object(input_messages={"type": "template", "template": template}))
-    assert message.startswith("run.json: data_source.input_messages.template[0].content: not a valid template")
+    assert message.startswith(
+        "run.json: data_source.input_messages.template[0].content: not a valid template"
+    )
