@@ -94,12 +94,13 @@ def items_of_outputs(outputs: Sequence[OutputItem]) -> list[Item]:
 def match_outputs(items: Sequence[Item], outputs: Sequence[OutputItem]) -> dict[int, OutputItem]:
     """Each item's output item, by item id; ``InputError`` at an output item whose item is not among
     ``items``, or that is a second answer to one."""
+    by_id = {item.id: item for item in items}
     by_content: dict[str, list[Item]] = {}
     for item in items:
         by_content.setdefault(_canonical(item.fields), []).append(item)
     matched: dict[int, OutputItem] = {}
     for output in outputs:
-        found = items[output.item_id] if 0 <= output.item_id < len(items) else None
+        found = by_id.get(output.item_id)
         if found is None or _canonical(found.fields) != _canonical(output.item):
             same = [item for item in by_content.get(_canonical(output.item), []) if item.id not in matched]
             found = same[0] if same else None

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from evalkit.data.chat import chat_drafts
+from evalkit.data.rows import RowError
 from evalkit.importers.conversation import Builder, ItemError, own_messages
 from evalkit.importers.items import Item
 from evalkit.importers.output_items import OutputItem
@@ -60,17 +62,20 @@ def item_row(
     written: list[Message] = [{**m, "weight": 0} if m.get("role") == "assistant" else m for m in messages]
     if reference.strip():
         written.append({"role": "assistant", "content": reference})
-    else:  # as evalkit reads a row with no reference message
-        reference = _text(item.fields["reference"]) if "reference" in item.fields else ""
     data: dict[str, Any] = {"id": str(item.id), "messages": written, "item": item.fields}
-    extras = {"tools": tools} if tools else {}
-    data.update(extras)
+    if tools:
+        data["tools"] = tools
+    try:  # read back as evalkit reads the data file, so the saved run records what a run will ask
+        [draft] = chat_drafts(data, expand_turns=False)
+    except RowError as exc:
+        raise item.error(f"its conversation is not one a chat model takes ({exc.field}: {exc.message})") from None
+    assert draft.messages is not None  # a chat row's
     case = Case(
         id=str(item.id),
-        reference=reference,
-        messages=tuple(messages),
-        extras=extras,
-        item=item.fields,
+        reference=draft.reference,
+        messages=draft.messages,
+        extras=draft.extras,
+        item=draft.item,
         source=source,
         line=line,
     )
@@ -93,8 +98,6 @@ def _conversation(item: Item, output: OutputItem | None, builder: Builder | None
 
 def _reference(fields: Mapping[str, Any], name: str | None) -> str:
     value = fields.get(name) if name is not None else None
-    return "" if value is None else _text(value)
-
-
-def _text(value: Any) -> str:
+    if value is None:
+        return ""
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)

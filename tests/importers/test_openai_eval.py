@@ -444,3 +444,11 @@ def test_a_template_that_does_not_compile_is_refused_at_the_runs_field() -> None
     assert message.startswith(
         "run.json: data_source.input_messages.template[0].content: not a valid template"
     )
+
+
+def test_a_conversation_no_chat_model_takes_is_refused_at_its_item() -> None:
+    template = [{"role": "critic", "content": "{{item.ticket}}"}]
+    message = _refusal(run=run_object(input_messages={"type": "template", "template": template}))
+    assert message.startswith(
+        "items.jsonl:1: item: its conversation is not one a chat model takes (messages[0].role: 'critic' is not"
+    )
