@@ -177,8 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, metavar="DIR", help="folder to write into (default: beside it)")
 
     from evalkit.cli.finetune import add_finetune_command
+    from evalkit.cli.import_eval import add_import_command
 
     add_finetune_command(commands)
+    add_import_command(commands)
     return parser
 
 
@@ -194,6 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": _report,
         "finetune": _finetune,
         "merge": _merge,
+        "import": _import,
     }[args.command]
     try:
         return handler(args)
@@ -265,6 +268,12 @@ def _merge(args: argparse.Namespace) -> int:
     from evalkit.cli.finetune import run_merge
 
     return run_merge(args)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from evalkit.cli.import_eval import run_import
+
+    return run_import(args)
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -35,7 +35,8 @@ ROOTS = [
     # The Responses API: the fake checks request bodies against CreateResponse, the tests its Response.
     "CreateResponse",
     "Response",
-    # Coming soon: graders and evals.
+    # Evals and graders: the importer's fixtures (tests/fixtures/openai_evals.py) are checked against Eval,
+    # EvalRun, EvalRunOutputItem and EvalRunOutputItemList; the grader objects they hold against Grader*.
     "Grader*",
     "Eval*",
 ]
