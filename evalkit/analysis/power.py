@@ -9,8 +9,8 @@ it detects a given Δ (``power_at``), and how many cases it needs for a given Δ
                                   q = (d + Δ) / 2d; the test rejects as ``stats.mcnemar_exact`` < α does.
                                   A Δ above d needs at least |Δ| disagreement: d is taken as max(d, |Δ|).
     sign-flip permutation,        normal approximation from the per-case spread of the difference:
-    paired bootstrap              mde = (z[1 − α/2] + z[power]) · sd / √n (for a bootstrap of an aggregate,
-                                  sd / √n is the standard deviation of the bootstrap replicates of Δ)
+    paired bootstrap              mde = (z[1 − α/2] + z[power]) · sd / √n (for a bootstrap of an
+                                  aggregate, sd / √n is the standard deviation of its replicates of Δ)
 
 Power counts detections in the direction of Δ only: the gate's tests are two-sided at α, and a rule acts
 on one side of them (superiority: Δ > 0 and p < α; non-inferiority: the low end of Δ's 95% CI, a
@@ -114,9 +114,9 @@ def power_at(spread: Spread, delta: float, *, alpha: float = ALPHA, n: int | Non
 def mde(spread: Spread, *, alpha: float = ALPHA, power: float = POWER) -> float | None:
     """The smallest true |Δ| the test detects with ``power`` at ``alpha`` on ``spread.n`` cases.
 
-    None when it cannot be said: no case; no spread of the difference to judge from (every per-case
-    difference equal); or, for exact McNemar, too few cases for any Δ (at α = 0.05, fewer than 6 disagreeing
-    cases can never give p < α).
+    None when it cannot be said: no case; no spread of the difference to judge from (the two sides never
+    disagree, or every per-case difference is the same); or, for exact McNemar, too few cases for any Δ
+    (at α = 0.05, fewer than 6 disagreeing cases can never give p < α).
     """
     _check_level(alpha, "alpha")
     _check_level(power, "power")
@@ -130,7 +130,7 @@ def mde(spread: Spread, *, alpha: float = ALPHA, power: float = POWER) -> float 
         return float((norm.ppf(1.0 - alpha / 2) + norm.ppf(power)) * spread.sd / math.sqrt(spread.n))
     assert spread.discordance is not None  # a Spread has one or the other
     d = spread.discordance
-    if _mcnemar_power(spread.n, 1.0, d, alpha) < power:
+    if d == 0.0 or _mcnemar_power(spread.n, 1.0, d, alpha) < power:
         return None
     from scipy.optimize import brentq
 
@@ -151,8 +151,9 @@ def cases_needed(
     per-case standard deviation of the difference (``sd``).
 
     The exact test's power zigzags by a point or two as n grows; the answer is where it crosses ``power``
-    (a case or two fewer may happen to reach it too). ValueError for a zero ``delta``, a ``delta`` larger
-    than the ``discordance`` (so many cases must change), or a need above ``MAX_CASES``.
+    (a case or two fewer may happen to reach it too). A ``discordance`` below |``delta``| is raised to it,
+    as in ``mcnemar_power``. ValueError for a ``delta`` of 0 (or, with a discordance, above 1), or a need
+    above ``MAX_CASES``.
     """
     Spread(0, discordance, sd)  # exactly one of the two, each in range
     _check_level(alpha, "alpha")
@@ -167,11 +168,8 @@ def cases_needed(
         found = max(1, math.ceil((z * sd / size) ** 2 - 1e-9))
     else:
         assert discordance is not None
-        if size > discordance:
-            raise ValueError(
-                f"a difference of {size:g} needs the two sides to disagree on at least that share of cases; "
-                f"the discordance given is {discordance:g}"
-            )
+        if size > 1.0:
+            raise ValueError(f"a difference of 0/1 scores is at most 1, got {delta}")
         found = _mcnemar_cases(size, discordance, alpha, power)
     if found > MAX_CASES:
         raise ValueError(f"detecting a difference of {size:g} needs more than {MAX_CASES:,} cases")

@@ -1,8 +1,9 @@
 """The run's verdict on the terminal: a table of targets × headline metrics, the paired comparisons (Δ, its
 CI, the mde, p with a significance marker), the recommended checkpoint, then each rule's reason, the
-gate's warnings and the verdict — GO, NO-GO, or ERROR followed by why the run cannot be judged. A figure computed on fewer cases than the run has says
-``n of N`` beside it; a partial results file says so under the table. When a target's model has an
-announced shutdown date, the tables (this one and ``evalkit targets``') say it in a "shuts down" column.
+gate's warnings and the verdict — GO, NO-GO, or ERROR followed by why the run cannot be judged. A figure
+computed on fewer cases than the run has says ``n of N`` beside it; a partial results file says so under
+the table. When a target's model has an announced shutdown date, the tables (this one and ``evalkit
+targets``') say it in a "shuts down" column.
 
 Only names and figures are printed, as plain text (never rich markup), with control characters removed and
 what a terminal cannot show escaped (``report.escapes``).
