@@ -79,7 +79,7 @@ def add_plan_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
 
 def run_plan(args: argparse.Namespace) -> int:
     """Print the plan; ``InputError`` (one line, exit 2) for a bad value or a missing one."""
-    from evalkit.analysis.power import POWER
+    from evalkit.analysis.power import ALPHA, POWER
 
     alpha = None if args.alpha is None else _level(args.alpha, "--alpha")
     power = POWER if args.power is None else _level(args.power, "--power")
@@ -108,7 +108,7 @@ def run_plan(args: argparse.Namespace) -> int:
             "accuracies) or --sd (other scores)"
             + (f"; got {' and '.join(stated)}" if stated else "")
         )
-    print(_from_rates(args, alpha=0.05 if alpha is None else alpha, power=power))
+    print(_from_rates(args, alpha=ALPHA if alpha is None else alpha, power=power))
     return 0
 
 

@@ -42,6 +42,7 @@ def plan_saved_run(
     run's gate tests it at, else 0.05). ``InputError`` for a file that is not a results.json or picks that
     match no comparison."""
     from evalkit.analysis import spread_of
+    from evalkit.analysis.power import ALPHA
     from evalkit.gate import rule_levels, rules_from_results
     from evalkit.records.results_json import read_results
 
@@ -52,7 +53,7 @@ def plan_saved_run(
     notes: list[str] = []
     for comparison in chosen:
         key = (comparison.target, comparison.versus, comparison.metric)
-        level = alpha if alpha is not None else levels.get(key, 0.05)
+        level = alpha if alpha is not None else levels.get(key, ALPHA)
         spread = spread_of(results, *key)
         rows.append(_row(comparison, spread, delta, level, power, notes))
     header = (

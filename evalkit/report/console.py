@@ -74,7 +74,7 @@ def print_summary(results: RunResults, console: Console | None = None) -> None:
     for rule in results.gate.rules:
         console.print(_rule_line(rule))
     for warning in results.gate.warnings:
-        console.print(Text(f"  warning: {_line(warning)}", style="yellow"))
+        console.print(Text(f"  warning: {_line(warning)}", style="yellow"), soft_wrap=True)
     console.print(_verdict(results))
     for line in error_lines(results):
         console.print(Text(f"  - {_line(line)}"))
