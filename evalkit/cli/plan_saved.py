@@ -1,6 +1,7 @@
 """``evalkit plan RESULTS``: for each paired comparison of a saved run, the cases needed to detect a Δ.
 
-One row per comparison: its test, the level it is tested at (``gate.rule_levels`` of the run's saved gate,
+One row per comparison — of the headline metrics (each scorer's mean, ``macro_f1``: ``report.summary``'s)
+unless ``--metric`` names another: its test, the level it is tested at (``gate.rule_levels`` of the run's saved gate,
 unless ``--alpha`` says otherwise), n, the spread the run observed (the share of cases the two sides
 disagree on for 0/1 scores, the standard deviation of the per-case difference otherwise, recomputed from
 the cases as the run computed it: ``analysis.spread_of``), the mde at that n, and the cases needed. A
@@ -66,6 +67,8 @@ def plan_saved_run(
         if alpha is None
         else f"α: {alpha:g} (--alpha), two-sided"
     )
+    if picks[2] is None:
+        legend += "\nmetrics: the headline ones (each scorer's mean, macro_f1); --metric names another"
     return "\n".join([header, "", *_aligned(rows), "", legend, *notes])
 
 
@@ -84,8 +87,10 @@ def _row(
         shown = f"sd {spread.sd:.3f}"
     now = mde(spread, alpha=alpha, power=power)
     try:
-        if not spread.discordance and not spread.sd:
-            raise ValueError("the two never differed on a case: no spread to plan from")
+        if spread.discordance == 0.0:
+            raise ValueError("the two never disagreed on a case: no spread to plan from")
+        if spread.sd == 0.0:
+            raise ValueError("the difference never varied (over cases or resamples): no spread to plan from")
         found = cases_needed(delta, discordance=spread.discordance, sd=spread.sd, alpha=alpha, power=power)
         needed = f"{found:,}"
     except ValueError as exc:
@@ -98,13 +103,18 @@ def _row(
 def _chosen(
     results: RunResults, path: Path, picks: tuple[str | None, str | None, str | None]
 ) -> list[Comparison]:
-    """The run's comparisons that --target, --versus and --metric pick; ``InputError`` when none."""
+    """The run's comparisons that --target, --versus and --metric pick (without --metric, those of its
+    headline metrics, if any); ``InputError`` when none."""
+    from evalkit.report.summary import headline_comparisons
+
     found = list(results.comparisons)
     if not found:
         raise InputError(
             "this run has no paired comparison (no target has a base, and no gate rule compares two)",
             file=path,
         )
+    if picks[2] is None:
+        found = headline_comparisons(results) or found
     for flag, wanted in zip(("target", "versus", "metric"), picks, strict=True):
         if wanted is None:
             continue
