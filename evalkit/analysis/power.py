@@ -51,8 +51,9 @@ POWER = 0.80
 MAX_CASES = 100_000_000
 """``cases_needed`` gives up above this many cases (a Δ too small to plan a suite for)."""
 
-_SPAN_SDS = 12.0
-"""The discordant-pair counts summed over: this many standard deviations either side of their mean."""
+_SPAN_SDS = 9.0
+"""The discordant-pair counts summed over: this many standard deviations either side of their mean (the
+probability left out is below 1e-18)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,9 @@ def mde(spread: Spread, *, alpha: float = ALPHA, power: float = POWER) -> float 
         return None
     from scipy.optimize import brentq
 
-    found: Any = brentq(lambda x: _mcnemar_power(spread.n, x, d, alpha) - power, 0.0, 1.0, xtol=1e-7)
+    # Solved on one side of Δ = d at a time: below it the disagreement stays d, above it it is Δ.
+    low, high = (0.0, d) if _mcnemar_power(spread.n, d, d, alpha) >= power else (d, 1.0)
+    found: Any = brentq(lambda x: _mcnemar_power(spread.n, x, d, alpha) - power, low, high, xtol=1e-7)
     return float(found)
 
 
@@ -151,9 +154,9 @@ def cases_needed(
     per-case standard deviation of the difference (``sd``).
 
     The exact test's power zigzags by a point or two as n grows; the answer is where it crosses ``power``
-    (a case or two fewer may happen to reach it too). A ``discordance`` below |``delta``| is raised to it,
-    as in ``mcnemar_power``. ValueError for a ``delta`` of 0 (or, with a discordance, above 1), or a need
-    above ``MAX_CASES``.
+    (a case or two fewer may happen to reach it too), found to the case up to 2,000 cases and to 0.1%
+    (rounded up) beyond. A ``discordance`` below |``delta``| is raised to it, as in ``mcnemar_power``.
+    ValueError for a ``delta`` of 0 (or, with a discordance, above 1), or a need above ``MAX_CASES``.
     """
     Spread(0, discordance, sd)  # exactly one of the two, each in range
     _check_level(alpha, "alpha")
@@ -191,40 +194,74 @@ def _mcnemar_power(n: int, delta: float, discordance: float, alpha: float) -> fl
     import numpy as np
     from scipy.stats import binom
 
-    d = max(discordance, delta)
-    if d <= 0.0:
-        return 0.0
-    q = min(1.0, (d + delta) / (2.0 * d))  # the share of the discordant cases that are fixed
-    spread = _SPAN_SDS * math.sqrt(n * d * (1.0 - d)) + 1.0
-    k, critical = _critical(max(0, math.floor(n * d - spread)), min(n, math.ceil(n * d + spread)), alpha)
+    if delta >= discordance:  # every disagreement is a fix, and there are at least Δ·n of them
+        return float(binom.sf(_fewest_discordant(alpha) - 1, n, delta)) if delta > 0.0 else 0.0
+    k, weights, critical = _discordant(n, discordance, alpha)
+    q = (discordance + delta) / (2.0 * discordance)  # the share of the discordant cases that are fixed
     # The test rejects toward Δ when the broken cases c = k − fixed have 2·P(Binomial(k, ½) ≤ c) < α.
-    reject = binom.cdf(critical, k, 1.0 - q)
-    return float(np.clip(np.sum(binom.pmf(k, n, d) * reject), 0.0, 1.0))
+    return float(np.clip(np.sum(weights * binom.cdf(critical, k, 1.0 - q)), 0.0, 1.0))
 
 
 @functools.lru_cache(maxsize=64)
+def _discordant(
+    n: int, discordance: float, alpha: float
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """The counts k of discordant pairs worth summing over (within ``_SPAN_SDS`` standard deviations of
+    their mean), P(k), and the test's bar for each (``_critical``). Cached: solving for the mde asks for
+    the same n many times."""
+    from scipy.stats import binom
+
+    spread = _SPAN_SDS * math.sqrt(n * discordance * (1.0 - discordance)) + 1.0
+    low, high = max(0, math.floor(n * discordance - spread)), min(n, math.ceil(n * discordance + spread))
+    k, critical = _critical(low, high, alpha)
+    return k, binom.pmf(k, n, discordance), critical
+
+
+def _fewest_discordant(alpha: float) -> int:
+    """The fewest discordant pairs, all one way, for which the exact test gives p < ``alpha``."""
+    from scipy.stats import binom
+
+    k = 1
+    while 2.0 * float(binom.cdf(0, k, 0.5)) >= alpha:
+        k += 1
+    return k
+
+
 def _critical(low: int, high: int, alpha: float) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """k = low … high discordant pairs, and per k the largest count c with 2·P(Binomial(k, ½) ≤ c) < α
     (−1 when there is none): the bar ``stats.mcnemar_exact`` sets on the smaller of the two discordant
-    counts. Cached: solving for the mde asks for the same k many times."""
+    counts, decided by the test's own arithmetic."""
     import numpy as np
-    from scipy.stats import binom
+    from scipy.stats import binom, norm
 
     k = np.arange(low, high + 1)
-    c = np.asarray(binom.ppf(alpha / 2, k, 0.5), dtype=np.float64)  # the smallest c with P ≥ α/2
-    for _ in range(2):  # at the boundary, the test's own arithmetic decides (as mcnemar_exact computes p)
-        c = np.where(2.0 * binom.cdf(c, k, 0.5) < alpha, c, c - 1)
-    return k, c
+    # Start from the normal approximation, then step to the exact bar (a few steps at most).
+    c = np.floor(k / 2 - norm.ppf(1 - alpha / 2) * np.sqrt(k) / 2).clip(-1, None)
+    for _ in range(64):
+        up = 2.0 * binom.cdf(c + 1, k, 0.5) < alpha  # the next count still rejects
+        down = (c >= 0) & (2.0 * binom.cdf(c, k, 0.5) >= alpha)  # this one does not
+        if not (up.any() or down.any()):
+            return k, c
+        c = c + up - down
+    raise RuntimeError("power bug: the exact McNemar bar did not settle")
 
 
 def _mcnemar_cases(delta: float, discordance: float, alpha: float, power: float) -> int:
-    """The n at which the exact test's power for ``delta`` crosses ``power``: doubling, then bisection."""
-    low, high = 0, 1  # no case has no power
+    """The n at which the exact test's power for ``delta`` crosses ``power``: bisection, from a bracket
+    around the normal approximation's answer."""
+    from scipy.stats import norm
+
+    z_alpha, z_power = norm.ppf(1.0 - alpha / 2), norm.ppf(power)
+    d = max(discordance, delta)
+    guess = ((z_alpha * math.sqrt(d) + z_power * math.sqrt(max(0.0, d - delta**2))) / delta) ** 2
+    low, high = int(guess * 0.8), max(1, int(guess * 1.25) + 8)
+    while low > 0 and _mcnemar_power(low, delta, discordance, alpha) >= power:
+        low //= 2
     while _mcnemar_power(high, delta, discordance, alpha) < power:
         if high > MAX_CASES:
             return MAX_CASES + 1
         low, high = high, high * 2
-    while high - low > 1:
+    while high - low > max(1, high // 1000):  # to the case; to 0.1% (rounded up) for large suites
         middle = (low + high) // 2
         if _mcnemar_power(middle, delta, discordance, alpha) >= power:
             high = middle
