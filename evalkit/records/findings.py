@@ -176,6 +176,10 @@ class GateVerdict:
     """Why the run cannot be judged, one line each naming the target (and rule) and the cause: a target
     with no successful answer, an error rate above the suite's bound, a rule that could not be evaluated.
     Empty unless the verdict is `error`."""
+    warnings: Annotated[list[str], Field(exclude_if=lambda value: not value)] = field(default_factory=list)
+    """What the verdict should be read with, one line each, naming the rule and the target: a
+    non-inferiority margin smaller than the comparison's `mde` (a difference that small cannot be told
+    from noise on this many cases). The verdict stands as the rules decided it. Absent when there is none."""
     max_error_rate: WhenSet[float] = None
     """The suite's bound on a target's share of failed calls, kept so `evalkit gate` applies it again."""
     max_scoring_error_rate: WhenSet[float] = None
