@@ -7,7 +7,8 @@
     comparisons      every target against its base (and the extra ``pairs``), per metric: Δ, CI of Δ, p,
                      Holm-adjusted p within each (versus, metric) family
     flips            per pair and 0/1 scorer: fixed, broken, both right, both wrong
-    recommendation   the best checkpoint on the primary metric, overfitting flagged
+    recommendation   the model to ship: the final one unless an earlier checkpoint is significantly
+                     better on the primary metric (then that checkpoint, overfitting flagged)
 
 ``compare``, ``compare_runs`` (``compare_run_metrics`` for several metrics) and ``flip_counts`` compute
 a comparison (or flip count) on demand, with the same numbers ``analyse`` gives for it. Everything is
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from evalkit.analysis.cases import Run, Side
+from evalkit.analysis.floors import RESAMPLES
 from evalkit.analysis.intervals import with_intervals
 from evalkit.analysis.paired import adjusted, compare_many, compare_sides, flips_between
 from evalkit.analysis.recommend import base_of, primary_metric, recommend
@@ -51,21 +53,25 @@ class Analysis:
     flips: list[Flip]
     """Per compared pair and 0/1 scorer: the cases fixed, broken, right or wrong in both."""
     recommendation: Recommendation | None
-    """The checkpoint to ship, or None when the run has no checkpoints."""
+    """The model to ship, or None when the run has no checkpoints."""
+    resamples: int = RESAMPLES
+    """How many resamples each bootstrap and random permutation test drew."""
 
     def into(self, results: RunResults) -> RunResults:
-        """``results`` with this analysis in place of its metrics, comparisons, flips and recommendation."""
+        """``results`` with this analysis in place of its metrics, comparisons, flips, recommendation and
+        resample count."""
         return replace(
             results,
             metrics=self.metrics,
             comparisons=self.comparisons,
             flips=self.flips,
             recommendation=self.recommendation,
+            resamples=self.resamples,
         )
 
 
 def analyse(
-    results: RunResults, *, pairs: Sequence[tuple[str, str]] = (), seed: int = 0, resamples: int = 2000
+    results: RunResults, *, pairs: Sequence[tuple[str, str]] = (), seed: int = 0, resamples: int = RESAMPLES
 ) -> Analysis:
     """CIs, comparisons, flips and the recommendation of a run.
 
@@ -83,7 +89,8 @@ def analyse(
         metrics=with_intervals(run, seed=seed, resamples=resamples),
         comparisons=adjusted(comparisons),
         flips=[flips_between(Side(run, t), Side(run, v), s) for t, v in compared for s in binary],
-        recommendation=recommend(run, seed=seed, resamples=resamples),
+        recommendation=recommend(run, known=comparisons, seed=seed, resamples=resamples),
+        resamples=resamples,
     )
 
 

@@ -155,10 +155,9 @@ def format_cost(value: float | None) -> str:
 
 def _recommendation_line(recommendation: Recommendation) -> str:
     warning = " ⚠️ possible overfitting:" if recommendation.overfitting else ""
-    return (
-        f"**Recommendation:** {markdown_text(recommendation.best)} —{warning} "
-        f"{markdown_text(recommendation.reason)}"
-    )
+    shipped = recommendation.recommended
+    advice = recommendation.best if shipped is None else f"ship {shipped}"
+    return f"**Recommendation:** {markdown_text(advice)} —{warning} {markdown_text(recommendation.reason)}"
 
 
 def _flips_table(flips: Sequence[Flip]) -> list[str]:
