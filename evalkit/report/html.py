@@ -154,7 +154,7 @@ def _recommended(results: RunResults) -> str | None:
 
 
 def _recommendation_notes(results: RunResults) -> dict[str, str | None]:
-    """``n of N`` (and ties) beside the recommended checkpoint's figure and the final model's."""
+    """``n of N`` (and ties) beside the best-scoring checkpoint's figure and the final model's."""
     found = results.recommendation
     if found is None:
         return {"best": None, "final": None}
