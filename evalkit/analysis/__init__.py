@@ -9,7 +9,8 @@
                      Δ its test detects with 80% power (``analysis.power``) at the level a gate rule
                      tests it at (``alphas``), else 0.05
     flips            per pair and 0/1 scorer: fixed, broken, both right, both wrong
-    recommendation   the best checkpoint on the primary metric, overfitting flagged
+    recommendation   the model to ship: the final one unless an earlier checkpoint is significantly
+                     better on the primary metric (then that checkpoint, overfitting flagged)
 
 ``compare``, ``compare_runs`` (``compare_run_metrics`` for several metrics) and ``flip_counts`` compute
 a comparison (or flip count) on demand, with the same numbers ``analyse`` gives for it; ``spread_of``
@@ -23,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from evalkit.analysis.cases import Run, Side
+from evalkit.analysis.floors import RESAMPLES
 from evalkit.analysis.intervals import with_intervals
 from evalkit.analysis.paired import adjusted, compare_many, compare_sides, flips_between, measure_many
 from evalkit.analysis.power import ALPHA, Spread
@@ -56,16 +58,20 @@ class Analysis:
     flips: list[Flip]
     """Per compared pair and 0/1 scorer: the cases fixed, broken, right or wrong in both."""
     recommendation: Recommendation | None
-    """The checkpoint to ship, or None when the run has no checkpoints."""
+    """The model to ship, or None when the run has no checkpoints."""
+    resamples: int = RESAMPLES
+    """How many resamples each bootstrap and random permutation test drew."""
 
     def into(self, results: RunResults) -> RunResults:
-        """``results`` with this analysis in place of its metrics, comparisons, flips and recommendation."""
+        """``results`` with this analysis in place of its metrics, comparisons, flips, recommendation and
+        resample count."""
         return replace(
             results,
             metrics=self.metrics,
             comparisons=self.comparisons,
             flips=self.flips,
             recommendation=self.recommendation,
+            resamples=self.resamples,
         )
 
 
@@ -74,7 +80,7 @@ def analyse(
     *,
     pairs: Sequence[tuple[str, str]] = (),
     seed: int = 0,
-    resamples: int = 2000,
+    resamples: int = RESAMPLES,
     alphas: Mapping[tuple[str, str, str], float] | None = None,
 ) -> Analysis:
     """CIs, comparisons, flips and the recommendation of a run.
@@ -98,7 +104,8 @@ def analyse(
         metrics=with_intervals(run, seed=seed, resamples=resamples),
         comparisons=adjusted(comparisons),
         flips=[flips_between(Side(run, t), Side(run, v), s) for t, v in compared for s in binary],
-        recommendation=recommend(run, seed=seed, resamples=resamples),
+        recommendation=recommend(run, known=comparisons, seed=seed, resamples=resamples),
+        resamples=resamples,
     )
 
 

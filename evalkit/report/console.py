@@ -19,9 +19,9 @@ from evalkit.records.findings import Recommendation, RuleResult
 from evalkit.records.results import RunResults
 from evalkit.report.counts import comparison_note, figure_note
 from evalkit.report.escapes import visible
+from evalkit.report.pvalues import p_text, resamples_of
 from evalkit.report.summary import (
     COMPARISONS_LEGEND,
-    format_p,
     headline_comparisons,
     headline_metrics,
     headline_value,
@@ -165,7 +165,7 @@ def _comparisons(results: RunResults) -> Any:
             signed(entry.delta),
             "—" if ci is None else f"[{signed(ci[0])}, {signed(ci[1])}]",
             number(entry.mde),
-            format_p(p),
+            p_text(entry, resamples=resamples_of(results), adjusted=True),
             significance(p),
             *([note or ""] if any(notes) else []),
         )
@@ -176,7 +176,8 @@ def _recommendation(recommendation: Recommendation) -> Any:
     from rich.text import Text
 
     line = Text("Recommendation: ", style="bold")
-    line.append(_line(recommendation.best), style="bold")
+    shipped = recommendation.recommended
+    line.append(_line(recommendation.best if shipped is None else f"ship {shipped}"), style="bold")
     if recommendation.overfitting:
         line.append(" ⚠ possible overfitting", style="yellow")
     line.append(f" — {_line(recommendation.reason)}")

@@ -18,6 +18,7 @@ from evalkit.records.findings import Comparison, Flip, Recommendation
 from evalkit.records.results import RunResults
 from evalkit.report.counts import figure_note
 from evalkit.report.escapes import visible
+from evalkit.report.pvalues import p_text, resamples_of
 from evalkit.report.verdict import (
     ERROR_HEADLINE,
     error_lines,
@@ -33,7 +34,6 @@ from evalkit.text import number, one_line, signed
 __all__ = [
     "COMPARISONS_LEGEND",
     "format_cost",
-    "format_p",
     "headline_comparisons",
     "headline_metrics",
     "headline_value",
@@ -73,7 +73,7 @@ def render_summary(results: RunResults) -> str:
     lines += ["", *_table(results)]
     compared = headline_comparisons(results)
     if compared:
-        lines += ["", *_comparisons_table(compared)]
+        lines += ["", *_comparisons_table(compared, resamples=resamples_of(results))]
     if results.flips:
         lines += ["", *_flips_table(results.flips)]
     if results.warnings:
@@ -171,22 +171,14 @@ def format_cost(value: float | None) -> str:
     return f"{value:.2f}" if value >= 1 else f"{value:.4f}"
 
 
-def format_p(p: float | None) -> str:
-    """A p-value with three decimals, ``< 0.001`` below that, or ``—`` when there is none."""
-    if p is None:
-        return "—"
-    return f"{p:.3f}" if p >= 0.001 else "< 0.001"
-
-
 def _recommendation_line(recommendation: Recommendation) -> str:
     warning = " ⚠️ possible overfitting:" if recommendation.overfitting else ""
-    return (
-        f"**Recommendation:** {markdown_text(recommendation.best)} —{warning} "
-        f"{markdown_text(recommendation.reason)}"
-    )
+    shipped = recommendation.recommended
+    advice = recommendation.best if shipped is None else f"ship {shipped}"
+    return f"**Recommendation:** {markdown_text(advice)} —{warning} {markdown_text(recommendation.reason)}"
 
 
-def _comparisons_table(comparisons: Sequence[Comparison]) -> list[str]:
+def _comparisons_table(comparisons: Sequence[Comparison], *, resamples: int) -> list[str]:
     rows = [
         "| "
         + " | ".join(
@@ -197,7 +189,7 @@ def _comparisons_table(comparisons: Sequence[Comparison]) -> list[str]:
                 signed(c.delta),
                 "—" if c.ci is None else markdown_text(f"[{signed(c.ci[0])}, {signed(c.ci[1])}]"),
                 number(c.mde),
-                markdown_text(format_p(c.p_adjusted)),
+                markdown_text(p_text(c, resamples=resamples, adjusted=True)),
                 str(c.n),
             ]
         )
