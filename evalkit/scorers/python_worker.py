@@ -6,12 +6,13 @@ directory on ``sys.path``), started in a fresh scratch folder (its working and t
 it ends), as the leader of its own process group, with only ``PATH``, ``HOME``, locale and time zone in its
 environment. Before the source runs it limits its address space (``RLIMIT_AS``, where ``resource`` exists),
 makes sockets and DNS lookups refuse with ``PermissionError``, points fd 1 at stderr (what the grader prints
-cannot disturb the replies) and fd 0 at ``/dev/null``, and starts a thread that ends it if its parent dies.
-It exits when its stdin closes. ``Worker.kill`` kills its process group; so does collecting a forgotten
-worker, or the interpreter's exit.
+cannot disturb the replies) and fd 0 at ``/dev/null``, and starts a thread that ends it, its folder removed,
+if its parent dies. It exits when its stdin closes, removing its folder too. ``Worker.kill`` kills its process group; so does
+collecting a forgotten worker, or the interpreter's exit.
 
-Requests: first ``{"source", "memory_bytes", "parent"}`` (answered ``{"ready": true}`` or ``{"error"}``), then
-``{"sample", "item"}`` per case (answered ``{"score": float}`` or ``{"error": "grade raised …"}``).
+Requests: first ``{"source", "memory_bytes", "parent", "folder"}`` (answered ``{"ready": true}`` or
+``{"error"}``), then ``{"sample", "item"}`` per case (answered ``{"score": float}`` or ``{"error": "grade
+raised …"}``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def main():
     sys.stdout = sys.stderr
     setup = json.loads(requests.readline())
     limit_memory(setup["memory_bytes"])
-    watch_parent(setup["parent"])
+    watch_parent(setup["parent"], setup["folder"])
     block_network()
     namespace = {"__name__": "__grader__"}
     try:
@@ -56,19 +57,29 @@ def main():
         if not callable(grade):
             raise NameError("the source defines no grade function")
     except BaseException as exc:
-        return send(replies, {"error": "the source failed to load: " + describe(exc)})
-    send(replies, {"ready": True})
+        send(replies, {"error": "the source failed to load: " + describe(exc)}, setup["folder"])
+        leave(setup["folder"], 0)
+    send(replies, {"ready": True}, setup["folder"])
     for line in requests:
         case = json.loads(line)
         try:
             reply = checked(grade(case["sample"], case["item"]))
         except BaseException as exc:
             reply = {"error": "grade raised " + describe(exc)}
-        send(replies, reply)
+        send(replies, reply, setup["folder"])
+    leave(setup["folder"], 0)  # stdin closed: the run is over, or its process died without a word
 
-def send(stream, reply):
-    stream.write(json.dumps(reply) + "\n")
-    stream.flush()
+def leave(folder, code):
+    import shutil
+    shutil.rmtree(folder, ignore_errors=True)
+    os._exit(code)
+
+def send(stream, reply, folder):
+    try:
+        stream.write(json.dumps(reply) + "\n")
+        stream.flush()
+    except OSError:  # nobody reads the replies any more
+        leave(folder, 1)
 
 def checked(result):
     if isinstance(result, bool) or not isinstance(result, numbers.Real):
@@ -94,11 +105,11 @@ def limit_memory(limit):
     except (ImportError, ValueError, OSError):
         pass
 
-def watch_parent(parent):
+def watch_parent(parent, folder):
     def watch():
         while os.getppid() == parent:
             time.sleep(1)
-        os._exit(1)
+        leave(folder, 1)
     threading.Thread(target=watch, daemon=True).start()
 
 def block_network():

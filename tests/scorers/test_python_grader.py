@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,11 +75,15 @@ def failure(grader: PythonGrader, answer: str) -> str:
 
 
 def running(pid: int) -> bool:
+    """The process is alive (a zombie, which has exited but not been reaped yet, is not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(") ")[2][:1] != "Z"
+    except OSError:
+        return True
 
 
 def test_a_good_grader_scores_every_case_in_one_worker(grader: PythonGrader) -> None:
@@ -190,6 +195,41 @@ def test_a_run_that_ends_without_close_leaves_no_worker_behind(tmp_path: Path) -
         env={**os.environ, "PYTHONPATH": root},
     )  # fmt: skip
     assert not running(int(done.stdout))
+
+
+def test_a_worker_whose_run_is_killed_exits_and_removes_its_folder(tmp_path: Path) -> None:
+    script, told = tmp_path / "killed.py", tmp_path / "folder.txt"
+    script.write_text(
+        "import asyncio, sys\n"
+        "from evalkit.scorers.graders.python_grader import PythonGrader\n"
+        "source = (\n"
+        "    'import os, time\\n'\n"
+        "    'def grade(sample, item):\\n'\n"
+        "    '    open(sample[\"tell\"], \"w\").write(os.getcwd())\\n'\n"
+        "    '    time.sleep(sample[\"wait\"])\\n'\n"
+        "    '    return os.getpid()\\n'\n"
+        ")\n"
+        "grader = PythonGrader(source, timeout_s=600)\n"
+        "print(int(asyncio.run(grader.grade({'wait': 0, 'tell': sys.argv[1]}, {}))), flush=True)\n"
+        "asyncio.run(grader.grade({'wait': 600, 'tell': sys.argv[1]}, {}))\n"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    run = subprocess.Popen(
+        [sys.executable, str(script), str(told)], stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": root},
+    )  # fmt: skip
+    assert run.stdout is not None
+    worker = int(run.stdout.readline())
+    folder = Path(told.read_text())
+    assert folder.is_dir()
+    run.kill()  # no close, no finaliser: only the worker itself can notice
+    run.wait()
+    run.stdout.close()
+    deadline = time.monotonic() + 30
+    while (running(worker) or folder.exists()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not running(worker)
+    assert not folder.exists()
 
 
 @pytest.mark.parametrize(

@@ -124,7 +124,12 @@ class PythonGrader:
             raise GraderError(self._broken)
         worker = Worker()
         limit = max(START_LIMIT_S, self.timeout_s)
-        setup = {"source": self.source, "memory_bytes": self.memory_mb * 1024 * 1024, "parent": os.getpid()}
+        setup = {
+            "source": self.source,
+            "memory_bytes": self.memory_mb * 1024 * 1024,
+            "parent": os.getpid(),
+            "folder": worker.folder,
+        }
         reply = worker.exchange(json.dumps(setup), limit)
         if reply is not None and reply.get("ready"):
             self._worker = worker
