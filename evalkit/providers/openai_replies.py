@@ -31,7 +31,7 @@ def _chat_reply(body: Any) -> Reply:
     choice = body["choices"][0]
     message = choice["message"]
     output = message.get("content")
-    if output is None and message.get("tool_calls"):
+    if not output and message.get("tool_calls"):  # content null or "" beside the calls: the calls are the answer
         output = render_tool_calls(message["tool_calls"])
     if output is None:
         output = message.get("refusal") or ""

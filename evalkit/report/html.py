@@ -125,7 +125,7 @@ def _view(results: RunResults) -> dict[str, Any]:
         "recommendation": recommendation,
         "recommended": _recommended(results),
         "recommendation_notes": _recommendation_notes(results),
-        "warnings": results.warnings,
+        "warnings": [*results.gate.warnings, *results.warnings],
         "targets": results.targets,
         "shutdowns": {t.name: text for t in results.targets if (text := shutdown_text(t)) is not None},
         "base": base,

@@ -72,3 +72,14 @@ def test_the_terminal_shows_the_mde_column() -> None:
     row = next(line for line in lines if line.split()[:3] == ["final", "base", "exact"])
     assert row.split()[6] == f"{comparison.mde:.3f}"  # after Δ and the two ends of its CI
     assert "mde: the smallest true Δ the test detects with 80% power" in out.getvalue()
+
+
+def test_report_html_lists_the_gates_margin_warning() -> None:
+    from evalkit.report import render_html
+
+    results = run()
+    (warning,) = results.gate.warnings
+    assert "below what 24 cases can resolve" in warning
+    page = render_html(results)
+    warnings = page.split('id="warnings"', 1)[1].split("</section>", 1)[0]
+    assert "below what 24 cases can resolve" in warnings
