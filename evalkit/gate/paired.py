@@ -16,13 +16,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from evalkit.analysis.floors import RESAMPLES, at_floor
 from evalkit.gate.baseline import baseline_comparison
 from evalkit.gate.context import Finding, GateContext
 from evalkit.gate.health import why_unscored
 from evalkit.gate.text import p_value, pair
 from evalkit.records.findings import Comparison
 from evalkit.suite.rules import GateRule
-from evalkit.text import digits_for, signed
+from evalkit.text import digits_for, p_figure, signed
 
 
 def rule_level(rule: GateRule, covered: int) -> float:
@@ -165,9 +166,10 @@ def _superiority(rule: GateRule, targets: Sequence[str], comparisons: Sequence[P
 
 def _superior(rule: GateRule, target: str, comparison: Paired, adjusted: float, *, several: bool) -> Finding:
     delta, raw = float(comparison[0].delta or 0.0), float(comparison[0].p_value or 0.0)
-    p = f"p = {p_value(raw, rule.alpha)}"
+    floored = at_floor(raw, comparison[0].test, resamples=RESAMPLES)  # a bound, not a figure: "p < 0.002"
+    p = f"p {_p_text(raw, rule.alpha, floored)}"
     if several:
-        p += f" (Holm {p_value(adjusted, rule.alpha)})"
+        p += f" (Holm {_p_text(adjusted, rule.alpha, floored and adjusted < 1).removeprefix('= ')})"
     facts = {**_facts(comparison), "p_holm": adjusted} if several else _facts(comparison)
     shown = f": Δ = {signed(delta)}, {p}"
     if delta <= 0:
@@ -175,3 +177,8 @@ def _superior(rule: GateRule, target: str, comparison: Paired, adjusted: float, 
     if adjusted < rule.alpha:
         return Finding(target, True, adjusted, f"{shown} < {rule.alpha:g} (superior)", facts)
     return Finding(target, False, adjusted, f"{shown} ≥ {rule.alpha:g} (not shown superior)", facts)
+
+
+def _p_text(value: float, alpha: float, bound: bool) -> str:
+    """``= 0.034`` next to its level, or ``< 0.002`` for a p-value at its resampling floor."""
+    return p_figure(value, bound=True) if bound else f"= {p_value(value, alpha)}"
