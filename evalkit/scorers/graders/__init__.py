@@ -1,0 +1,1 @@
+"""OpenAI grader objects as scorers."""
