@@ -5,8 +5,9 @@
     text_similarity  ``similarity`` (local libraries), or ``cosine`` of two embeddings (``embeddings``)
     score_model      the model's score on ``range``, through the judge's backend (``model_graders``)
     label_model      1 when the model's label is a passing one, else 0 (``model_graders``)
-    python           the source's ``grade(sample, item)``, in a worker process with a time limit and no
-                     network (``python_grader``); started at the first answer, closed by ``aclose``
+    python           the source's ``grade(sample, item)``, in a worker process with a time limit
+                     (``PYTHON_TIMEOUT_S`` an answer) and no network (``python_grader``); started at the
+                     first answer, closed by ``aclose``; a finite number, else that case's error
     multi            its ``calculate_output`` over its graders' scores by key (``formula``: parsed, never
                      ``eval``), not clipped (OpenAI documents no range for it)
 
