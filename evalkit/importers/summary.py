@@ -61,8 +61,8 @@ def run_notes(outputs: OutputItems, items: Sequence[Item], matched: Mapping[int,
     if unanswered:
         shown = ", ".join(map(str, unanswered[:5])) + (", …" if len(unanswered) > 5 else "")
         notes.append(
-            f"{len(unanswered)} item(s) have no output item (ids {shown}): the saved run records them as "
-            "failed calls"
+            f"{len(unanswered)} item(s) have no output item (datasource_item_id {shown}): the saved run "
+            "records them as failed calls"
         )
     return notes
 

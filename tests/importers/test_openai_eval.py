@@ -13,6 +13,7 @@ import yaml
 from fakeopenai.openapi import OpenAPISpec
 from fixtures.openai_evals import (
     ALL_CRITERIA,
+    ANSWERS,
     EVAL_ID,
     ITEMS,
     MODEL,
@@ -296,7 +297,7 @@ def test_an_item_with_no_output_item_is_replayed_as_a_failed_call() -> None:
     imported = _import(run=run_object(), outputs=page)
     saved = read_results(f"{RUN_DIR}/results.json")
     assert saved.cases[1].results[TARGET].error == "OpenAI's run has no output item for this item"
-    assert any("1 item(s) have no output item (ids 1)" in note for note in imported.notes)
+    assert any("1 item(s) have no output item (datasource_item_id 1)" in note for note in imported.notes)
 
 
 def test_output_items_saved_one_a_line_and_numbered_from_one_still_find_their_items() -> None:
@@ -452,3 +453,31 @@ def test_a_conversation_no_chat_model_takes_is_refused_at_its_item() -> None:
     assert message.startswith(
         "items.jsonl:1: item: its conversation is not one a chat model takes (messages[0].role: 'critic' is not"
     )
+
+
+def test_items_keep_their_own_ids_and_reference_which_graders_read_as_the_cases() -> None:
+    lines = [
+        {"item": {**item, "id": f"T-{n}", "reference": item["label"].upper()}} for n, item in enumerate(ITEMS)
+    ]
+    write_jsonl(Path("items.jsonl"), lines)
+    eval_doc = eval_object([STRING_CHECK])
+    eval_doc["data_source_config"] = {"type": "custom", "schema": {"type": "object"}}
+    page = output_page([STRING_CHECK])
+    for entry, line in zip(page["data"], lines, strict=True):
+        entry["datasource_item"] = line["item"]
+    request = EvalImport(
+        eval_file=write_json(Path("eval.json"), eval_doc),
+        items_file=Path("items.jsonl"),
+        run_file=write_json(Path("run.json"), run_object()),
+        output_items_file=write_json(Path("out.json"), page),
+        out=Path("suites/triage.yaml"),
+    )
+    import_openai_eval(request)
+    rows = _rows()
+    assert [row["id"] for row in rows] == ["T-0", "T-1", "T-2", "T-3"]
+    assert [m["role"] for m in rows[0]["messages"]] == ["system", "user"]  # its own reference, not item.label
+    suite = load_suite(_with_builtin_scorers())
+    cases = load_cases(suite).cases
+    assert [case.reference for case in cases] == ["BILLING", "TECHNICAL", "BILLING", "BILLING"]
+    _, replayed = named_targets(suite, load_cases(suite), [])
+    assert [o.output for o in replayed.outcomes[TARGET]] == ANSWERS
