@@ -4,6 +4,7 @@ differences. The gate's reasons, the terminal, the reports, ``compare`` and the 
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -71,6 +72,38 @@ def number(value: float | None, digits: int = 3) -> str:
 def signed(value: float | None, digits: int = 3) -> str:
     """A difference, always with its sign (``+0.045``, ``−0.020``), or ``—`` when there is none."""
     return NONE if value is None else f"{value:+.{digits}f}".replace("-", MINUS)
+
+
+def p_figure(p: float | None, *, bound: bool = False, decimals: int | None = 3) -> str:
+    """A p-value as a reader should see it: ``—`` without one; ``< 0.001`` when ``bound`` (the figure is
+    only an upper bound, e.g. the smallest p-value a resampling test can give) — rounded up to one
+    significant digit, so the bound still holds; else with ``decimals`` decimals (``< 0.001`` below what
+    they show), or with up to three significant digits when ``decimals`` is None (``0.62``, ``0.0499``)."""
+    if p is None:
+        return NONE
+    if bound and p > 0:
+        return f"< {_ceil_one_digit(p)}"
+    if decimals is None:
+        return _significant(p)
+    smallest = 10.0**-decimals
+    return f"< {smallest:.{decimals}f}" if p < smallest else f"{p:.{decimals}f}"
+
+
+def _ceil_one_digit(value: float) -> str:
+    """``value`` rounded up to one significant digit, in plain notation (0.0009995 → ``0.001``)."""
+    exponent = math.floor(math.log10(value))
+    digit = math.ceil(value / 10.0**exponent - 1e-9)
+    if digit >= 10:
+        digit, exponent = 1, exponent + 1
+    return f"{digit * 10.0**exponent:.{max(0, -exponent)}f}"
+
+
+def _significant(value: float) -> str:
+    """``value`` with three significant digits in plain notation, trailing zeros dropped (0.62, 0.0499, 1)."""
+    if value <= 0:
+        return "0"
+    decimals = max(0, 2 - math.floor(math.log10(value)))
+    return f"{value:.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{value:.0f}"
 
 
 def digits_for(value: float, bar: float, digits: int = 3) -> int:

@@ -7,18 +7,23 @@ against a saved baseline); cases are paired by id, over the cases both sides hav
     other per-case scores             Δ of means; paired bootstrap CI; sign-flip permutation p
     classify figures (macro_f1, …)    Δ of figures; paired bootstrap CI and p (same resamples both sides)
     other aggregates                  Δ of the reported values only (no pairing possible): ci/p/test null
+
+Each tested comparison carries its ``mde`` (``analysis.power``): from the share of cases the two sides
+disagree on for McNemar, from the spread of the per-case difference (or of the bootstrap replicates of Δ)
+otherwise, at the level the caller gives (``power.ALPHA`` unless a gate rule tests it at another).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from evalkit.analysis import cases as per_case
 from evalkit.analysis.cases import MetricSpec, Side
 from evalkit.analysis.classification import confusions, figures, kinds_of
+from evalkit.analysis.power import ALPHA, Spread, mde
 from evalkit.analysis.stats import (
     bootstrap_means,
     bootstrap_p,
@@ -46,46 +51,68 @@ BOOTSTRAP: Test = "paired-bootstrap"
 """``test`` of a comparison of suite-level figures."""
 
 
-def compare_sides(a: Side, b: Side, metric: str, *, seed: int, resamples: int) -> Comparison:
-    """``a`` against ``b`` on ``metric`` (Δ = a − b), paired by case id."""
-    spec = a.run.spec(metric)
-    if spec is None or b.run.spec(metric) != spec:
-        return _unpaired(a, b, metric)
-    if spec.kind == "classify":
-        return compare_figures(a, b, spec.scorer, [spec.figure], seed=seed, resamples=resamples)[0]
-    return _compare_values(a, b, spec, seed=seed, resamples=resamples)
+Measured = tuple[Comparison, Spread | None]
+"""A comparison (its ``mde`` not yet set), and the spread of its difference its power depends on."""
+
+
+def compare_sides(
+    a: Side, b: Side, metric: str, *, seed: int, resamples: int, alpha: float = ALPHA
+) -> Comparison:
+    """``a`` against ``b`` on ``metric`` (Δ = a − b), paired by case id; its ``mde`` at ``alpha``."""
+    return compare_many(a, b, [metric], seed=seed, resamples=resamples, alphas={metric: alpha})[0]
 
 
 def compare_many(
-    a: Side, b: Side, metrics: Sequence[str], *, seed: int, resamples: int
+    a: Side,
+    b: Side,
+    metrics: Sequence[str],
+    *,
+    seed: int,
+    resamples: int,
+    alphas: Mapping[str, float] | None = None,
 ) -> list[Comparison]:
-    """``a`` against ``b`` on each of ``metrics``, in that order: the figures of one classify scorer
-    share one set of resamples (the numbers are those ``compare_sides`` gives one by one)."""
-    found: dict[str, Comparison] = {}
+    """``a`` against ``b`` on each of ``metrics``, in that order, each ``mde`` at its level in ``alphas``
+    (default ``power.ALPHA``): the figures of one classify scorer share one set of resamples (the numbers
+    are those ``compare_sides`` gives one by one)."""
+    levels = alphas or {}
+    found = []
+    for comparison, spread in measure_many(a, b, metrics, seed=seed, resamples=resamples):
+        level = levels.get(comparison.metric, ALPHA)
+        found.append(comparison if spread is None else replace(comparison, mde=mde(spread, alpha=level)))
+    return found
+
+
+def measure_many(a: Side, b: Side, metrics: Sequence[str], *, seed: int, resamples: int) -> list[Measured]:
+    """Each of ``metrics``' comparison (without ``mde``) and the spread of its difference (None where no
+    test was made): what ``compare_many`` computes the ``mde`` from, and ``evalkit plan`` the cases needed."""
+    found: dict[str, Measured] = {}
     figures_by_scorer: dict[str, list[str]] = {}
     for name in metrics:
         spec = a.run.spec(name)
-        if spec is not None and spec.kind == "classify" and b.run.spec(name) == spec:
+        if spec is None or b.run.spec(name) != spec:
+            found[name] = _unpaired(a, b, name), None
+        elif spec.kind == "classify":
             figures_by_scorer.setdefault(spec.scorer, []).append(spec.figure)
         else:
-            found[name] = compare_sides(a, b, name, seed=seed, resamples=resamples)
+            found[name] = _compare_values(a, b, spec, seed=seed, resamples=resamples)
     for scorer, names in figures_by_scorer.items():
-        for comparison in compare_figures(a, b, scorer, names, seed=seed, resamples=resamples):
-            found[comparison.metric] = comparison
+        for measured in _compare_figures(a, b, scorer, names, seed=seed, resamples=resamples):
+            found[measured[0].metric] = measured
     return [found[name] for name in metrics]
 
 
-def compare_figures(
+def _compare_figures(
     a: Side, b: Side, scorer: str, names: Sequence[str], *, seed: int, resamples: int
-) -> list[Comparison]:
-    """``a`` against ``b`` on several figures of one classify scorer, from one set of resamples."""
+) -> list[Measured]:
+    """``a`` against ``b`` on several figures of one classify scorer, from one set of resamples; the
+    spread of each Δ is its replicates' standard deviation (scaled to one case: × √n)."""
     import numpy as np
 
     first, second = a.run.labels(a.target, scorer), b.run.labels(b.target, scorer)
     ids = per_case.paired_ids(first, second)
     metrics = [f"{scorer}.{name}" for name in names]
     if not ids:
-        return [_comparison(a, b, metric, None, None, None, None, 0) for metric in metrics]
+        return [(_comparison(a, b, metric, None, None, None, None, 0), None) for metric in metrics]
     kinds, counts = kinds_of(*_label_arrays(first, ids), *_label_arrays(second, ids))
     labels = (a.run.classify[scorer].labels, b.run.classify[scorer].labels)
     point = _figure_deltas(counts[None, :].astype(np.float64), kinds, labels, names)
@@ -99,7 +126,11 @@ def compare_figures(
         replicates = np.concatenate([chunk[name] for chunk in chunks])
         delta = _finite(point[name][0])
         ci, p = (percentile_ci(replicates), bootstrap_p(replicates)) if delta is not None else (None, None)
-        found.append(_comparison(a, b, metric, delta, ci, p, BOOTSTRAP, len(ids)))
+        finite = replicates[np.isfinite(replicates)]
+        spread = None
+        if delta is not None and finite.size > 1:
+            spread = Spread(len(ids), sd=float(finite.std(ddof=1)) * math.sqrt(len(ids)))
+        found.append((_comparison(a, b, metric, delta, ci, p, BOOTSTRAP, len(ids)), spread))
     return found
 
 
@@ -145,23 +176,29 @@ def adjusted(comparisons: Sequence[Comparison]) -> list[Comparison]:
     return found
 
 
-def _compare_values(a: Side, b: Side, spec: MetricSpec, *, seed: int, resamples: int) -> Comparison:
+def _compare_values(a: Side, b: Side, spec: MetricSpec, *, seed: int, resamples: int) -> Measured:
+    """A per-case metric: McNemar's spread is the share of cases the sides disagree on, the sign-flip
+    test's the standard deviation of the per-case difference."""
     import numpy as np
 
     first, second = _values(a, spec), _values(b, spec)
     ids = per_case.paired_ids(first, second)
     if not ids:
-        return _comparison(a, b, spec.name, None, None, None, None, 0)
+        return _comparison(a, b, spec.name, None, None, None, None, 0), None
     x = np.array([first[i] for i in ids])
     y = np.array([second[i] for i in ids])
     differences = x - y
     rng = seeded(seed, "paired", a.target, b.target, spec.name)
     ci = percentile_ci(bootstrap_means(differences, resamples=resamples, rng=rng))
+    n = len(ids)
+    spread: Spread | None
     if np.isin(x, (0.0, 1.0)).all() and np.isin(y, (0.0, 1.0)).all():
         p, test = mcnemar_exact(int((x > y).sum()), int((x < y).sum())), MCNEMAR
+        spread = Spread(n, discordance=float(np.count_nonzero(x != y)) / n)
     else:
         p, test = sign_flip_p(differences, resamples=resamples, seed=seed), SIGN_FLIP
-    return _comparison(a, b, spec.name, float(differences.mean()), ci, p, test, len(ids))
+        spread = Spread(n, sd=float(differences.std(ddof=1))) if n > 1 else None
+    return _comparison(a, b, spec.name, float(differences.mean()), ci, p, test, n), spread
 
 
 def _values(side: Side, spec: MetricSpec) -> dict[str, float]:

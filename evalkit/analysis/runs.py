@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evalkit.analysis.floors import RESAMPLES
 from evalkit.errors import InputError
 from evalkit.records.findings import Comparison, Flip
 from evalkit.records.results import RunResults
@@ -103,6 +104,8 @@ class RunComparison:
     """Targets only one run has: not compared."""
     pairs: list[PairedTargets]
     """Each target pair."""
+    resamples: int = RESAMPLES
+    """How many resamples the bootstrap and random permutation tests drew (where their p-values bottom out)."""
 
 
 def compare_results(
@@ -112,7 +115,7 @@ def compare_results(
     a_file: str | Path = "A",
     b_file: str | Path = "B",
     seed: int = 0,
-    resamples: int = 2000,
+    resamples: int = RESAMPLES,
 ) -> RunComparison:
     """Pair run ``b`` (new) with run ``a`` (baseline) by case id.
 
@@ -137,6 +140,7 @@ def compare_results(
             _pair(Side(run_a, ta), Side(run_b, tb), binary, seed=seed, resamples=resamples)
             for ta, tb in pairs
         ],
+        resamples=resamples,
     )
 
 

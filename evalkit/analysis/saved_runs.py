@@ -5,7 +5,8 @@
 
 The range of each scorer kind, as the scorers compute their scores (``evalkit.scorers``):
 
-    exact, includes, regex, json, classify   0 or 1        ``scorers.base.binary``
+    exact, includes, regex, json, classify,  0 or 1        ``scorers.base.binary``
+    tool_calls
     judge                                    0 to 1        pointwise: (mean verdict − low) / (high − low);
                                                            pairwise: 0, 0.5 or 1
     any other kind, or a name no scorer has  a finite number
@@ -24,7 +25,14 @@ from pathlib import Path
 
 from evalkit.errors import InputError
 from evalkit.records.results import RunResults
-from evalkit.scorers import ClassifyScorer, ExactScorer, IncludesScorer, JsonScorer, RegexScorer
+from evalkit.scorers import (
+    ClassifyScorer,
+    ExactScorer,
+    IncludesScorer,
+    JsonScorer,
+    RegexScorer,
+    ToolCallsScorer,
+)
 from evalkit.text import one_line
 
 __all__ = ["check_saved_run"]
@@ -35,7 +43,7 @@ ScoreRange = tuple[str, Callable[[float], bool]]
 _BINARY: ScoreRange = ("0 or 1", lambda value: value in (0.0, 1.0))
 _UNIT: ScoreRange = ("from 0 to 1", lambda value: 0.0 <= value <= 1.0)
 _FINITE: ScoreRange = ("a finite number", math.isfinite)
-_BINARY_SCORERS = (ExactScorer, IncludesScorer, RegexScorer, JsonScorer, ClassifyScorer)
+_BINARY_SCORERS = (ExactScorer, IncludesScorer, RegexScorer, JsonScorer, ClassifyScorer, ToolCallsScorer)
 _RANGES: dict[str, ScoreRange] = {
     **{scorer.kind: _BINARY for scorer in _BINARY_SCORERS},
     "judge": _UNIT,  # scorers.judge.scorer, not imported: it brings the providers with it

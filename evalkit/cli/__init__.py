@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from evalkit._version import __version__
 from evalkit.cli.argtypes import non_negative_float, positive_float, positive_int
+from evalkit.cli.plan import add_plan_command, run_plan
 from evalkit.errors import EvalkitError, InputError, InternalError, write_crash
 from evalkit.text import one_line
 
@@ -181,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_finetune_command(commands)
     add_import_command(commands)
+    add_plan_command(commands)
     return parser
 
 
@@ -197,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "finetune": _finetune,
         "merge": _merge,
         "import": _import,
+        "plan": run_plan,
     }[args.command]
     try:
         return handler(args)

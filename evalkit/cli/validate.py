@@ -69,13 +69,12 @@ def describe_suite(path: str | Path) -> str:
     checks ``evalkit run`` makes before its first call (``pipeline.check_suite``, and ``named_targets`` for
     the targets that replay a saved run)."""
     from evalkit.data import load_cases
-    from evalkit.pipeline import check_suite, named_targets
-    from evalkit.scorers import build_scorers
+    from evalkit.pipeline import build_checked_scorers, check_suite, named_targets
     from evalkit.suite import display_path, load_suite
 
     suite = load_suite(path)
     case_set = load_cases(suite)
-    scorers = build_scorers(suite.scorers)
+    scorers = build_checked_scorers(suite)
     check_suite(suite, case_set, scorers)
     named_targets(suite, case_set, [], allow_empty=True)
     lines = [

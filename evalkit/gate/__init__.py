@@ -5,13 +5,15 @@ re-decides a saved run with ``evalkit gate DIR/results.json``. Rule kinds (``eva
 
     bound            context.py + bounds.py   a metric's value (or CI end) against min / max
     budget           bounds.py                error rate, cost, latency p95 against a cap
-    non-inferiority  paired.py                low end of Δ's 95% CI against −margin
+    non-inferiority  paired.py                low end of Δ's 95% CI against −margin (a margin below
+                                              the comparison's mde: said, and warned about)
     superiority      paired.py                Δ > 0 and p (Holm across the rule's targets) < alpha
     (baseline)       baseline.py              the same two, against a saved run paired by case id
 
 Each ``RuleResult`` keeps the rule as written (``rule``), its ``kind``, ``target``, ``metric``, the
 ``value`` compared (one target) or None (several), ``passed``, one ``reason`` line with the figure and the
-bar, and per-target ``checks``.
+bar, and per-target ``checks``. ``rule_levels`` gives the level each ``versus`` comparison is tested at,
+for the analysis to compute its ``mde`` at before the gate runs.
 """
 
 from __future__ import annotations
@@ -31,7 +33,16 @@ from evalkit.records.findings import GateVerdict, RuleResult
 from evalkit.records.results import RunInputs, RunResults
 from evalkit.suite.rules import GateRule, is_glob
 
-__all__ = ["ErrorBounds", "apply_gate", "bounds_of", "check_rules", "rule_label", "rule_targets", "rules_from_results"]
+__all__ = [
+    "ErrorBounds",
+    "apply_gate",
+    "bounds_of",
+    "check_rules",
+    "rule_label",
+    "rule_levels",
+    "rule_targets",
+    "rules_from_results",
+]
 
 _SHOWN_METRICS = 12
 """Metric names listed at most in an error about an unknown one."""
@@ -65,7 +76,8 @@ def apply_gate(
             max_scoring_error_rate=bounds.max_scoring_error_rate,
         )
     context = GateContext.of(results, file, base_dir if base_dir is not None else default_base_dir(results))
-    checked = [_apply(context, index, rule) for index, rule in enumerate(rules)]
+    applied = [_apply(context, index, rule) for index, rule in enumerate(rules)]
+    checked = [result for result, _ in applied]
     errors = run_errors(results, bounds) + [
         f"gate[{index}] ({rule_label(result)}): cannot be evaluated: {result.error}"
         for index, result in enumerate(checked)
@@ -78,6 +90,11 @@ def apply_gate(
         verdict,
         checked,
         errors,
+        warnings=[
+            f"gate[{index}] ({rule_label(result)}): {warning}"
+            for index, (result, warnings) in enumerate(applied)
+            for warning in warnings
+        ],
         max_error_rate=bounds.max_error_rate,
         max_scoring_error_rate=bounds.max_scoring_error_rate,
     )
@@ -170,13 +187,22 @@ def rule_targets(
     return context.targets_of(index, rule)
 
 
+def rule_levels(rules: Sequence[GateRule], targets: Sequence[str]) -> dict[tuple[str, str, str], float]:
+    """Per (target, versus, metric) a ``versus`` rule compares, the two-sided level it tests at: what the
+    analysis computes that comparison's ``mde`` at (``gate.paired.rule_level`` says which level)."""
+    from evalkit.gate.paired import rule_levels as levels
+
+    return levels(rules, targets)
+
+
 def default_base_dir(results: RunResults) -> Path:
     """The folder of the suite file a run recorded (where its ``baseline:`` paths start), else the cwd."""
     file = results.suite.file
     return Path(file).parent if file else Path.cwd()
 
 
-def _apply(context: GateContext, index: int, rule: GateRule) -> RuleResult:
+def _apply(context: GateContext, index: int, rule: GateRule) -> tuple[RuleResult, list[str]]:
+    """The rule's result, and its warnings (one per target)."""
     from evalkit.gate.paired import check_paired
 
     targets = context.targets_of(index, rule)
@@ -186,7 +212,7 @@ def _apply(context: GateContext, index: int, rule: GateRule) -> RuleResult:
         checks = [check_budget(context, index, rule, target) for target in targets]
     else:
         checks = check_paired(context, index, rule, targets)
-    return RuleResult(
+    result = RuleResult(
         rule=rule.to_json(),
         kind=rule.kind,
         target=rule.target,
@@ -197,6 +223,7 @@ def _apply(context: GateContext, index: int, rule: GateRule) -> RuleResult:
         checks=[check.record() for check in checks],
         error="; ".join(c.error for c in checks if c.error is not None) or None,
     )
+    return result, [check.warning for check in checks if check.warning is not None]
 
 
 def _reason(rule: GateRule, checks: Sequence[Finding]) -> str:

@@ -58,10 +58,10 @@ def _generation(run: RunInputs) -> tuple[Any, Any]:
 
 
 def baseline_comparison(
-    context: GateContext, index: int, rule: GateRule, target: str
+    context: GateContext, index: int, rule: GateRule, target: str, *, alpha: float
 ) -> tuple[Comparison, list[str]]:
-    """The comparison of ``target`` with its counterpart in the rule's saved run (``analysis.compare_runs``),
-    and what differs from that run (``allow_changed``)."""
+    """The comparison of ``target`` with its counterpart in the rule's saved run (``analysis.compare_runs``,
+    its ``mde`` at ``alpha``), and what differs from that run (``allow_changed``)."""
     from evalkit.analysis import compare_runs
 
     saved = _saved_run(context, index, rule)
@@ -92,7 +92,9 @@ def baseline_comparison(
             f"no case id of target {target!r} is in the saved run {rule.baseline} (target {other!r}); "
             "a baseline must share case ids with this run",
         )
-    comparison = compare_runs(context.run, saved, target=target, metric=metric, baseline_target=other)
+    comparison = compare_runs(
+        context.run, saved, target=target, metric=metric, baseline_target=other, alpha=alpha
+    )
     return replace(comparison, versus=other), changed
 
 

@@ -37,6 +37,8 @@ class Finding:
     error: str | None = None
     """Why the rule cannot be evaluated for this target (its figure was computed on no case, because calls
     or scoring failed); the run's verdict is then ``error``."""
+    warning: str | None = None
+    """What the verdict for this target should be read with (a margin finer than the suite resolves)."""
 
     def record(self) -> Check:
         """As results.json stores it under the rule's ``checks``."""

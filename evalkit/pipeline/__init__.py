@@ -11,6 +11,7 @@ turns the verdict into an exit code.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +35,16 @@ from evalkit.targets.replay import Replayed
 if TYPE_CHECKING:
     from evalkit.scorers.base import Scorer
 
-__all__ = ["RunOptions", "RunResult", "check_suite", "list_job_targets", "named_targets", "run_suite"]
+__all__ = [
+    "RunOptions",
+    "RunResult",
+    "build_checked_scorers",
+    "check_cases",
+    "check_suite",
+    "list_job_targets",
+    "named_targets",
+    "run_suite",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -61,9 +71,10 @@ def check_suite(
     suite: Suite, case_set: CaseSet, scorers: Sequence[Scorer], *, targets: Sequence[Target] | None = None
 ) -> None:
     """What can be known wrong before any call, as ``evalkit validate`` and ``evalkit run`` both check it:
-    every gate rule's metric is one the scorers declare, its saved run is readable and comparable, and
-    (once ``targets`` are known) its targets exist and their own generation settings are valid. ``InputError`` naming the rule's file, key and the
-    closest valid name."""
+    every gate rule's metric is one the scorers declare, its saved run is readable and comparable, (once
+    ``targets`` are known) its targets exist and their own generation settings are valid, and every scorer
+    can score every case (``check_cases``). ``InputError`` naming the rule's file, key and the closest valid
+    name."""
     from evalkit.gate import check_rules
     from evalkit.records.plain import settings
     from evalkit.records.results import RunInputs
@@ -88,6 +99,50 @@ def check_suite(
         raise suite.locate(exc) from None
     for target in targets or []:
         generation_of(suite, target)  # its own settings over the suite's are valid
+    check_cases(suite, case_set, scorers)
+
+
+def check_cases(suite: Suite, case_set: CaseSet, scorers: Sequence[Scorer]) -> None:
+    """Every scorer can score every case (``Scorer.check_case``: a grader's template names an item field the
+    case has); ``DataError`` at the first case that cannot be, naming its file and line, the suite's option
+    and its line."""
+    from evalkit.errors import DataError
+    from evalkit.suite import display_path
+
+    for index, scorer in enumerate(scorers):
+        for case in case_set.cases:
+            problem = scorer.check_case(case)
+            if problem is None:
+                continue
+            option = f"scorers[{index}]" + (f".{problem.option}" if problem.option else "")
+            line = suite.line_of("scorers", index, *_steps(problem.option))
+            where = f"{display_path(suite.path)}:{line}" if line is not None else display_path(suite.path)
+            file, case_line = case.source, case.line
+            if file is None and suite.cases is not None and case.line is not None:  # an inline case
+                file, case_line = display_path(suite.path), suite.line_of("cases", case.line - 1)
+            raise DataError(
+                f"case {case.id}: {problem.message}, which {option} ({where}) reads",
+                file=file or case_set.source,
+                line=case_line,
+                field="item",
+            )
+
+
+def _steps(option: str | None) -> list[str | int]:
+    """``grader.input[1].content`` → ``["grader", "input", 1, "content"]``."""
+    return [int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", option or "")]
+
+
+def build_checked_scorers(suite: Suite) -> list[Scorer]:
+    """The suite's scorers, built to check them (no judge backend): ``SuiteError`` at the option's line in
+    the suite file when one cannot work here (a ``multi`` formula, a ``python`` source, METEOR's data)."""
+    from evalkit.errors import SuiteError
+    from evalkit.scorers import build_scorers
+
+    try:
+        return build_scorers(suite.scorers)
+    except SuiteError as exc:
+        raise suite.locate(exc) from None
 
 
 def named_targets(
@@ -121,7 +176,6 @@ def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload |
     results.json)."""
     from evalkit.data import load_cases
     from evalkit.report.outputs import check_out_dir
-    from evalkit.scorers import build_scorers
     from evalkit.suite import load_suite
 
     if options.batch and not options.use_cache:
@@ -134,7 +188,7 @@ def run_suite(suite_path: str | Path, options: RunOptions, *, offload: Offload |
     if not options.gate:  # --no-gate: no rule is checked (its targets, metric, saved run) nor applied
         suite = suite.model_copy(update={"gate": []})
     case_set = load_cases(suite)  # bad input fails here, before any network call
-    scorers = build_scorers(suite.scorers)
+    scorers = build_checked_scorers(suite)
     named, replayed = named_targets(suite, case_set, options.model_flags, allow_empty=bool(options.job_ids))
     check_suite(suite, case_set, scorers, targets=None if options.job_ids else named)  # with jobs: below
     out_dir = options.out_dir or default_out_dir(suite, started)

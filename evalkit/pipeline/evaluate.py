@@ -158,7 +158,7 @@ def providers(suite: Suite | None, named: list[Target], options: RunOptions) -> 
     models = [t.model for t in named if t.replayed_from is None]
     models += [j for j in options.job_ids if not is_local(j)]
     if suite is not None:
-        models += [str(getattr(c.options, "model", "")) for c in suite.scorers if c.kind == "judge"]
+        models += [model for c in suite.scorers for model in c.options.called_models()]  # judges, graders
     remote = None
     if options.server is not None or any(not is_local(model) for model in models):
         from evalkit.providers.openai import OpenAIProvider

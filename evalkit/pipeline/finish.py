@@ -59,7 +59,7 @@ def _finish(suite: Suite, record: RunRecord, out_dir: Path, *, gated: bool) -> R
     from evalkit.analysis import analyse
     from evalkit.analysis.costs import with_costs
     from evalkit.analysis.metrics import compute_metrics
-    from evalkit.gate import ErrorBounds, apply_gate, rule_targets
+    from evalkit.gate import ErrorBounds, apply_gate, rule_levels, rule_targets
     from evalkit.records.results import run_results
     from evalkit.report.outputs import write_outputs
     from evalkit.scorers import build_scorers
@@ -69,7 +69,7 @@ def _finish(suite: Suite, record: RunRecord, out_dir: Path, *, gated: bool) -> R
     results = run_results(record, metrics=metrics, details=details)
     names = results.target_names
     pairs = [(t, rule.versus) for rule in suite.gate if rule.versus for t in rule_targets(rule, names)]
-    results = analyse(results, pairs=pairs).into(results)
+    results = analyse(results, pairs=pairs, alphas=rule_levels(suite.gate, names)).into(results)
     usage, judge_usage = with_costs(results, suite.prices)
     results = replace(results, usage=usage, judge_usage=judge_usage)
     bounds = ErrorBounds(suite.max_error_rate, suite.max_scoring_error_rate)

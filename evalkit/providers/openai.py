@@ -1,13 +1,17 @@
 """OpenAI, Azure OpenAI and OpenAI-compatible servers, called through the official ``openai`` SDK.
 
 One ``AsyncOpenAI`` (or ``AsyncAzureOpenAI`` when ``AZURE_OPENAI_ENDPOINT`` is set) client serves every
-request; it reads its settings from the environment as the SDK always does. Its HTTP transport is the
+request (Chat, Completions, Responses, and the embeddings scorers ask for: ``POST /embeddings``, the body
+``embeddings.create`` would send, through the same ``post`` so that it retries and fails like the rest);
+it reads its settings from the environment as the SDK always does. Its HTTP transport is the
 SDK's ``DefaultAioHttpClient`` (the ``openai[aiohttp]`` extra), which the SDK recommends for many requests
 in flight: at concurrency 64 it makes about 20% more calls per second than the default. Retries are the SDK's own
 (429 honouring Retry-After, 408/409, 5xx, timeouts and connection errors, with exponential backoff), so
 this module only decides what a failure that survived them means:
 
-- 401/403 → ``ServiceError``: the key was rejected, the run cannot go on;
+- 401/403 → ``ServiceError``: the key was rejected, the run cannot go on — but a 403 "You are not allowed
+  to generate embeddings from this model" is a ``CallError(whole_target=True)``: a chat model named as
+  the embeddings model of a scorer;
 - cannot connect → ``ServiceError``: the server is unreachable;
 - 404 ``model_not_found`` for a fine-tune (``ft:…``) on a target's probe call → wait and try again, with
   backoff (``wait_schedule``), until ``model_wait_s`` seconds of waiting are spent: a fine-tune that just
@@ -44,8 +48,7 @@ from evalkit.providers.base import CallError, Reply
 from evalkit.providers.openai_errors import model_not_found, refused_setting, whole_target_error
 from evalkit.providers.openai_replies import out_of_budget, parse_reply
 from evalkit.providers.redact import Redactor
-from evalkit.providers.request import Request
-from evalkit.records import Endpoint
+from evalkit.providers.request import CallEndpoint, Request
 from evalkit.text import encodable_data
 
 if TYPE_CHECKING:
@@ -89,7 +92,12 @@ class ModelWait:
 ModelWaitCallback = Callable[[ModelWait], None]
 """Told before each wait for a loading fine-tune (called on the event loop: keep it quick)."""
 
-_PATHS: dict[Endpoint, str] = {"chat": "/chat/completions", "completions": "/completions", "responses": "/responses"}
+_PATHS: dict[CallEndpoint, str] = {
+    "chat": "/chat/completions",
+    "completions": "/completions",
+    "responses": "/responses",
+    "embeddings": "/embeddings",
+}
 _RETRIED_STATUSES = frozenset({408, 409, 429})
 _NEGLIGIBLE_S = 1e-6
 """A wait budget left over this small (float rounding) is spent."""
@@ -243,7 +251,7 @@ class OpenAIProvider:
         if self._on_model_wait is not None:
             self._on_model_wait(wait)
 
-    def _reply(self, body: Any, endpoint: Endpoint) -> Reply:
+    def _reply(self, body: Any, endpoint: CallEndpoint) -> Reply:
         try:
             reply = parse_reply(body, endpoint)
         except (AttributeError, IndexError, KeyError, TypeError, ValueError):
@@ -256,6 +264,13 @@ class OpenAIProvider:
 
     def _status_error(self, exc: openai.APIStatusError, request: Request, *, waited_s: float) -> Exception:
         status = exc.status_code
+        if status == 403 and request.endpoint == "embeddings" and "embeddings" in str(exc.message):
+            said = self._redact.server_message(exc)  # a model that gives none, not a rejected key
+            return CallError(
+                f"model '{request.model}' gives no embeddings ({self._identity} said: {said}); name an "
+                "embeddings model (text-embedding-3-large, text-embedding-3-small, …)",
+                whole_target=True,
+            )
         if status in (401, 403):
             key_variable = "AZURE_OPENAI_API_KEY" if self._azure else "OPENAI_API_KEY"
             return ServiceError(

@@ -1,6 +1,6 @@
 """An OpenAI answer read: the text of a Chat, Completions or Responses body, its usage (reasoning tokens
 included) and finish reason; lone surrogates written as their escapes; an answer its token budget left
-empty said as such."""
+empty said as such; an embeddings body's vector as ``evalkit.providers.embeddings`` keeps it."""
 
 from __future__ import annotations
 
@@ -8,16 +8,20 @@ from dataclasses import replace
 from typing import Any
 
 from evalkit.providers.base import Reply
+from evalkit.providers.embeddings import embedding_reply
+from evalkit.providers.request import CallEndpoint
 from evalkit.providers.responses import responses_answer, responses_usage
-from evalkit.records import Endpoint, Usage, render_tool_calls
+from evalkit.records import Usage, render_tool_calls
 from evalkit.text import encodable
 
 __all__ = ["out_of_budget", "parse_reply"]
 
 
-def parse_reply(body: Any, endpoint: Endpoint) -> Reply:
+def parse_reply(body: Any, endpoint: CallEndpoint) -> Reply:
     """The answer in an OpenAI response body of ``endpoint`` (raises KeyError/TypeError/… on other shapes);
     lone surrogates in it written as their escapes."""
+    if endpoint == "embeddings":
+        return embedding_reply(body)
     if endpoint == "responses":
         answer, finish = responses_answer(body)
         reply = Reply(output=answer, usage=responses_usage(body), finish_reason=finish)
@@ -31,7 +35,7 @@ def _chat_reply(body: Any) -> Reply:
     choice = body["choices"][0]
     message = choice["message"]
     output = message.get("content")
-    if output is None and message.get("tool_calls"):
+    if not output and message.get("tool_calls"):  # content null or "" beside the calls: the calls are the answer
         output = render_tool_calls(message["tool_calls"])
     if output is None:
         output = message.get("refusal") or ""

@@ -14,13 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from evalkit.providers.prompts import to_prompt
 from evalkit.providers.responses import input_items, responses_extras
 from evalkit.providers.shapes import Shape, shape
 from evalkit.records import Case, Endpoint, Message, Target
 from evalkit.suite.model import Completions, Generation
+
+CallEndpoint = Endpoint | Literal["embeddings"]
+"""Where a request goes: a target's endpoint, or ``embeddings`` (``/v1/embeddings``, built by
+``evalkit.providers.embeddings``), which only scorers call — targets never do, so ``Endpoint`` (what
+results.json records of a target) does not name it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +36,9 @@ class Request:
     """The target's name, for messages only (not sent, not part of the cache key)."""
     model: str
     """The model id (also in ``payload``)."""
-    endpoint: Endpoint
+    endpoint: CallEndpoint
     """``chat`` → ``/v1/chat/completions``, ``completions`` → ``/v1/completions``, ``responses`` →
-    ``/v1/responses``."""
+    ``/v1/responses``, ``embeddings`` → ``/v1/embeddings``."""
     payload: dict[str, Any]
     """The JSON body, exactly as sent."""
 

@@ -73,14 +73,16 @@ class Flip:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Recommendation:
-    """The checkpoint to ship by the headline metric, and whether the final model looks overfitted."""
+    """The model to ship by the headline metric, and whether the final model looks overfitted: the final
+    model, unless a checkpoint trained for fewer steps is significantly better than it (paired test,
+    Holm-adjusted across those checkpoints, p < 0.05)."""
 
     __pydantic_config__: ClassVar[ConfigDict] = SCHEMA_CONFIG
 
     metric: str
     """The metric the checkpoints are ranked by."""
     best: str
-    """The target with the best value."""
+    """The target with the best value (ties: the later step, then the final model)."""
     best_step: int | None = None
     """Its training step; null for the final model."""
     value: float | None
@@ -90,9 +92,18 @@ class Recommendation:
     final_value: float | None
     """The final model's value."""
     overfitting: bool
-    """True when an earlier checkpoint beats the final model."""
+    """True when a checkpoint trained for fewer steps than the final model is significantly better than it
+    on `metric`: Δ > 0 and its `versus_final` p_adjusted < 0.05."""
     reason: str
-    """One sentence saying why."""
+    """One sentence saying why, with the figures of the comparison it rests on."""
+    recommended: str | None = None
+    """The target to ship: the final model; when `overfitting`, the significantly better checkpoint with
+    the best value; without a final model (or its value), `best`. Null in files written before evalkit
+    recorded it (`best` was the advice then)."""
+    versus_final: list[Comparison] = field(default_factory=list)
+    """Each checkpoint trained for fewer steps than the final model against it on `metric` (Δ = checkpoint
+    − final, paired by case id), p_adjusted Holm-corrected across them: what `overfitting` is decided
+    from. Empty without a final model."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +187,10 @@ class GateVerdict:
     """Why the run cannot be judged, one line each naming the target (and rule) and the cause: a target
     with no successful answer, an error rate above the suite's bound, a rule that could not be evaluated.
     Empty unless the verdict is `error`."""
+    warnings: Annotated[list[str], Field(exclude_if=lambda value: not value)] = field(default_factory=list)
+    """What the verdict should be read with, one line each, naming the rule and the target: a
+    non-inferiority margin smaller than the comparison's `mde` (a difference that small cannot be told
+    from noise on this many cases). The verdict stands as the rules decided it. Absent when there is none."""
     max_error_rate: WhenSet[float] = None
     """The suite's bound on a target's share of failed calls, kept so `evalkit gate` applies it again."""
     max_scoring_error_rate: WhenSet[float] = None

@@ -88,8 +88,13 @@ class RunResults:
     """Per target and reference, for scorers with 0/1 per-case scores: cases fixed (wrong → right), broken
     (right → wrong), right in both, wrong in both, over the cases both scored."""
     recommendation: Recommendation | None = None
-    """The checkpoint to ship by the headline metric, and whether the final model looks overfitted; null
+    """The model to ship by the headline metric, and whether the final model looks overfitted; null
     when the run has no checkpoints."""
+    resamples: int | None = None
+    """How many resamples each bootstrap CI, bootstrap p-value and random sign-flip test drew: a p-value
+    at the smallest such a test can give (2/(resamples+1) for the bootstrap) is shown as a bound
+    (`< 0.001`). Null in a file written before evalkit recorded it (those drew 2000) and before the
+    analysis."""
     training: list[TrainingRecord]
     """Per-step training metrics of the fine-tuning jobs, with OpenAI's names, when known."""
     jobs: list[JobRecord]

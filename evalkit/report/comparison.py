@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from evalkit.analysis.floors import at_floor
 from evalkit.analysis.runs import OneSided, PairedTargets, RunComparison, better, regressions, worse
 from evalkit.records.findings import Comparison
-from evalkit.text import number, one_line, signed
+from evalkit.text import number, one_line, p_figure, signed
 
 __all__ = ["render_comparison"]
 
@@ -26,7 +27,7 @@ def render_comparison(comparison: RunComparison) -> str:
     lines += [f"warning: {one_line(warning)}" for warning in comparison.warnings]
     lines += _render_one_sided(comparison.unpaired_targets, "targets", "not compared")
     for pair in comparison.pairs:
-        lines += ["", *_render_pair(pair)]
+        lines += ["", *_render_pair(pair, comparison.resamples)]
     worse = regressions(comparison)
     lines += [
         "",
@@ -41,7 +42,7 @@ def render_comparison(comparison: RunComparison) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _render_pair(pair: PairedTargets) -> list[str]:
+def _render_pair(pair: PairedTargets, resamples: int) -> list[str]:
     ta, tb = one_line(pair.a_target), one_line(pair.b_target)
     title = f"{tb}" if ta == tb else f"{ta} (A) → {tb} (B)"
     lines = [f"{title} · {pair.cases} cases in both runs"]
@@ -49,9 +50,10 @@ def _render_pair(pair: PairedTargets) -> list[str]:
     lines += [f"  {line}" for line in _render_one_sided(pair.unpaired_metrics, "metrics", "not compared")]
     rows = [["metric", "n", "A", "B", "Δ (B − A)", "95% CI of Δ", "p", "test"]]
     rows += [
-        _row(entry, pair.values.get(entry.metric, (None, None)), whole_run=entry.metric in pair.whole_run)
+        _row(entry, pair.values.get(entry.metric, (None, None)), whole_run=entry.metric in pair.whole_run,
+             resamples=resamples)
         for entry in pair.comparisons
-    ]
+    ]  # fmt: skip
     lines += _columns(rows)
     if pair.whole_run:
         lines.append(
@@ -88,8 +90,10 @@ def _render_one_sided(found: OneSided, what: str, fate: str, *, count: bool = Fa
     return lines
 
 
-def _row(entry: Comparison, values: tuple[float | None, float | None], *, whole_run: bool) -> list[str]:
-    ci, p = entry.ci, entry.p_value
+def _row(
+    entry: Comparison, values: tuple[float | None, float | None], *, whole_run: bool, resamples: int
+) -> list[str]:
+    ci = entry.ci
     marker = " ▼" if worse(entry) else (" ▲" if better(entry) else "")
     return [
         one_line(entry.metric) + (" *" if whole_run else ""),
@@ -98,9 +102,19 @@ def _row(entry: Comparison, values: tuple[float | None, float | None], *, whole_
         number(values[1]),
         signed(entry.delta) + marker,
         "—" if ci is None else f"[{signed(ci[0])}, {signed(ci[1])}]",
-        "—" if p is None else (f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"),
+        _p(entry, resamples),
         one_line(entry.test or "—"),
     ]
+
+
+def _p(entry: Comparison, resamples: int) -> str:
+    """``0.034``, ``2.3e-05`` (an exact test's), ``< 0.001`` (at the floor of the resampling), or ``—``."""
+    p = entry.p_value
+    if p is None:
+        return "—"
+    if at_floor(p, entry.test, resamples=resamples):
+        return p_figure(p, bound=True)
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
 
 
 def _columns(rows: list[list[str]]) -> list[str]:

@@ -1,8 +1,9 @@
-"""The run's verdict on the terminal: a table of targets × headline metrics, the paired comparisons (Δ with
-a significance marker), the recommended checkpoint, then each rule's reason and the verdict — GO, NO-GO, or
-ERROR followed by why the run cannot be judged. A figure computed on fewer cases than the run has says
-``n of N`` beside it; a partial results file says so under the table. When a target's model has an
-announced shutdown date, the tables (this one and ``evalkit targets``') say it in a "shuts down" column.
+"""The run's verdict on the terminal: a table of targets × headline metrics, the paired comparisons (Δ, its
+CI, the mde, p with a significance marker), the recommended checkpoint, then each rule's reason, the
+gate's warnings and the verdict — GO, NO-GO, or ERROR followed by why the run cannot be judged. A figure
+computed on fewer cases than the run has says ``n of N`` beside it; a partial results file says so under
+the table. When a target's model has an announced shutdown date, the tables (this one and ``evalkit
+targets``') say it in a "shuts down" column.
 
 Only names and figures are printed, as plain text (never rich markup), with control characters removed and
 what a terminal cannot show escaped (``report.escapes``).
@@ -13,12 +14,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from evalkit.records import ERROR_RATE, Target
+from evalkit.records import Target
 from evalkit.records.findings import Recommendation, RuleResult
 from evalkit.records.results import RunResults
 from evalkit.report.counts import comparison_note, figure_note
 from evalkit.report.escapes import visible
-from evalkit.report.summary import headline_metrics, headline_value
+from evalkit.report.pvalues import p_text, resamples_of
+from evalkit.report.summary import (
+    COMPARISONS_LEGEND,
+    headline_comparisons,
+    headline_metrics,
+    headline_value,
+)
 from evalkit.report.verdict import (
     ERROR_HEADLINE,
     error_lines,
@@ -45,7 +52,7 @@ _VERDICT_STYLES = {
     "NOT GATED": "bold yellow",
     "ERROR": "bold magenta",
 }
-_LEGEND = "  (95% CI of Δ; p Holm-adjusted per reference and metric: * < 0.05, ** < 0.01, *** < 0.001)"
+_LEGEND = f"  ({COMPARISONS_LEGEND}; * p < 0.05, ** < 0.01, *** < 0.001)"
 
 
 def print_summary(results: RunResults, console: Console | None = None) -> None:
@@ -66,6 +73,8 @@ def print_summary(results: RunResults, console: Console | None = None) -> None:
         console.print(_recommendation(results.recommendation))
     for rule in results.gate.rules:
         console.print(_rule_line(rule))
+    for warning in results.gate.warnings:
+        console.print(Text(f"  warning: {_line(warning)}", style="yellow"), soft_wrap=True)
     console.print(_verdict(results))
     for line in error_lines(results):
         console.print(Text(f"  - {_line(line)}"))
@@ -134,14 +143,13 @@ def _comparisons(results: RunResults) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    shown = [m for m in headline_metrics(results) if m != ERROR_RATE]
-    entries = [c for c in results.comparisons if c.metric in shown]
+    entries = headline_comparisons(results)
     if not entries:
         return None
     table = Table(title=Text("Paired Δ against the reference"), title_justify="left", box=None)
     for column in ("target", "versus", "metric"):
         table.add_column(column)
-    for column in ("Δ", "95% CI", "p"):
+    for column in ("Δ", "95% CI", "mde", "p"):
         table.add_column(column, justify="right")
     table.add_column("")
     notes = [comparison_note(results, entry) for entry in entries]
@@ -156,7 +164,8 @@ def _comparisons(results: RunResults) -> Any:
             Text(_line(entry.metric)),
             signed(entry.delta),
             "—" if ci is None else f"[{signed(ci[0])}, {signed(ci[1])}]",
-            "—" if p is None else (f"{p:.3f}" if p >= 0.001 else "< 0.001"),
+            number(entry.mde),
+            p_text(entry, resamples=resamples_of(results), adjusted=True),
             significance(p),
             *([note or ""] if any(notes) else []),
         )
@@ -167,7 +176,8 @@ def _recommendation(recommendation: Recommendation) -> Any:
     from rich.text import Text
 
     line = Text("Recommendation: ", style="bold")
-    line.append(_line(recommendation.best), style="bold")
+    shipped = recommendation.recommended
+    line.append(_line(recommendation.best if shipped is None else f"ship {shipped}"), style="bold")
     if recommendation.overfitting:
         line.append(" ⚠ possible overfitting", style="yellow")
     line.append(f" — {_line(recommendation.reason)}")

@@ -1,9 +1,11 @@
 """report.html: the one self-contained page a reviewer decides from.
 
-Verdict banner first (go, no-go, or error with why the run cannot be judged; partial results said so), then
-targets × metrics (value, 95% CI, Δ vs base with its significance, best checkpoint marked), the checkpoint
-curve with losses, the paired comparisons, flips vs base and confusion heatmaps, cost, tokens and latency,
-every case side by side (filterable, one link per case), and the manifest (each target's model, endpoint,
+Verdict banner first (go, no-go, or error with why the run cannot be judged; partial results said so; the
+model to ship and why), then targets × metrics (value, 95% CI, Δ vs base with its significance, the best
+and the recommended checkpoint marked), the checkpoint curve with losses, the paired comparisons (the
+headline metrics' rows, the rest folded: ``report.paired_table``), flips vs base and confusion heatmaps,
+cost, tokens and latency, every case side by side (filterable, one link per case; opened on the focus
+target's regressions against the base when it has any), and the manifest (each target's model, endpoint,
 role, step and, when one is announced, shutdown date). A figure computed on fewer cases than the run has
 says ``n of N`` beside it (``report.counts``). Rendered by jinja2 with autoescaping on, from views built out
 of the run's ``RunResults`` alone.
@@ -39,9 +41,9 @@ from evalkit.report.cases import case_data, script_json
 from evalkit.report.counts import figure_note
 from evalkit.report.escapes import visible
 from evalkit.report.figures import confusion_chart, curve_charts
+from evalkit.report.paired_table import paired_table
 from evalkit.report.tables import (
     base_target,
-    comparison_rows,
     flip_rows,
     focus_target,
     metrics_table,
@@ -97,8 +99,6 @@ def _template() -> Template:
     )
     env.filters["num"] = number
     env.filters["signed"] = signed
-    env.filters["p"] = _p_value
-    env.filters["p_text"] = _p_text
     env.filters["tojson_text"] = _json_text
     env.filters["bdi"] = _bdi
     return env.get_template(_TEMPLATE)
@@ -123,15 +123,16 @@ def _view(results: RunResults) -> dict[str, Any]:
         "errors": error_lines(results),
         "partial": partial_note(results),
         "recommendation": recommendation,
+        "recommended": _recommended(results),
         "recommendation_notes": _recommendation_notes(results),
-        "warnings": results.warnings,
+        "warnings": [*results.gate.warnings, *results.warnings],
         "targets": results.targets,
         "shutdowns": {t.name: text for t in results.targets if (text := shutdown_text(t)) is not None},
         "base": base,
         "focus": focus,
-        "metrics": metrics_table(results, base=base, best=best),
+        "metrics": metrics_table(results, base=base, best=best, recommended=_recommended(results)),
         "curves": curve_charts(results),
-        "comparisons": comparison_rows(results),
+        "comparisons": paired_table(results),
         "flips": flip_rows(results, data),
         "confusion": confusion_chart(results, base=base, focus=focus),
         "usage": usage_rows(results),
@@ -144,8 +145,16 @@ def _view(results: RunResults) -> dict[str, Any]:
     }
 
 
+def _recommended(results: RunResults) -> str | None:
+    """The target to ship (``best`` in files written before evalkit recorded the advice)."""
+    found = results.recommendation
+    if found is None:
+        return None
+    return found.best if found.recommended is None else found.recommended
+
+
 def _recommendation_notes(results: RunResults) -> dict[str, str | None]:
-    """``n of N`` (and ties) beside the recommended checkpoint's figure and the final model's."""
+    """``n of N`` (and ties) beside the best-scoring checkpoint's figure and the final model's."""
     found = results.recommendation
     if found is None:
         return {"best": None, "final": None}
@@ -166,21 +175,6 @@ def _contamination(checks: Mapping[str, JobChecks]) -> list[dict[str, Any]]:
 def _compact(settings: Mapping[str, Any]) -> str:
     shown = {key: value for key, value in settings.items() if value not in (None, {}, [])}
     return json.dumps(shown, ensure_ascii=False) if shown else "defaults"
-
-
-def _p_value(p: float | None) -> str:
-    """A p-value to four decimals, ``< 0.0001`` below that, or ``—``."""
-    if p is None:
-        return "—"
-    return "< 0.0001" if p < 0.0001 else f"{p:.4f}"
-
-
-def _p_text(p: float | None) -> str:
-    """``p = 0.0123``, ``p < 0.0001`` or ``no p-value``."""
-    if p is None:
-        return "no p-value"
-    shown = _p_value(p)
-    return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
 
 
 def _bdi(value: Any) -> Markup:

@@ -1,8 +1,8 @@
-"""summary.md: the verdict (and, when the run cannot be judged, why), each gate rule's reason, the
-recommendation, a table of targets × headline metrics (and cost, when known; ``n of N`` beside a figure
-computed on fewer cases than the run has; the shutdown date of a model that has one announced), and the
-flips against each target's base. A partial results
-file says so under the verdict.
+"""summary.md: the verdict (and, when the run cannot be judged, why), each gate rule's reason (and the
+gate's warnings), the recommendation, a table of targets × headline metrics (and cost, when known; ``n of
+N`` beside a figure computed on fewer cases than the run has; the shutdown date of a model that has one
+announced), the paired comparisons of those metrics (Δ, its CI, the mde, p, n), and the flips against
+each target's base. A partial results file says so under the verdict.
 
 Meant for places that render Markdown (a CI job summary, a pull-request comment), so it carries only
 names and figures — never a model output or test data — and escapes even those.
@@ -14,10 +14,11 @@ import re
 from collections.abc import Sequence
 
 from evalkit.records import ERROR_RATE
-from evalkit.records.findings import Flip, Recommendation
+from evalkit.records.findings import Comparison, Flip, Recommendation
 from evalkit.records.results import RunResults
 from evalkit.report.counts import figure_note
 from evalkit.report.escapes import visible
+from evalkit.report.pvalues import p_text, resamples_of
 from evalkit.report.verdict import (
     ERROR_HEADLINE,
     error_lines,
@@ -28,10 +29,12 @@ from evalkit.report.verdict import (
     verdict_word,
 )
 from evalkit.targets.lifecycle import shutdown_text
-from evalkit.text import number, one_line
+from evalkit.text import number, one_line, signed
 
 __all__ = [
+    "COMPARISONS_LEGEND",
     "format_cost",
+    "headline_comparisons",
     "headline_metrics",
     "headline_value",
     "markdown_text",
@@ -42,6 +45,11 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
 _AGGREGATES = ("macro_f1",)  # "<scorer>.accuracy" equals the mean "<scorer>" already shown
 _VERDICT_MARKS = {"GO": "✅", "NO-GO": "❌", "NOT GATED": "⚪", "ERROR": "⛔"}
 _RULE_MARKS = {"pass": "✅", "fail": "❌", "error": "⚠️"}
+COMPARISONS_LEGEND = (
+    "95% CI of Δ; p Holm-adjusted per reference and metric; mde: the smallest true Δ the test detects "
+    "with 80% power on these cases"
+)
+"""How to read a table of paired comparisons (here and on the terminal)."""
 
 
 def render_summary(results: RunResults) -> str:
@@ -59,9 +67,13 @@ def render_summary(results: RunResults) -> str:
         lines.pop()
     elif not rules:
         lines.append("- No gate rules" + (": the verdict is go." if results.gate.verdict == "go" else "."))
+    lines += [f"- ⚠️ {markdown_text(warning)}" for warning in results.gate.warnings]
     if results.recommendation is not None:
         lines += ["", _recommendation_line(results.recommendation)]
     lines += ["", *_table(results)]
+    compared = headline_comparisons(results)
+    if compared:
+        lines += ["", *_comparisons_table(compared, resamples=resamples_of(results))]
     if results.flips:
         lines += ["", *_flips_table(results.flips)]
     if results.warnings:
@@ -84,6 +96,12 @@ def headline_metrics(results: RunResults) -> list[str]:
             if aggregate in _AGGREGATES and name not in aggregates:
                 aggregates.append(name)
     return [*means, *aggregates, ERROR_RATE]
+
+
+def headline_comparisons(results: RunResults) -> list[Comparison]:
+    """The run's comparisons on its headline metrics (error_rate left out), in their order."""
+    shown = [m for m in headline_metrics(results) if m != ERROR_RATE]
+    return [c for c in results.comparisons if c.metric in shown]
 
 
 def headline_value(results: RunResults, target: str, metric: str) -> float | None:
@@ -155,10 +173,36 @@ def format_cost(value: float | None) -> str:
 
 def _recommendation_line(recommendation: Recommendation) -> str:
     warning = " ⚠️ possible overfitting:" if recommendation.overfitting else ""
-    return (
-        f"**Recommendation:** {markdown_text(recommendation.best)} —{warning} "
-        f"{markdown_text(recommendation.reason)}"
-    )
+    shipped = recommendation.recommended
+    advice = recommendation.best if shipped is None else f"ship {shipped}"
+    return f"**Recommendation:** {markdown_text(advice)} —{warning} {markdown_text(recommendation.reason)}"
+
+
+def _comparisons_table(comparisons: Sequence[Comparison], *, resamples: int) -> list[str]:
+    rows = [
+        "| "
+        + " | ".join(
+            [
+                markdown_text(c.target),
+                markdown_text(c.versus),
+                markdown_text(c.metric),
+                signed(c.delta),
+                "—" if c.ci is None else markdown_text(f"[{signed(c.ci[0])}, {signed(c.ci[1])}]"),
+                number(c.mde),
+                markdown_text(p_text(c, resamples=resamples, adjusted=True)),
+                str(c.n),
+            ]
+        )
+        + " |"
+        for c in comparisons
+    ]
+    return [
+        f"Paired Δ against the reference ({COMPARISONS_LEGEND})",
+        "",
+        "| target | versus | metric | Δ | 95% CI | mde | p | n |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        *rows,
+    ]
 
 
 def _flips_table(flips: Sequence[Flip]) -> list[str]:

@@ -1,5 +1,5 @@
-"""The report's tables, as plain rows for the template: metrics with CIs and Δ vs base, comparisons, flips,
-cost and latency.
+"""The report's tables, as plain rows for the template: metrics with CIs and Δ vs base, flips, cost and
+latency (the paired comparisons: ``report.paired_table``).
 
 A run without statistics (no CIs, comparisons, flips, recommendation or cost) gives the same tables with
 those cells empty. Figures stay numbers here; the template formats them. A figure's ``note`` is what to say
@@ -15,16 +15,17 @@ from typing import Any
 from evalkit.records import Target
 from evalkit.records.findings import Comparison, Flip
 from evalkit.records.results import RunResults
-from evalkit.report.counts import comparison_note, figure_note
+from evalkit.report.counts import figure_note
+from evalkit.report.pvalues import p_text, resamples_of
 from evalkit.report.summary import headline_metrics, headline_value
 
 __all__ = [
     "base_target",
-    "comparison_rows",
     "flip_rows",
     "focus_target",
     "metrics_table",
     "significance",
+    "tone",
     "usage_rows",
 ]
 
@@ -66,11 +67,16 @@ def lower_is_better(metric: str) -> bool:
     return metric.rsplit(".", 1)[-1] in _LOWER_IS_BETTER
 
 
-def metrics_table(results: RunResults, *, base: str | None, best: str | None) -> dict[str, Any]:
-    """Targets × headline metrics (value, CI, Δ vs base), and every other metric in a second table."""
+def metrics_table(
+    results: RunResults, *, base: str | None, best: str | None, recommended: str | None = None
+) -> dict[str, Any]:
+    """Targets × headline metrics (value, CI, Δ vs base), and every other metric in a second table; the
+    best-scoring and the recommended target's rows marked."""
     headline = headline_metrics(results)
     others = sorted({m for per_target in results.metrics.values() for m in per_target} - set(headline))
     rows = [_metric_row(results, target, headline, base, best) for target in results.targets]
+    for row in rows:
+        row["is_recommended"] = row["target"].name == recommended
     return {
         "columns": headline,
         "rows": rows,
@@ -112,23 +118,25 @@ def _delta(results: RunResults, target: str, base: str, metric: str, value: floa
         delta = comparison.delta
         p = comparison.p_adjusted
         tested = True
+        shown = p_text(comparison, resamples=resamples_of(results), adjusted=True, decimals=4)
     else:
         before = _value_cell(results, base, metric)["value"]
         if value is None or before is None:
             return None
-        delta, p, tested = float(value) - float(before), None, False
+        delta, p, tested, shown = float(value) - float(before), None, False, "—"
     marker = significance(p)
     return {
         "value": delta,
         "ci": comparison.ci if comparison else None,
         "p": p,
+        "p_text": "no p-value" if p is None else f"p {shown}" if shown.startswith("<") else f"p = {shown}",
         "marker": marker,
         "tested": tested,
-        "tone": _tone(delta, metric, significant=bool(marker)),
+        "tone": tone(delta, metric, significant=bool(marker)),
     }
 
 
-def _tone(delta: float, metric: str, *, significant: bool) -> str:
+def tone(delta: float, metric: str, *, significant: bool) -> str:
     """``better``/``worse`` for a significant change (in the metric's good direction), else ``same``."""
     if not significant or delta == 0:
         return "same"
@@ -140,16 +148,6 @@ def _comparison(results: RunResults, target: str, versus: str, metric: str) -> C
         if (comparison.target, comparison.versus, comparison.metric) == (target, versus, metric):
             return comparison
     return None
-
-
-def comparison_rows(results: RunResults) -> list[dict[str, Any]]:
-    """Every paired comparison, with its significance marker and tone."""
-    rows = []
-    for c in results.comparisons:
-        marker = significance(c.p_adjusted)
-        tone = "same" if c.delta is None else _tone(c.delta, c.metric, significant=bool(marker))
-        rows.append({**asdict(c), "marker": marker, "tone": tone, "note": comparison_note(results, c)})
-    return rows
 
 
 def flip_rows(results: RunResults, data: Mapping[str, Any]) -> list[dict[str, Any]]:

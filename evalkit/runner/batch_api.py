@@ -165,7 +165,7 @@ def _groups(
             )
             if caller.lookup(request) is None:
                 key = caller.key(request)
-                found.setdefault((request.endpoint, request.model), {}).setdefault(key, request)
+                found.setdefault((target.endpoint, request.model), {}).setdefault(key, request)
     return [_Group(endpoint, model, tuple(requests.items())) for (endpoint, model), requests in found.items()]
 
 

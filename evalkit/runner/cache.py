@@ -5,6 +5,7 @@ the SHA-256 of the canonical JSON of (service identity, endpoint, model, request
 reply (output, usage, finish reason, latency) as JSON, with ``"batch": true`` when the answer came from
 OpenAI's Batch API, so that a re-run served from the cache still charges it at the batch rate (a value
 without it — any value written before the flag existed — is a live answer). Errors are never stored.
+An embedding's output is its vector as base64 float32 (``evalkit.providers.embeddings``).
 Every put is committed at once (WAL journal, ``synchronous=NORMAL``: an append to the log, no fsync), so
 a killed run keeps every answer it received and its re-run repeats only the calls that were in flight.
 That costs ≈28 µs a put against ≈8 µs in batches of 200 (measured, 10,000 puts) — nothing beside a model

@@ -1,7 +1,8 @@
 """The one path to a model: cache lookup → concurrency slot → provider call → cache store.
 
-Every model call of a run goes through one ``Caller``: the targets' (``run_targets``), the judge's
-(``JudgeBackend``) and the Batch API's (``run_batch``, which looks up and stores through it). So they share
+Every model call of a run goes through one ``Caller``: the targets' (``run_targets``), the judge's and
+the graders' (``JudgeBackend``: verdicts, and the embeddings a ``cosine`` similarity compares) and the
+Batch API's (``run_batch``, which looks up and stores through it). So they share
 one cache table, one key scheme and one limit on calls in flight.
 
 A cache key is the SHA-256 of (who answers, endpoint, model, request body): "who answers" is the

@@ -10,11 +10,16 @@ that validation uses to flag references a scorer cannot use.
     regex      output matches a regular expression                      match.py
     json       output is JSON; optionally fits a schema, equals the ref  jsonscore.py
     classify   output names a label; accuracy, F1, kappa, confusion     classify.py
+    tool_calls the output's function calls against the reference's:     toolcalls.py
+               names, arguments as JSON, parallel calls in any order
     judge      another model grades the output: on a scale, or pairwise judge/ (scorer, prompts, backend)
                against the base's output (both orders)
+    grader     an OpenAI grader object (string_check, text_similarity,  graders/
+               score_model, label_model, python, multi)
 
-Judge scorers call their model through a ``JudgeBackend`` given to ``build_scorers(..., judge=)``; built
-without one they can still be validated and re-aggregate saved scores, but not score.
+Judge scorers (and graders that call a model) call it through a ``JudgeBackend`` given to
+``build_scorers(..., judge=)``; built without one they can still be validated and re-aggregate saved
+scores, but not score.
 """
 
 from __future__ import annotations
@@ -24,11 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import SuiteError
 from evalkit.records import ERROR_RATE, FailedScore, is_scored
-from evalkit.scorers.base import Aggregate, Scorer, ScoringError
+from evalkit.scorers.base import Aggregate, CaseProblem, Scorer, ScoringError
 from evalkit.scorers.classify import UNPARSED, ClassifyScorer, build_classify
 from evalkit.scorers.exact import ExactScorer, build_exact
 from evalkit.scorers.jsonscore import JsonScorer, build_json
 from evalkit.scorers.match import IncludesScorer, RegexScorer, build_includes, build_regex
+from evalkit.scorers.toolcalls import ToolCallsScorer, build_tool_calls
+from evalkit.suite.grader_options import GraderOptions
 from evalkit.suite.scorer_options import SCORER_OPTIONS, JudgeOptions, ScorerConfig, ScorerOptions
 
 if TYPE_CHECKING:
@@ -37,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "UNPARSED",
     "Aggregate",
+    "CaseProblem",
     "ClassifyScorer",
     "ExactScorer",
     "FailedScore",
@@ -45,6 +53,7 @@ __all__ = [
     "RegexScorer",
     "Scorer",
     "ScoringError",
+    "ToolCallsScorer",
     "build_scorer",
     "build_scorers",
     "declared_metrics",
@@ -57,6 +66,7 @@ _BUILDERS: dict[str, Callable[[Any], Scorer]] = {
     "regex": build_regex,
     "json": build_json,
     "classify": build_classify,
+    "tool_calls": build_tool_calls,
 }
 
 
@@ -70,9 +80,15 @@ def build_scorer(config: ScorerConfig, *, judge: JudgeBackend | None = None) -> 
         options = _checked(config.options, config.kind)
         assert isinstance(options, JudgeOptions)
         return build_judge(options, judge=judge)
+    if config.kind == "grader":
+        from evalkit.scorers.graders import build_grader
+
+        options = _checked(config.options, config.kind)
+        assert isinstance(options, GraderOptions)
+        return build_grader(options, judge=judge)
     builder = _BUILDERS.get(config.kind)
     if builder is None:
-        known = ", ".join([*_BUILDERS, "judge"])
+        known = ", ".join([*_BUILDERS, "judge", "grader"])
         raise SuiteError(f"scorer {config.kind!r} is unknown (known: {known})", field="scorers")
     return builder(_checked(config.options, config.kind))
 

@@ -3,7 +3,10 @@
 A scorer reads one model output next to its case and returns a ``Score``. Scorers whose figures are not
 a mean of per-case scores (classification metrics) also override ``aggregate``; scorers that can tell a
 case's reference is unusable (a classify reference that is no label) override ``check_reference`` so
-that ``evalkit validate`` reports it before any model is called.
+that ``evalkit validate`` reports it before any model is called. A case a scorer cannot score at all (a
+grader's template names a field the case's item lacks) is a ``check_case`` problem: ``evalkit validate``
+and ``evalkit run`` both stop on it before any call. A scorer holding a resource (a grader's Python
+worker) releases it in ``aclose``, which ``score_run`` calls when scoring ends.
 
 A scorer that cannot score an output (a judge whose verdict does not parse) raises ``ScoringError``;
 ``evalkit.scorers.run.score_run`` records that as a ``FailedScore`` — an error for that case, left out of the
@@ -31,6 +34,16 @@ class Aggregate:
     """JSON-able extras that are not one number (``labels``, ``confusion_matrix``, ``support``)."""
     n: int | None = None
     """How many cases the figures cover, when that is not every scored case."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaseProblem:
+    """Why a scorer cannot score a case at all, found before any call."""
+
+    message: str
+    """What the case lacks (``item has no field 'answer' (its fields: id, reference)``)."""
+    option: str | None = None
+    """The option of the scorer's suite entry that asks for it, from the entry's key (``grader.reference``)."""
 
 
 class ScoringError(Exception):
@@ -87,6 +100,14 @@ class Scorer(ABC):
     def check_reference(self, reference: str) -> str | None:
         """What is wrong with a case's reference for this scorer, or None when it can be used."""
         return None
+
+    def check_case(self, case: Case) -> CaseProblem | None:
+        """Why this scorer cannot score ``case`` at all, or None; a problem stops ``evalkit validate`` and
+        ``evalkit run`` before any call (unlike ``check_reference``'s, which validate only lists)."""
+        return None
+
+    async def aclose(self) -> None:
+        """Release what scoring held (a worker process); ``score_run`` calls it when scoring ends."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"

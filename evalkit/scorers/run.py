@@ -3,7 +3,7 @@
 ``score_run`` scores each outcome (None where the call errored; a ``FailedScore`` where the scorer could
 not score it, e.g. an unreadable judge verdict). Built-in scorers run case after case (they are cheap);
 scorers that call a model (``judge``) score all cases of all targets concurrently, their backend bounding
-the calls in flight. A pairwise scorer scores each target against its base (``base_targets``); the base
+the calls in flight. Every scorer is closed (``Scorer.aclose``) when scoring ends, however it ends. A pairwise scorer scores each target against its base (``base_targets``); the base
 itself gets no pairwise score.
 """
 
@@ -38,15 +38,19 @@ async def score_run(
         check_aligned(cases, outcomes, target)
     bases = base_targets(targets if targets is not None else _named_roles(outcomes_by_target))
     scores: Scores = {target: {} for target in outcomes_by_target}
-    for scorer in scorers:
-        if scorer.pairwise:
-            by_target = await _score_pairs(scorer, cases, outcomes_by_target, bases)
-        elif scorer.calls_model:
-            by_target = await _score_concurrently(scorer, cases, outcomes_by_target)
-        else:
-            by_target = {t: await _score_all(scorer, cases, o) for t, o in outcomes_by_target.items()}
-        for target, per_case in by_target.items():
-            scores[target][scorer.name] = per_case
+    try:
+        for scorer in scorers:
+            if scorer.pairwise:
+                by_target = await _score_pairs(scorer, cases, outcomes_by_target, bases)
+            elif scorer.calls_model:
+                by_target = await _score_concurrently(scorer, cases, outcomes_by_target)
+            else:
+                by_target = {t: await _score_all(scorer, cases, o) for t, o in outcomes_by_target.items()}
+            for target, per_case in by_target.items():
+                scores[target][scorer.name] = per_case
+    finally:
+        for scorer in scorers:
+            await scorer.aclose()
     return scores
 
 

@@ -2,7 +2,8 @@
 
 A suite lists scorers as ``- exact`` or ``- classify: {labels: [...]}``; the options below are what may
 follow the scorer's name. ``name`` renames a scorer so that two of one kind can coexist
-(``- regex: {name: has_ticket_id, pattern: ...}``); metrics are reported under that name.
+(``- regex: {name: has_ticket_id, pattern: ...}``); metrics are reported under that name. ``- grader:``
+takes an OpenAI grader object (``evalkit.suite.grader_options``).
 """
 
 from __future__ import annotations
@@ -21,34 +22,16 @@ from pydantic import (
     model_validator,
 )
 
-from evalkit.records import ERROR_RATE
+from evalkit.suite.grader_options import GraderOptions
 from evalkit.suite.located import located_error
+from evalkit.suite.scorer_base import ScorerOptions as ScorerOptions  # noqa: PLC0414 (re-exported)
 from evalkit.text import collapse_whitespace, is_punctuation
-
-RESERVED_NAMES = frozenset({ERROR_RATE})
-"""Metric names evalkit reports itself, which a scorer may not be named."""
 
 UNPARSED = "unparsed"
 """What ``classify`` predicts for an output that names no label (a reserved name, never a label)."""
 
 _EDGE_SYMBOLS = "`*_~"
 """Markdown emphasis and code marks stripped from the ends along with punctuation (``**Billing**``)."""
-
-
-class ScorerOptions(BaseModel):
-    """Options every scorer accepts."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-    """Name the scorer's metrics are reported under (default: the scorer's kind)."""
-
-    @field_validator("name")
-    @classmethod
-    def _not_reserved(cls, value: str | None) -> str | None:
-        if value in RESERVED_NAMES:
-            raise ValueError(f"scorer name {value!r} is reserved for evalkit's own metric")
-        return value
 
 
 class ExactOptions(ScorerOptions):
@@ -187,6 +170,14 @@ class ClassifyOptions(ScorerOptions):
         return dict(self._by_key)
 
 
+class ToolCallsOptions(ScorerOptions):
+    """``tool_calls``: the output's function calls against the reference's (both as ``render_tool_calls``
+    writes them): names, and arguments compared as JSON."""
+
+    order: Literal["any", "strict"] = "any"
+    """``any``: parallel calls match in any order; ``strict``: the calls must come in the reference's order."""
+
+
 JUDGE_MODEL_ENDPOINTS = ("chat", "completions", "responses")
 """Endpoints a judge model may be pinned to with an ``@`` suffix (``gpt-4o@chat``)."""
 
@@ -259,6 +250,9 @@ class JudgeOptions(ScorerOptions):
                 )
         return self
 
+    def called_models(self) -> list[str]:
+        return [self.model]
+
     @property
     def effective_pass_mark(self) -> float:
         """The pass mark in use: the given one, else 3/4 up the scale rounded half up."""
@@ -288,7 +282,9 @@ SCORER_OPTIONS: dict[str, type[ScorerOptions]] = {
     "regex": RegexOptions,
     "json": JsonOptions,
     "classify": ClassifyOptions,
+    "tool_calls": ToolCallsOptions,
     "judge": JudgeOptions,
+    "grader": GraderOptions,
 }
 """Every built-in scorer kind and its options, in the order they are listed to users."""
 
@@ -306,4 +302,4 @@ class ScorerConfig(BaseModel):
     @property
     def name(self) -> str:
         """Name the scorer's metrics are reported under."""
-        return self.options.name or self.kind
+        return self.options.metric_name or self.kind

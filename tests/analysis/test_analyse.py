@@ -534,11 +534,12 @@ def test_overfitting_reason_names_the_checkpoint_the_figures_and_the_step() -> N
     assert recommendation.final == "final" and recommendation.overfitting is True
     assert recommendation.value == results.metrics["step-60"]["classify.macro_f1"].value
     assert recommendation.value is not None and recommendation.final_value is not None
+    assert recommendation.recommended == "step-60"
     assert recommendation.reason.startswith(
-        f"step-60 scores {recommendation.value:.3f} classify.macro_f1, above final's "
-        f"{recommendation.final_value:.3f} (Δ +"
+        f"step-60 is significantly better than final (classify.macro_f1 {recommendation.value:.3f} vs "
+        f"{recommendation.final_value:.3f}, Δ +"
     )
-    assert recommendation.reason.endswith("possible overfitting after step 60")
+    assert recommendation.reason.endswith("training past step 60 may have overfitted")
 
 
 def test_ties_go_to_the_later_step_and_the_first_scorer_is_primary_without_classify() -> None:

@@ -218,6 +218,18 @@ def test_classify_figures_are_shown_over_the_paired_cases_as_their_delta_is_comp
     agree(pair)
 
 
+def test_a_bootstrap_p_value_at_its_floor_is_printed_as_the_bound_it_is() -> None:
+    """B gets all 30 right where A got a third: no bootstrap replicate of Δ macro F1 reaches 0."""
+    references = {f"t{i}": LABELS[i % 3] for i in range(30)}
+    a = classify_run(references, {case_id: "billing" for case_id in references})
+    b = classify_run(references, dict(references))
+    comparison = compare_results(a, b)
+    macro = next(c for c in comparison.pairs[0].comparisons if c.metric == "classify.macro_f1")
+    assert macro.p_value == pytest.approx(2 / 2001) and comparison.resamples == 2000
+    row = next(line for line in render_comparison(comparison).splitlines() if "classify.macro_f1" in line)
+    assert row.rstrip().endswith("  < 0.001  paired-bootstrap")
+
+
 def test_an_aggregate_that_cannot_be_recomputed_on_the_paired_cases_says_so() -> None:
     custom = {"final": {"exact.custom": Metric(0.5, 10)}}
     a = run({"final": marks(6, 4)}, ids=ids(0, 10), extra_metrics=custom)

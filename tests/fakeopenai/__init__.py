@@ -6,7 +6,9 @@ Use the ``fake_openai`` fixture (tests/conftest.py): it resets the shared server
 
 Endpoints: ``/v1/chat/completions``, legacy ``/v1/completions`` and ``/v1/responses`` (the Responses
 API: ``client.responses.create(model=..., input=...)``, ``response.output_text``; Azure's
-``/openai/responses`` too). ``server.script(model, fn)`` decides the answer text on all three; the
+``/openai/responses`` too), and ``/v1/embeddings`` (``embeddings.py``: deterministic vectors, a hashed bag
+of words). A strict ``json_schema`` structured output cannot follow is refused with OpenAI's 400;
+``structured.verdict(result)`` scripts a model grader's reply (``structured.py``). ``server.script(model, fn)`` decides the answer text on all three; the
 ``FakeRequest`` a script gets has ``endpoint`` ``"responses"`` there and ``last_user`` reads the last user
 item of ``input`` (or the string input). Where each model answers (``DEFAULT_MODELS``, ``models.py``):
 

@@ -1,6 +1,6 @@
 """One generation request, from its body to the answer: which checks, which model on which endpoint.
 
-    check_request(endpoint, body)  → the body, or 400 as OpenAI words it (``generate``/``responses``)
+    check_request(endpoint, body)  → the body, or 400 as OpenAI words it (``generate``/``responses``/``structured``)
     check_served(served, ...)      → 404 for an unknown model or one that does not answer on that endpoint
     answer(endpoint, ...)          → the reasoning refusals (``reasoning.py``), then the answer body
 
@@ -10,7 +10,7 @@ models on responses (anywhere else 404 "This model is only supported in v1/respo
 
 from __future__ import annotations
 
-from . import bodies, generate, reasoning, responses
+from . import bodies, generate, reasoning, responses, structured
 from .bodies import JsonDict, Reply
 from .generate import Script
 from .models import Kind, ServedModel
@@ -23,10 +23,11 @@ _ENDPOINT_PATHS: dict[Kind, str] = {
 
 
 def check_request(endpoint: Kind, body: object) -> JsonDict:
-    """The body as a dict, or ``ApiError`` 400 for the first thing wrong with it on ``endpoint``."""
-    if endpoint == "responses":
-        return responses.check_body(body)
-    return generate.check_body(endpoint, body)
+    """The body as a dict, or ``ApiError`` 400 for the first thing wrong with it on ``endpoint`` (a strict
+    ``json_schema`` structured output cannot follow included: ``structured.py``)."""
+    checked = responses.check_body(body) if endpoint == "responses" else generate.check_body(endpoint, body)
+    structured.check_format(endpoint, checked)
+    return checked
 
 
 def check_served(served: ServedModel | None, model: str, endpoint: Kind, *, azure: bool) -> ServedModel:

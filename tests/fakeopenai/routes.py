@@ -2,7 +2,8 @@
 
 Generation: ``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/responses`` and Azure's
 ``POST /openai/deployments/{name}/{chat/completions|completions}`` and ``POST /openai/responses`` (where
-the AzureOpenAI client sends Responses calls, the deployment named by the body's ``model``); lookups: ``GET /v1/models[/{id}]``,
+the AzureOpenAI client sends Responses calls, the deployment named by the body's ``model``); embeddings:
+``POST /v1/embeddings`` and Azure's ``POST /openai/deployments/{name}/embeddings``; lookups: ``GET /v1/models[/{id}]``,
 ``GET /v1/fine_tuning/jobs/{id}[/checkpoints|/events]``, ``GET /v1/files/{id}[/content]``; the Batch API:
 ``POST /v1/files``, ``POST /v1/batches``, ``GET /v1/batches/{id}``. Anything else is OpenAI's 404 "Invalid URL".
 """
@@ -25,13 +26,15 @@ _GENERATION_PATHS: dict[str, Kind] = {
     "/v1/responses": "responses",
 }
 _AZURE_RESPONSES_PATH = "/openai/responses"
-_AZURE_PATH = re.compile(r"^/openai/deployments/(?P<name>[^/]+)/(?P<op>chat/completions|completions)$")
+_AZURE_PATH = re.compile(r"^/openai/deployments/(?P<name>[^/]+)/(?P<op>chat/completions|completions|embeddings)$")
+_EMBEDDINGS_PATH = "/v1/embeddings"
 _JOB_PATH = re.compile(r"^/v1/fine_tuning/jobs/(?P<id>[^/]+)(?:/(?P<part>checkpoints|events))?/?$")
 _FILE_PATH = re.compile(r"^/v1/files/(?P<id>[^/]+)(?P<content>/content)?/?$")
 _BATCH_PATH = re.compile(r"^/v1/batches/(?P<id>[^/]+)/?$")
 
 RouteKind = Literal[
     "generate",
+    "embeddings",
     "models",
     "job",
     "checkpoints",
@@ -104,7 +107,11 @@ def route_for(method: str, path: str) -> Route:
     """The operation ``method path`` asks for."""
     if method == "POST" and path in _GENERATION_PATHS:
         return Route("generate", _GENERATION_PATHS[path])
+    if method == "POST" and path == _EMBEDDINGS_PATH:
+        return Route("embeddings")
     azure = _AZURE_PATH.match(path)
+    if method == "POST" and azure and azure["op"] == "embeddings":
+        return Route("embeddings", deployment=unquote(azure["name"]), azure=True)
     if method == "POST" and azure:
         endpoint: Kind = "chat" if azure["op"] == "chat/completions" else "completions"
         return Route("generate", endpoint, deployment=unquote(azure["name"]), azure=True)

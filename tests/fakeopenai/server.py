@@ -28,11 +28,16 @@ Responses-only models (``o3-pro``, ``gpt-5.2-pro``, ``codex-mini-latest``, ``o3-
     server.set_shutdown("gpt-4o", "2027-01-14")          # GET /v1/models/gpt-4o says shutdown_date
     server.count("/v1/responses", model="o3-pro")        # the log keeps each request's path and body
 
-Routes: ``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/responses``,
+Embeddings (``embeddings.py``: a hashed bag of words, so texts that share words are close)::
+
+    server.add_embedding_model("my-embedder", 768)       # text-embedding-3-large/-small, ada-002 by default
+    embeddings.vector("some text", 3072)                 # the vector the fake answers for that text
+
+Routes: ``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/responses``, ``POST /v1/embeddings``,
 ``GET /v1/models[/{id}]``, ``GET /v1/fine_tuning/jobs/{id}[/checkpoints|/events]``,
 ``GET /v1/files/{id}[/content]``, the Batch API (``POST /v1/files``, ``POST /v1/batches``,
-``GET /v1/batches/{id}``) and the Azure forms ``POST /openai/deployments/{name}/{chat/completions|completions}``
-and ``POST /openai/responses`` (``api-key`` header).
+``GET /v1/batches/{id}``) and the Azure forms ``POST /openai/deployments/{name}/{chat/completions|completions}``,
+``POST /openai/deployments/{name}/embeddings`` and ``POST /openai/responses`` (``api-key`` header).
 Order of checks, like OpenAI: route → API key → body → injected fault → model → endpoint → the model's
 parameters (reasoning refusals) → script.
 """
@@ -47,7 +52,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Self
 
-from . import bodies
+from . import bodies, embeddings
 from .batches import BatchStore
 from .bodies import ApiError, JsonDict, Reply, ToolCall
 from .endpoints import answer, check_request, check_served
@@ -74,7 +79,7 @@ class FakeOpenAI:
         self.hang_seconds = hang_seconds
         """Longest a hung request is held (it is released earlier by ``reset`` or ``stop``)."""
         self.delay = 0.0
-        """Seconds every generation request waits before it is answered (faults included)."""
+        """Seconds every generation (or embeddings) request waits before it is answered (faults included)."""
         self.models = ModelRegistry()
         """The served models and the endpoint each answers on."""
         self.faults = Faults()
@@ -88,6 +93,7 @@ class FakeOpenAI:
         self._log = RequestLog()
         self._lock = threading.Lock()
         self._scripts: dict[str, Script | str | Reply] = {}
+        self._embedding_models = dict(embeddings.EMBEDDING_MODELS)
         self._rejected_keys: set[str] = set()
         self._release = threading.Event()
         self._in_flight = 0
@@ -170,6 +176,14 @@ class FakeOpenAI:
         """
         self.models.set_reasoning_tokens(model, tokens)
 
+    def add_embedding_model(self, model_id: str, dimensions: int = 1536) -> None:
+        """Serve an embeddings model answering ``dimensions``-long vectors on ``/v1/embeddings``
+        (``text-embedding-3-large``/``-small`` and ``text-embedding-ada-002`` are served by default)."""
+        if not isinstance(dimensions, int) or isinstance(dimensions, bool) or dimensions < 1:
+            raise ValueError(f"dimensions must be an integer >= 1, not {dimensions!r}")
+        with self._lock:
+            self._embedding_models[model_id] = dimensions
+
     def reject_key(self, key: str) -> None:
         """Answer 401 ``invalid_api_key`` (key masked in the message) to requests with this key."""
         with self._lock:
@@ -197,7 +211,7 @@ class FakeOpenAI:
         model: str | None = None,
         error: ApiError | None = None,
     ) -> None:
-        """Fail the next ``n`` generation requests (for ``model`` only, if given) with ``status``.
+        """Fail the next ``n`` generation (or embeddings) requests (for ``model`` only, if given) with ``status``.
 
         The body is OpenAI's for that status (429 rate limit, 404 model_not_found, 5xx server_error),
         or ``error``. ``Retry-After`` is sent unless ``retry_after`` is None.
@@ -308,6 +322,7 @@ class FakeOpenAI:
             self._release.set()
             self._release = threading.Event()
             self._scripts.clear()
+            self._embedding_models = dict(embeddings.EMBEDDING_MODELS)
             self._rejected_keys.clear()
             self._max_in_flight = self._in_flight
         self.delay = 0.0
@@ -378,7 +393,7 @@ class FakeOpenAI:
         model = route.deployment or (body.get("model") if isinstance(body, dict) else None)
         auth, outcome = self._answer(route, incoming, body)
         outcome.release = release
-        if route.endpoint is not None and outcome.status is not None:
+        if (route.endpoint is not None or route.kind == "embeddings") and outcome.status is not None:
             outcome.delay = self.delay
         self._log.add(
             RecordedRequest(
@@ -405,6 +420,8 @@ class FakeOpenAI:
                 return auth, Outcome(200, self._models_answer(route.model_path))
             if route.kind == "generate":
                 return auth, self._generate(route, body)
+            if route.kind == "embeddings":
+                return auth, self._embeddings(route, body)
             if route.kind in ("file_upload", "batch_create", "batch"):
                 return auth, self.batches.answer(route, incoming, body)
             return auth, self.jobs.answer(route, incoming.query)
@@ -442,6 +459,21 @@ class FakeOpenAI:
         if decision is not None:
             return _fault_outcome(decision)
         return Outcome(200, self._answer_body(route, model, checked))
+
+    def _embeddings(self, route: Route, body: object) -> Outcome:
+        checked = embeddings.check_body(with_deployment(body, route.deployment))
+        model: str = checked["model"]
+        decision = self.faults.decide(model, json.dumps(checked, sort_keys=True))
+        if decision is not None:
+            return _fault_outcome(decision)
+        with self._lock:
+            dimensions = self._embedding_models.get(model)
+        if dimensions is None:
+            if self.models.get(model) is not None:
+                raise embeddings.not_an_embedding_model()
+            raise bodies.deployment_not_found() if route.azure else bodies.model_not_found(model)
+        embeddings.check_dimensions(model, checked)
+        return Outcome(200, embeddings.answer(checked, dimensions=dimensions))
 
     def _batch_line(self, endpoint: Kind, body: object) -> tuple[int, JsonDict]:
         """One batch line answered like the live endpoint (no injected faults): (status, body)."""

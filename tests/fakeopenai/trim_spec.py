@@ -24,6 +24,9 @@ ROOTS = [
     "CreateChatCompletionResponse",
     "CreateCompletionRequest",
     "CreateCompletionResponse",
+    # Embeddings: the fake checks request bodies against CreateEmbeddingRequest, the tests its answers.
+    "CreateEmbeddingRequest",
+    "CreateEmbeddingResponse",
     "ErrorResponse",
     "FineTuningJob",
     "FineTuningJobCheckpoint",

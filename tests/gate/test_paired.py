@@ -161,7 +161,7 @@ def test_a_regression_against_a_saved_run_fails(tmp_path: Path) -> None:
     ((passed, reason),) = reasons([rule], now, base_dir=tmp_path)
     assert passed is False
     assert reason.startswith("final exact vs saved run runs/v1/results.json: Δ = −0.300, 95% CI [−")
-    assert reason.endswith("< −0.020 (inferiority not ruled out)")
+    assert "< −0.020 (inferiority not ruled out); margin 0.02 is below what 20 cases can resolve" in reason
     same = reasons([rule], run({"final": marks(18, 2)}), base_dir=tmp_path)
     assert same[0][0] is True
 
@@ -267,13 +267,38 @@ def test_check_rules_refuses_mistakes_before_the_run(tmp_path: Path) -> None:
 
 def test_a_misspelt_metric_is_refused_with_the_closest_name_before_the_run() -> None:
     names = ["base", "final"]
-    known = ["exact", "classify", "classify.accuracy", "classify.macro_f1", "classify.f1.billing", "error_rate"]
+    known = [
+        "exact",
+        "classify",
+        "classify.accuracy",
+        "classify.macro_f1",
+        "classify.f1.billing",
+        "error_rate",
+    ]
     with pytest.raises(InputError) as caught:
-        check_rules([GateRule(target="final", metric="classify.macro_f11", min=0.8)], targets=names, metrics=known)
+        check_rules(
+            [GateRule(target="final", metric="classify.macro_f11", min=0.8)], targets=names, metrics=known
+        )
     assert str(caught.value) == (
         "gate[0].metric: metric 'classify.macro_f11' is not one scorer 'classify' reports; did you mean "
         "'classify.macro_f1'? (it reports: classify, classify.accuracy, classify.macro_f1, classify.f1.billing)"
     )
-    with pytest.raises(InputError, match=r"metric 'exat' names no scorer of this suite; did you mean 'exact'\?"):
+    with pytest.raises(
+        InputError, match=r"metric 'exat' names no scorer of this suite; did you mean 'exact'\?"
+    ):
         check_rules([GateRule(target="final", metric="exat", min=0.8)], targets=None, metrics=known)
-    check_rules([GateRule(target="nobody", metric="classify.f1.billing", min=0.8)], targets=None, metrics=known)
+    check_rules(
+        [GateRule(target="nobody", metric="classify.f1.billing", min=0.8)], targets=None, metrics=known
+    )
+
+
+def test_a_resampled_p_value_at_its_floor_reads_as_a_bound(checkpoints: RunResults) -> None:
+    floor = 2 / 2001  # the smallest p a paired bootstrap of 2,000 resamples gives
+    floored = replace(comparison("step-30", 0.100, (0.050, 0.150), floor), test="paired-bootstrap")
+    checkpoints.comparisons = [floored]
+    [(passed, reason)] = reasons(
+        [GateRule(target="step-30", metric="exact", versus="base", superior=True)], checkpoints
+    )
+    assert passed
+    assert "p < 0.001 < 0.05 (superior)" in reason
+    assert "1.0e-03" not in reason

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import pytest
 
 from evalkit.providers.base import CallError, Reply
+from evalkit.providers.embeddings import embedding_request
 from evalkit.providers.local import engine as local_engine
 from evalkit.providers.local.provider import LocalProvider
 from evalkit.providers.request import Request
@@ -104,8 +105,9 @@ def test_calls_in_flight_together_are_batched_and_duplicates_generated_once(
         (request(model="local:/no/such/dir"), "/no/such/dir does not exist"),
         (request(logprobs=True), "do not support the request field(s) logprobs"),
         (request(n=2), "one choice (n=1)"),
+        (embedding_request(BASE, "billing", name="t"), "local models give no embeddings"),
     ],
-    ids=["unknown-name", "missing-path", "unsupported-field", "several-choices"],
+    ids=["unknown-name", "missing-path", "unsupported-field", "several-choices", "embeddings"],
 )
 def test_calls_that_cannot_be_served_fail_for_the_whole_target(ask: Request, message: str) -> None:
     with pytest.raises(CallError) as caught:

@@ -125,6 +125,12 @@ def test_tool_calls_without_content_are_rendered_as_json() -> None:
     assert reply.finish_reason == "tool_calls" and reply.usage == Usage()
 
 
+def test_tool_calls_beside_empty_content_are_the_answer() -> None:
+    calls = [{"id": "1", "type": "function", "function": {"name": "route", "arguments": "{}"}}]
+    reply = call(replying(chat_body({"role": "assistant", "content": "", "tool_calls": calls}, "tool_calls")))
+    assert json.loads(reply.output) == [{"name": "route", "arguments": {}}]
+
+
 def test_refusal_is_the_output_when_there_is_no_content() -> None:
     reply = call(replying(chat_body({"role": "assistant", "content": None, "refusal": "I can't help"})))
     assert reply.output == "I can't help"

@@ -343,9 +343,9 @@ def test_a_run_written_by_evalkit_reads_back_as_the_same_records(results: dict[s
 def test_a_file_of_an_earlier_evalkit_without_the_later_fields_still_reads(
     results: dict[str, Any], tmp_path: Path
 ) -> None:
-    """Fields added after the first release (flips, recommendation, judge usage, score errors, batch) have
-    defaults."""
-    for key in ("flips", "recommendation", "judge_usage"):
+    """Fields added after the first release (flips, recommendation, judge usage, resamples, score errors,
+    batch) have defaults."""
+    for key in ("flips", "recommendation", "judge_usage", "resamples"):
         del results[key]
     for case in results["cases"]:
         for result in case["results"].values():
@@ -353,5 +353,6 @@ def test_a_file_of_an_earlier_evalkit_without_the_later_fields_still_reads(
                 result.pop(key, None)
     older = read_results(write_document(tmp_path / "results.json", results))
     assert older.flips == [] and older.recommendation is None and older.judge_usage == {}
+    assert older.resamples is None
     assert older.cases[0].results["base"].explanations == {}
     assert not older.cases[0].results["final"].batch  # an answer of an earlier evalkit was a live one

@@ -102,13 +102,32 @@ def test_comparisons_against_the_base_show_delta_ci_and_a_significance_marker() 
     assert "error_rate" not in text.split("Paired Δ")[1]
 
 
-def test_the_recommendation_is_printed_with_an_overfitting_warning() -> None:
-    results = run({"base": marks(1, 9), "step-10": marks(5, 5), "step-20": marks(9, 1), "final": marks(6, 4)})
+def _recommendation_line(right: dict[str, list[bool | None]]) -> str:
+    results = run(right)
     for index, step in ((1, 10), (2, 20), (3, 30)):
         results.targets[index] = replace(results.targets[index], step=step)
-    results = _analysed(results)
-    line = next(line for line in _printed(results).splitlines() if line.startswith("Recommendation:"))
-    assert line.startswith("Recommendation: step-20 ⚠ possible overfitting — step-20 scores 0.900 exact")
+    out = io.StringIO()
+    print_summary(_analysed(results), console=Console(file=out, width=400, color_system=None))
+    return next(line for line in out.getvalue().splitlines() if line.startswith("Recommendation:"))
+
+
+def test_a_checkpoint_a_few_cases_ahead_is_within_noise_and_final_is_recommended() -> None:
+    line = _recommendation_line({"base": marks(1, 9), "step-10": marks(5, 5), "step-20": marks(9, 1), "final": marks(6, 4)})
+    assert line == (
+        "Recommendation: ship final — step-20 and final are indistinguishable on this suite "
+        "(exact 0.900 vs 0.600, Δ +0.300, 95% CI [+0.100, +0.600], p = 0.25)"
+    )
+
+
+def test_a_significantly_better_checkpoint_is_printed_with_an_overfitting_warning() -> None:
+    line = _recommendation_line(
+        {"base": marks(4, 36), "step-10": marks(20, 20), "step-20": marks(38, 2), "final": marks(20, 20)}
+    )
+    assert line.startswith(
+        "Recommendation: ship step-20 ⚠ possible overfitting — step-20 is significantly better than final "
+        "(exact 0.950 vs 0.500, Δ +0.450, 95% CI ["
+    )
+    assert line.endswith("): training past step 20 may have overfitted")
 
 
 def test_significance_markers() -> None:

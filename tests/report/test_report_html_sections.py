@@ -57,17 +57,31 @@ def test_go_without_rules(results_without_rules: RunResults) -> None:
     assert "No gate rules: the verdict is go." in text(section(html, "verdict"))
 
 
-def test_the_recommendation_names_the_best_checkpoint_and_flags_overfitting(html: str, sample: RunResults) -> None:
+def test_the_recommendation_says_what_to_ship_why_and_which_checkpoint_scored_best(
+    html: str, sample: RunResults
+) -> None:
     rec = sample.recommendation
-    assert rec is not None
+    assert rec is not None and rec.recommended == "final" and not rec.overfitting
     banner = text(section(html, "verdict"))
     scored = sample.metrics["final"][rec.metric].n  # a failed call: "n of N" beside the figure
     assert scored < len(sample.cases) and sample.metrics[rec.best][rec.metric].n == len(sample.cases)
+    assert f"Recommendation: ship final {rec.reason} Best score: {rec.best} (step {rec.best_step})" in banner
     assert (
-        f"Best checkpoint: {rec.best} (step {rec.best_step}) — classify.macro_f1 {rec.value:.3f}, "
-        f"final {rec.final_value:.3f} ({scored} of {len(sample.cases)}) possible overfitting"
+        f"— classify.macro_f1 {rec.value:.3f}, final {rec.final_value:.3f} ({scored} of {len(sample.cases)})"
     ) in banner
-    assert rec.reason in banner
+    assert "possible overfitting" not in banner
+    ship = re.search(r"<tr[^>]*>(?:(?!</tr>).)*class=\"tag ship\"", section(html, "metrics"), re.DOTALL)
+    assert ship and '<bdi class="name">final</bdi>' in ship.group(0)
+
+
+def test_a_significantly_better_earlier_checkpoint_is_recommended_and_flagged(sample: RunResults) -> None:
+    assert sample.recommendation is not None
+    reason = "step-60 is significantly better than final (…): training past step 60 may have overfitted"
+    flagged = replace(sample.recommendation, overfitting=True, recommended="step-60", reason=reason)
+    html = render_html(replace(sample, recommendation=flagged))
+    banner = text(section(html, "verdict"))
+    assert f"Recommendation: ship step-60 possible overfitting {reason}" in banner
+    assert section(html, "metrics").count('class="tag ship"') == 1
 
 
 def test_metrics_show_value_ci_delta_with_significance_and_the_best_row(html: str, sample: RunResults) -> None:

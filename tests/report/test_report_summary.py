@@ -79,7 +79,8 @@ def test_the_recommendation_and_the_flips_table(results: RunResults) -> None:
         final="final",
         final_value=0.8,
         overfitting=True,
-        reason="step-20 scores 0.900 exact, above final's 0.800: possible overfitting after step 20",
+        reason="step-20 is significantly better than final (…): training past step 20 may have overfitted",
+        recommended="step-20",
     )
     results.flips = [
         Flip(
@@ -107,8 +108,8 @@ def test_the_recommendation_and_the_flips_table(results: RunResults) -> None:
     ]
     lines = render_summary(results).splitlines()
     assert (
-        "**Recommendation:** step-20 — ⚠️ possible overfitting: step-20 scores 0.900 exact, above final's 0.800: "
-        "possible overfitting after step 20"
+        "**Recommendation:** ship step-20 — ⚠️ possible overfitting: step-20 is significantly better than final "
+        "(…): training past step 20 may have overfitted"
     ) in lines
     start = lines.index("| target | versus | scorer | fixed | broken | both right | both wrong |")
     assert _cells(lines[start + 2]) == ["final", "base", "exact", "2", "0", "1", "0"]

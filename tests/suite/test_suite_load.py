@@ -124,7 +124,7 @@ BAD: dict[str, tuple[str, str]] = {
         HEAD + "  - exactt\n",
         (
             "suite.yaml:5: scorers[1]: scorer 'exactt' is unknown (known: exact, includes, regex, json, "
-            "classify, judge)"
+            "classify, tool_calls, judge, grader)"
         ),
     ),
     "option of the wrong type": (
@@ -245,7 +245,7 @@ BAD: dict[str, tuple[str, str]] = {
         "name: s\ndata: test.jsonl\nscorers:\n  - exactt\ngeneration: {temperatur: 0, top_p: 2}\n",
         (
             "suite.yaml:4: scorers[0]: scorer 'exactt' is unknown (known: exact, includes, regex, json, "
-            "classify, judge) "
+            "classify, tool_calls, judge, grader) "
             "(and 2 more problems)"
         ),
     ),

@@ -15,8 +15,9 @@ base's weights and one batch. Identical calls in flight at once (a run's ``final
 checkpoint) are generated once. Models load on their first call, in the same worker thread as
 generation; a built-in's GGUF weights are converted once and cached (``evalkit.providers.local.models``).
 
-Failures: a model id that names nothing usable, or a request field local models cannot honour →
-``CallError(whole_target=True)``; torch/transformers/peft or the built-in's weights not installed →
+Failures: a model id that names nothing usable, a request field local models cannot honour, or a request
+for embeddings (local models generate text only: hidden states mean-pooled from a small chat model make
+poor sentence vectors) → ``CallError(whole_target=True)``; torch/transformers/peft or the built-in's weights not installed →
 ``ServiceError`` (the run stops, with the command that installs them).
 """
 
@@ -125,6 +126,13 @@ class LocalProvider:
 
     def _job(self, request: Request, future: asyncio.Future[Reply]) -> Job:
         payload = request.payload
+        if request.endpoint == "embeddings":
+            raise CallError(
+                f"local models give no embeddings: {request.model} cannot be the embeddings model of a "
+                "cosine similarity; use an embeddings model on an OpenAI-compatible service "
+                "(text-embedding-3-large on OpenAI, or one served by vLLM)",
+                whole_target=True,
+            )
         if request.endpoint == "responses":
             raise CallError(
                 "local models are called on chat or completions, not the Responses API: drop @responses "

@@ -261,13 +261,28 @@
     render();
   }
 
-  function changed() {
-    state.page = 0;
+  function showCompared() {
     var compared = targets.indexOf(state.target);
     if ((state.view === "regressions" || state.view === "fixes") && compared >= 0 && !shown[compared]) {
       shown[compared] = checks[compared].checked = true;  // the target being compared is always in view
     }
+  }
+
+  function changed() {
+    state.page = 0;
+    showCompared();
     if (state.only !== null) { showAll(); } else { render(); }
+  }
+
+  /* A page opened without a case link starts on the focus target's regressions against the base, when
+     it has any: what a reviewer reads first. */
+  function openOnRegressions() {
+    var found = flips[state.target];
+    if ($("f-target") && found && found.broken.size) {
+      $("f-view").value = state.view = "regressions";
+      showCompared();
+    }
+    render();
   }
 
   function openFromHash() {
@@ -347,5 +362,5 @@
   setUpColumns();
   setUpFilters();
   window.addEventListener("hashchange", openFromHash);
-  if (!openFromHash()) { render(); }
+  if (!openFromHash()) { openOnRegressions(); }
 }());
