@@ -32,11 +32,9 @@ def openai_summary(saved: RunResults, *, target: str, run_id: str, model: str | 
     parts = []
     for scorer in saved.scorers:
         mean, rate = metrics.get(scorer.name), metrics.get(f"{scorer.name}.{PASS_RATE}")
+        said = f"{scorer.options['name']!r} ({scorer.name})" if "name" in scorer.options else scorer.name
         if rate is not None and rate.value is not None:
-            passed = round(rate.value * rate.n)
-            said = f"{scorer.name!r} passed {passed} of {rate.n} ({rate.value:.0%})"
-        else:
-            said = f"{scorer.name!r}"
+            said += f" passed {round(rate.value * rate.n)} of {rate.n} ({rate.value:.0%})"
         if mean is not None and mean.value is not None:
             said += f", mean score {mean.value:.3g}"
         parts.append(said)

@@ -212,14 +212,17 @@ def test_an_item_reference_names_the_field_holding_the_conversation() -> None:
 
 def test_fields_of_a_criterion_no_grader_object_takes_are_left_out_and_said() -> None:
     criterion = {**STRING_CHECK, "id": "Right queue-5d2e3a"}
-    imported = _import(
-        eval_doc=eval_object([criterion, {**STRING_CHECK, "operation": "ne"}]), run=run_object()
-    )
-    assert [entry["grader"] for entry in _suite()["scorers"]] == [
-        STRING_CHECK,
-        {**STRING_CHECK, "operation": "ne", "name": "Right queue (2)"},  # scorers are told apart by name
-    ]
-    assert any("testing_criteria[0].id" in note for note in imported.notes)
+    imported = _import(eval_doc=eval_object([criterion]), run=run_object())
+    assert [entry["grader"] for entry in _suite()["scorers"]] == [STRING_CHECK]
+    assert imported.notes == ["left out fields no grader object takes: testing_criteria[0].id"]
+
+
+def test_criteria_whose_names_make_no_metric_name_of_their_own_are_renamed_and_said() -> None:
+    criteria = [STRING_CHECK, {**STRING_CHECK, "name": "right queue!"}, {**STRING_CHECK, "name": "Error rate"}]
+    imported = _import(eval_doc=eval_object(criteria), run=run_object())
+    names = [entry["grader"]["name"] for entry in _suite()["scorers"]]
+    assert names == ["Right queue", "right queue! (2)", "Error rate criterion 3"]  # right_queue_2, error_rate_…
+    assert len(imported.notes) == 2 and imported.notes[0].startswith("testing_criteria[1]: 'right queue!'")
 
 
 # --- output items: the saved run -----------------------------------------------------------------------
@@ -249,16 +252,17 @@ def test_output_items_become_a_saved_run_that_the_suite_replays() -> None:
         "stop",
     )
     assert (
-        answers[2].scores["Right queue"] == 0.0
-        and answers[2].explanations["Right queue"] == "OpenAI: did not pass"
+        answers[2].scores["right_queue"] == 0.0
+        and answers[2].explanations["right_queue"] == "OpenAI: did not pass"
     )
     metrics = saved.metrics[TARGET]
     assert (
-        metrics["Right queue.pass_rate"].value == pytest.approx(2 / 3) and metrics["error_rate"].value == 0.25
+        metrics["right_queue.pass_rate"].value == pytest.approx(2 / 3) and metrics["error_rate"].value == 0.25
     )
     assert saved.gate.verdict == "not-gated"
     assert (
-        imported.openai_results is not None and "'Right queue' passed 2 of 3 (67%)" in imported.openai_results
+        imported.openai_results is not None
+        and "'Right queue' (right_queue) passed 2 of 3 (67%)" in imported.openai_results
     )
 
     suite_file = _with_builtin_scorers()
@@ -435,8 +439,14 @@ def test_openais_result_names_with_an_id_suffix_are_their_criterias() -> None:
             result["name"] = f"{result['name']}-5d2e3a"
     _import(outputs=page)
     saved = read_results(f"{RUN_DIR}/results.json")
-    assert [scorer.name for scorer in saved.scorers] == [criterion["name"] for criterion in ALL_CRITERIA]
-    assert saved.cases[0].results[TARGET].scores["Right queue"] == 1.0
+    assert [scorer.name for scorer in saved.scorers] == [
+        "right_queue",
+        "close_to_the_queue",
+        "polite",
+        "tone",
+        "short",
+    ]
+    assert saved.cases[0].results[TARGET].scores["right_queue"] == 1.0
 
 
 def test_a_template_that_does_not_compile_is_refused_at_the_runs_field() -> None:
