@@ -3,7 +3,8 @@ defined it (schemas ``EvalGrader*`` / ``Grader*``), so the same criteria score t
 
 A criterion keeps every field its grader type declares, exactly as written (templates, rubrics, Python
 source, sampling params); fields the API added that no grader object takes (``id``, …) are left out, and
-said. Two criteria of the same name get distinct names (a suite's scorers are told apart by name).
+said. A criterion is reported under its name's metric name (``Right queue`` → ``right_queue``); one whose
+name makes no metric name of its own (another's, a reserved one, none) is renamed, and said.
 ``reference_field`` finds the item field the criteria compare answers with, which the data rows then
 carry as each case's reference (shown in reports, read by the built-in scorers).
 """
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from evalkit.importers.reading import Where, json_type, shown
+from evalkit.suite.grader_base import metric_name
+from evalkit.suite.scorer_base import RESERVED_NAMES
 
 __all__ = ["GRADER_FIELDS", "Criterion", "grader_criteria", "reference_field"]
 
@@ -52,9 +55,14 @@ class Criterion:
 
     @property
     def name(self) -> str:
-        """Its name in the suite (``given_name``, made distinct when two criteria share one)."""
+        """Its name in the suite (``given_name``, unless that made no metric name of its own)."""
         name: str = self.grader["name"]
         return name
+
+    @property
+    def metric(self) -> str:
+        """The name its scorer and metrics are reported under (``metric_name``: ``right_queue``)."""
+        return metric_name(self.name)
 
 
 def grader_criteria(criteria: Sequence[tuple[Any, Where]]) -> tuple[list[Criterion], list[str]]:
@@ -69,9 +77,11 @@ def grader_criteria(criteria: Sequence[tuple[Any, Where]]) -> tuple[list[Criteri
         required, optional = GRADER_FIELDS[grader["type"]]
         dropped += [where.at(key).field for key in grader if key not in required + optional]
         kept = {key: value for key, value in grader.items() if key in required + optional}
-        name = _distinct(grader["name"], taken)
+        name = _usable(grader["name"], taken, index=len(found) + 1)
         if name != grader["name"]:
-            notes.append(f"{where.field} is the second criterion named {grader['name']!r}: named {name!r}")
+            notes.append(
+                f"{where.field}: {grader['name']!r} names another criterion's metric or none: named {name!r}"
+            )
         found.append(Criterion(grader={**kept, "name": name}, given_name=grader["name"]))
     if dropped:
         notes.append(f"left out fields no grader object takes: {', '.join(dropped)}")
@@ -99,12 +109,17 @@ def _checked(criterion: Any, where: Where) -> dict[str, Any]:
     return criterion
 
 
-def _distinct(name: str, taken: set[str]) -> str:
-    candidate, n = name, 1
-    while candidate in taken:
+def _usable(name: str, taken: set[str], *, index: int) -> str:
+    """``name``, or one like it, whose metric name is usable and no other criterion's (scorers are told
+    apart, and reported, by it)."""
+    base = (
+        name if metric_name(name) and metric_name(name) not in RESERVED_NAMES else f"{name} criterion {index}"
+    )
+    candidate, n = base, 1
+    while metric_name(candidate) in taken:
         n += 1
-        candidate = f"{name} ({n})"
-    taken.add(candidate)
+        candidate = f"{base} ({n})"
+    taken.add(metric_name(candidate))
     return candidate
 
 

@@ -33,7 +33,7 @@ from evalkit.importers.criteria import Criterion, grader_criteria, reference_fie
 from evalkit.importers.eval_object import EvalSpec, read_eval
 from evalkit.importers.items import Item, check_items, items_of_outputs, match_outputs, read_items
 from evalkit.importers.output_items import OutputItem, OutputItems, read_output_items
-from evalkit.importers.rows import Row, item_row
+from evalkit.importers.rows import Row, case_ids, item_row
 from evalkit.importers.run_object import RunSpec, read_run
 from evalkit.importers.saved_run import saved_run
 from evalkit.importers.settings import request_settings
@@ -115,9 +115,9 @@ def import_openai_eval(request: EvalImport) -> Imported:
     _check_suffixes(suite_path, data_path)
     builder, compared = input_builder(source.run), reference_field(criteria)
     rows = [
-        item_row(item, source.matched.get(item.id), builder=builder, reference_field=compared,
+        item_row(item, source.matched.get(item.id), case_id=case_id, builder=builder, reference_field=compared,
                  tools=settings.tools, line=line, source=display_path(data_path))
-        for line, item in enumerate(source.items, 1)
+        for line, (item, case_id) in enumerate(zip(source.items, case_ids(source.items), strict=True), 1)
     ]  # fmt: skip
     replay = _replay(source, suite_path) if source.outputs is not None else None
     results_path = suite_path.parent / replay.path if replay is not None else None

@@ -2,6 +2,9 @@
 replays, so the model that answered then (maybe since shut down) is compared with the next one on the
 same cases.
 
+Its scorers are named as a run of the suite names them (``metric_name``: ``Right queue`` →
+``right_queue``), so OpenAI's numbers and evalkit's sit under the same metric names.
+
 It holds one target, named after the model, with each case's answer (or error), usage and finish reason,
 made with the suite's generation settings and asked exactly the suite's conversations — which is what a
 replay checks. Its scores are OpenAI's own grader results (``results[].score``, one scorer per criterion,
@@ -23,6 +26,8 @@ from evalkit.records import ERROR_RATE, CaseSet, Metric, Outcome, Score, Target
 from evalkit.records.cases import ScorerInfo, SuiteInfo
 from evalkit.records.findings import GateVerdict
 from evalkit.records.results import RunRecord, RunResults, run_results
+from evalkit.suite.grader_base import metric_name
+from evalkit.suite.scorer_base import RESERVED_NAMES
 
 __all__ = ["PASS_RATE", "saved_run", "scorer_names"]
 
@@ -80,9 +85,9 @@ def saved_run(
 def scorer_names(
     criteria: Sequence[Criterion], results: Sequence[Sequence[GraderResult]]
 ) -> dict[str, list[int | None]]:
-    """Per scorer (the criteria's suite names, then any result name no criterion has), which result of
-    each case is its: its index in that case's results, or None."""
-    names: dict[str, list[int | None]] = {c.name: [] for c in criteria}
+    """Per scorer (the criteria's metric names, then that of any result name no criterion has), which
+    result of each case is its: its index in that case's results, or None."""
+    names: dict[str, list[int | None]] = {c.metric: [] for c in criteria}
     per_case = [_matched(criteria, case_results) for case_results in results]
     for matched in per_case:
         for name in matched:
@@ -95,16 +100,17 @@ def _matched(criteria: Sequence[Criterion], results: Sequence[GraderResult]) -> 
     reported (exactly, else with the ``-<id>`` suffix it may add), else a scorer of the result's name."""
     found: dict[str, int] = {}
     for index, result in enumerate(results):
-        free = [c for c in criteria if c.name not in found]
-        owner = next((c.name for c in free if result.name == c.given_name), None) or next(
-            (c.name for c in free if result.name.startswith(f"{c.given_name}-")), None
+        free = [c for c in criteria if c.metric not in found]
+        owner = next((c.metric for c in free if result.name == c.given_name), None) or next(
+            (c.metric for c in free if result.name.startswith(f"{c.given_name}-")), None
         )
         if owner is None:
-            taken = found.keys() | {c.name for c in criteria}
-            owner, n = result.name, 1
+            taken = found.keys() | {c.metric for c in criteria} | RESERVED_NAMES
+            base = metric_name(result.name) or "result"
+            owner, n = base, 1
             while owner in taken:
                 n += 1
-                owner = f"{result.name} ({n})"
+                owner = f"{base}_{n}"
         found[owner] = index
     return found
 
@@ -158,8 +164,6 @@ def _metrics(
 
 
 def _scorer_infos(names: dict[str, list[int | None]], criteria: Sequence[Criterion]) -> list[ScorerInfo]:
-    graders = {c.name: c.grader for c in criteria}
-    return [
-        ScorerInfo("grader", name, {k: v for k, v in graders.get(name, {}).items() if k != "name"})
-        for name in names
-    ]
+    """As a run records its grader scorers: the metric name, the grader object as its options."""
+    graders = {c.metric: c.grader for c in criteria}
+    return [ScorerInfo("grader", name, dict(graders.get(name, {}))) for name in names]

@@ -32,11 +32,9 @@ def openai_summary(saved: RunResults, *, target: str, run_id: str, model: str | 
     parts = []
     for scorer in saved.scorers:
         mean, rate = metrics.get(scorer.name), metrics.get(f"{scorer.name}.{PASS_RATE}")
+        said = f"{scorer.options['name']!r} ({scorer.name})" if "name" in scorer.options else scorer.name
         if rate is not None and rate.value is not None:
-            passed = round(rate.value * rate.n)
-            said = f"{scorer.name!r} passed {passed} of {rate.n} ({rate.value:.0%})"
-        else:
-            said = f"{scorer.name!r}"
+            said += f" passed {round(rate.value * rate.n)} of {rate.n} ({rate.value:.0%})"
         if mean is not None and mean.value is not None:
             said += f", mean score {mean.value:.3g}"
         parts.append(said)
@@ -61,8 +59,8 @@ def run_notes(outputs: OutputItems, items: Sequence[Item], matched: Mapping[int,
     if unanswered:
         shown = ", ".join(map(str, unanswered[:5])) + (", …" if len(unanswered) > 5 else "")
         notes.append(
-            f"{len(unanswered)} item(s) have no output item (ids {shown}): the saved run records them as "
-            "failed calls"
+            f"{len(unanswered)} item(s) have no output item (datasource_item_id {shown}): the saved run "
+            "records them as failed calls"
         )
     return notes
 

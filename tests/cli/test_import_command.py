@@ -17,6 +17,7 @@ from fixtures.openai_evals import (
     ITEMS,
     LOCAL_CRITERIA,
     MODEL,
+    RUN_ID,
     eval_object,
     output_page,
     run_object,
@@ -31,26 +32,6 @@ IMPORT = [
     "import", "openai-eval", "eval.json", "--data", "items.jsonl", "--run", "run.json",
     "--output-items", "out.json", "--out", "suites/triage.yaml",
 ]  # fmt: skip
-
-
-def _grader_scorer_known() -> bool:
-    """Whether this evalkit runs OpenAI's grader objects (``- grader: {...}``, from the graders branch)."""
-    from pydantic import ValidationError
-
-    from evalkit.errors import InputError
-    from evalkit.suite.model import Suite
-
-    try:
-        Suite.model_validate(
-            {
-                "name": "x",
-                "cases": [{"input": "a", "expected": "b"}],
-                "scorers": [{"grader": LOCAL_CRITERIA[0]}],
-            }
-        )
-    except (ValidationError, InputError):
-        return False
-    return True
 
 
 def _new_model(request: FakeRequest) -> str:
@@ -93,21 +74,27 @@ def _run_new_and_replayed(
     return results
 
 
-@pytest.mark.xfail(
-    not _grader_scorer_known(),
-    reason="needs the `grader` scorer (graders branch, merged with this one)",
-    strict=True,
-)
 def test_an_imported_eval_runs_its_criteria_beside_the_replayed_run(
     imported: FakeOpenAI, capsys: pytest.CaptureFixture[str]
 ) -> None:
     results = _run_new_and_replayed(imported, "suites/triage.yaml", capsys)
-    string_check, text_similarity = results["scorers"]  # the eval's two criteria
-    assert (string_check["kind"], text_similarity["kind"]) == ("grader", "grader")
+    assert [(s["kind"], s["name"]) for s in results["scorers"]] == [
+        ("grader", "right_queue"),
+        ("grader", "close_to_the_queue"),
+    ]
     replayed, new = results["metrics"][MODEL], results["metrics"]["new"]
-    assert new[string_check["name"]]["value"] == 1.0
-    assert replayed[string_check["name"]]["value"] == pytest.approx(2 / 3)  # what OpenAI's grader found then
-    assert new[text_similarity["name"]]["value"] > replayed[text_similarity["name"]]["value"]
+    assert new["right_queue"]["value"] == 1.0 and new["close_to_the_queue.pass_rate"]["value"] == 1.0
+    # The same numbers before and after the move: evalkit's graders on the replayed answers, OpenAI's then.
+    then = json.loads(Path(f"suites/runs/triage-{RUN_ID}/results.json").read_text(encoding="utf-8"))
+    for metric in ("right_queue", "close_to_the_queue.pass_rate"):
+        assert replayed[metric]["value"] == then["metrics"][MODEL][metric]["value"] == pytest.approx(2 / 3)
+
+    gated = Path("suites/triage.yaml").read_text(encoding="utf-8") + (
+        f"gate:\n  - {{target: new, metric: right_queue, versus: {MODEL}, margin: 0.02}}\n"
+    )  # the README's rule
+    Path("suites/gated.yaml").write_text(gated, encoding="utf-8")
+    code = main(["run", "suites/gated.yaml", "--model", f"new={NEW}", "--out", "gated", "--quiet"])
+    assert code == 0, capsys.readouterr().err
 
 
 def test_the_imported_data_and_replayed_run_work_with_evalkits_own_scorers(
@@ -141,11 +128,11 @@ def test_the_import_says_what_it_wrote_and_what_to_run_next(
         "wrote suites/triage.yaml: the suite 'ticket-triage'",
         "wrote suites/data/triage.jsonl: 4 cases",
         (
-            f"wrote suites/runs/triage-{run_object()['id']}/results.json: OpenAI's answers and scores, replayed "
+            f"wrote suites/runs/triage-{RUN_ID}/results.json: OpenAI's answers and scores, replayed "
             f"as target {MODEL}"
         ),
     ]
-    assert "'Right queue' passed 2 of 3 (67%)" in out[3]
+    assert "'Right queue' (right_queue) passed 2 of 3 (67%)" in out[3]
     assert (
         out[4]
         == "next: evalkit validate suites/triage.yaml && evalkit run suites/triage.yaml --model new=MODEL_ID"

@@ -13,6 +13,7 @@ import yaml
 from fakeopenai.openapi import OpenAPISpec
 from fixtures.openai_evals import (
     ALL_CRITERIA,
+    ANSWERS,
     EVAL_ID,
     ITEMS,
     MODEL,
@@ -211,14 +212,17 @@ def test_an_item_reference_names_the_field_holding_the_conversation() -> None:
 
 def test_fields_of_a_criterion_no_grader_object_takes_are_left_out_and_said() -> None:
     criterion = {**STRING_CHECK, "id": "Right queue-5d2e3a"}
-    imported = _import(
-        eval_doc=eval_object([criterion, {**STRING_CHECK, "operation": "ne"}]), run=run_object()
-    )
-    assert [entry["grader"] for entry in _suite()["scorers"]] == [
-        STRING_CHECK,
-        {**STRING_CHECK, "operation": "ne", "name": "Right queue (2)"},  # scorers are told apart by name
-    ]
-    assert any("testing_criteria[0].id" in note for note in imported.notes)
+    imported = _import(eval_doc=eval_object([criterion]), run=run_object())
+    assert [entry["grader"] for entry in _suite()["scorers"]] == [STRING_CHECK]
+    assert imported.notes == ["left out fields no grader object takes: testing_criteria[0].id"]
+
+
+def test_criteria_whose_names_make_no_metric_name_of_their_own_are_renamed_and_said() -> None:
+    criteria = [STRING_CHECK, {**STRING_CHECK, "name": "right queue!"}, {**STRING_CHECK, "name": "Error rate"}]
+    imported = _import(eval_doc=eval_object(criteria), run=run_object())
+    names = [entry["grader"]["name"] for entry in _suite()["scorers"]]
+    assert names == ["Right queue", "right queue! (2)", "Error rate criterion 3"]  # right_queue_2, error_rate_…
+    assert len(imported.notes) == 2 and imported.notes[0].startswith("testing_criteria[1]: 'right queue!'")
 
 
 # --- output items: the saved run -----------------------------------------------------------------------
@@ -248,16 +252,17 @@ def test_output_items_become_a_saved_run_that_the_suite_replays() -> None:
         "stop",
     )
     assert (
-        answers[2].scores["Right queue"] == 0.0
-        and answers[2].explanations["Right queue"] == "OpenAI: did not pass"
+        answers[2].scores["right_queue"] == 0.0
+        and answers[2].explanations["right_queue"] == "OpenAI: did not pass"
     )
     metrics = saved.metrics[TARGET]
     assert (
-        metrics["Right queue.pass_rate"].value == pytest.approx(2 / 3) and metrics["error_rate"].value == 0.25
+        metrics["right_queue.pass_rate"].value == pytest.approx(2 / 3) and metrics["error_rate"].value == 0.25
     )
     assert saved.gate.verdict == "not-gated"
     assert (
-        imported.openai_results is not None and "'Right queue' passed 2 of 3 (67%)" in imported.openai_results
+        imported.openai_results is not None
+        and "'Right queue' (right_queue) passed 2 of 3 (67%)" in imported.openai_results
     )
 
     suite_file = _with_builtin_scorers()
@@ -296,7 +301,7 @@ def test_an_item_with_no_output_item_is_replayed_as_a_failed_call() -> None:
     imported = _import(run=run_object(), outputs=page)
     saved = read_results(f"{RUN_DIR}/results.json")
     assert saved.cases[1].results[TARGET].error == "OpenAI's run has no output item for this item"
-    assert any("1 item(s) have no output item (ids 1)" in note for note in imported.notes)
+    assert any("1 item(s) have no output item (datasource_item_id 1)" in note for note in imported.notes)
 
 
 def test_output_items_saved_one_a_line_and_numbered_from_one_still_find_their_items() -> None:
@@ -434,8 +439,14 @@ def test_openais_result_names_with_an_id_suffix_are_their_criterias() -> None:
             result["name"] = f"{result['name']}-5d2e3a"
     _import(outputs=page)
     saved = read_results(f"{RUN_DIR}/results.json")
-    assert [scorer.name for scorer in saved.scorers] == [criterion["name"] for criterion in ALL_CRITERIA]
-    assert saved.cases[0].results[TARGET].scores["Right queue"] == 1.0
+    assert [scorer.name for scorer in saved.scorers] == [
+        "right_queue",
+        "close_to_the_queue",
+        "polite",
+        "tone",
+        "short",
+    ]
+    assert saved.cases[0].results[TARGET].scores["right_queue"] == 1.0
 
 
 def test_a_template_that_does_not_compile_is_refused_at_the_runs_field() -> None:
@@ -452,3 +463,31 @@ def test_a_conversation_no_chat_model_takes_is_refused_at_its_item() -> None:
     assert message.startswith(
         "items.jsonl:1: item: its conversation is not one a chat model takes (messages[0].role: 'critic' is not"
     )
+
+
+def test_items_keep_their_own_ids_and_reference_which_graders_read_as_the_cases() -> None:
+    lines = [
+        {"item": {**item, "id": f"T-{n}", "reference": item["label"].upper()}} for n, item in enumerate(ITEMS)
+    ]
+    write_jsonl(Path("items.jsonl"), lines)
+    eval_doc = eval_object([STRING_CHECK])
+    eval_doc["data_source_config"] = {"type": "custom", "schema": {"type": "object"}}
+    page = output_page([STRING_CHECK])
+    for entry, line in zip(page["data"], lines, strict=True):
+        entry["datasource_item"] = line["item"]
+    request = EvalImport(
+        eval_file=write_json(Path("eval.json"), eval_doc),
+        items_file=Path("items.jsonl"),
+        run_file=write_json(Path("run.json"), run_object()),
+        output_items_file=write_json(Path("out.json"), page),
+        out=Path("suites/triage.yaml"),
+    )
+    import_openai_eval(request)
+    rows = _rows()
+    assert [row["id"] for row in rows] == ["T-0", "T-1", "T-2", "T-3"]
+    assert [m["role"] for m in rows[0]["messages"]] == ["system", "user"]  # its own reference, not item.label
+    suite = load_suite(_with_builtin_scorers())
+    cases = load_cases(suite).cases
+    assert [case.reference for case in cases] == ["BILLING", "TECHNICAL", "BILLING", "BILLING"]
+    _, replayed = named_targets(suite, load_cases(suite), [])
+    assert [o.output for o in replayed.outcomes[TARGET]] == ANSWERS
