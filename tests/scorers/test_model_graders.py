@@ -84,12 +84,14 @@ def bodies(fake: FakeOpenAI, path: str = "/v1/chat/completions") -> list[dict[st
 
 def test_the_score_is_the_models_result_in_the_graders_range_with_its_steps(fake_openai: FakeOpenAI) -> None:
     steps = [("routing", "the answer names the billing queue"), ("tone", "terse but fine")]
-    fake_openai.script("gpt-4o", verdict(7.5, steps=steps))
+    fake_openai.script("gpt-4o", verdict(7.1234567, steps=steps))
 
     result, _ = graded(score)
 
     assert result == Score(
-        7.5, answer="7.5", explanation="1. routing: the answer names the billing queue\n2. tone: terse but fine"
+        7.1234567,
+        answer="7.1234567",
+        explanation="1. routing: the answer names the billing queue\n2. tone: terse but fine",
     )
     (body,) = bodies(fake_openai)
     assert body["messages"] == list(MESSAGES)  # the rendered input, sent as it is

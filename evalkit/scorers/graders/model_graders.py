@@ -110,7 +110,7 @@ async def score_model_grade(
         raise ScoringError(f"the grader model's result {_quote(json.dumps(found))} is not a number")
     if not low <= result <= high:
         raise ScoringError(f"the grader model's result {result:g} is outside the range {low:g} to {high:g}")
-    return Score(result, answer=f"{result:g}", explanation=steps)
+    return Score(result, answer=f"{result:.15g}", explanation=steps)
 
 
 async def label_model_grade(
