@@ -10,7 +10,7 @@ Metric names: a grader's ``name`` may hold spaces and punctuation; its metrics a
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
@@ -31,8 +31,8 @@ def metric_name(name: str) -> str:
 
 
 class GraderOptions(ScorerOptions):
-    """What every grader object has: its ``type`` and ``name``. ``GraderOptions.model_validate`` reads any
-    grader object (``parse_grader``); each type's class validates its own."""
+    """What every grader object has: its ``type`` and ``name``. Any grader object is read by
+    ``evalkit.suite.grader_options.parse_grader``, which picks the class of its type."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -53,17 +53,6 @@ class GraderOptions(ScorerOptions):
             if metric in RESERVED_NAMES:
                 raise located_error(("name",), f"metric name {metric!r} is reserved for evalkit's own metric", self.name)
         return self
-
-    @classmethod
-    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """Any grader object, validated by its type's class (this class), or by ``cls`` for a subclass."""
-        if cls is not GraderOptions:
-            return super().model_validate(obj, *args, **kwargs)
-        from evalkit.suite.grader_options import parse_grader
-
-        grader = parse_grader(obj)
-        assert isinstance(grader, cls)
-        return grader
 
     @property
     def metric_name(self) -> str | None:

@@ -24,7 +24,7 @@ from pydantic import (
 from evalkit.errors import InputError
 from evalkit.suite.located import located_error, relocated
 from evalkit.suite.rules import GateRule, Price
-from evalkit.suite.scorer_options import SCORER_OPTIONS, ScorerConfig
+from evalkit.suite.scorer_options import SCORER_OPTIONS, ScorerConfig, parse_options
 from evalkit.suite.settings import Completions, Generation, StopSequences, _Strict
 from evalkit.suite.targets import RUN_PREFIX, TargetSpec
 from evalkit.text import display_path
@@ -145,7 +145,7 @@ def scorer_entry(value: Any) -> Any:
     if not isinstance(options, dict):
         raise located_error((kind,), f"expected a mapping of options, got {options!r}", options)
     try:
-        validated = SCORER_OPTIONS[kind].model_validate(options)
+        validated = parse_options(kind, options)
     except ValidationError as exc:
         raise relocated(exc, (kind,)) from None
     return ScorerConfig(kind=kind, options=validated)

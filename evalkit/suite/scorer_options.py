@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from evalkit.suite.grader_options import GraderOptions
+from evalkit.suite.grader_options import GraderOptions, parse_grader
 from evalkit.suite.located import located_error
 from evalkit.suite.scorer_base import ScorerOptions as ScorerOptions  # noqa: PLC0414 (re-exported)
 from evalkit.text import collapse_whitespace, is_punctuation
@@ -287,6 +287,11 @@ SCORER_OPTIONS: dict[str, type[ScorerOptions]] = {
     "grader": GraderOptions,
 }
 """Every built-in scorer kind and its options, in the order they are listed to users."""
+
+
+def parse_options(kind: str, options: dict[str, Any]) -> ScorerOptions:
+    """The validated options of a ``kind`` scorer (a ``grader``'s by the class of its ``type``)."""
+    return parse_grader(options) if kind == "grader" else SCORER_OPTIONS[kind].model_validate(options)
 
 
 class ScorerConfig(BaseModel):

@@ -12,11 +12,11 @@ from evalkit.errors import DataError
 from evalkit.records import Case
 from evalkit.scorers.base import CaseProblem
 from evalkit.scorers.graders import build_grader
-from evalkit.suite.grader_options import GraderOptions
+from evalkit.suite.grader_options import parse_grader
 
 
 def _problem(reference: str, item: dict[str, object]) -> CaseProblem | None:
-    options = GraderOptions.model_validate({
+    options = parse_grader({
         "type": "string_check", "name": "n", "operation": "eq", "input": "{{sample.output_text}}", "reference": reference,
     })  # fmt: skip
     return build_grader(options).check_case(Case(id="c1", reference="r", item=item))

@@ -15,7 +15,7 @@ import pytest
 from evalkit.records import Case, Outcome, Score
 from evalkit.scorers import build_scorers
 from evalkit.scorers.run import score_run
-from evalkit.suite.grader_options import GraderOptions
+from evalkit.suite.grader_options import parse_grader
 from evalkit.suite.scorer_options import ScorerConfig
 
 BACKEND = object()  # what the scorers are built with; the stand-ins check it is handed on
@@ -71,7 +71,7 @@ SCORE_MODEL = {
 
 
 def _run(graders: Sequence[dict[str, Any]], outputs: list[str]) -> tuple[list[Any], dict[str, list[Score | None]]]:
-    configs = [ScorerConfig(kind="grader", options=GraderOptions.model_validate(g)) for g in graders]
+    configs = [ScorerConfig(kind="grader", options=parse_grader(g)) for g in graders]
     scorers = build_scorers(configs, judge=BACKEND)  # type: ignore[arg-type]
     cases = [Case(id=f"q{i}", reference="Paris") for i in range(len(outputs))]
     scores = asyncio.run(score_run(cases, {"m": [Outcome(output=o) for o in outputs]}, scorers))
@@ -122,5 +122,5 @@ def test_a_multi_holding_a_model_grader_calls_a_model_and_a_local_one_does_not(a
     assert [s.calls_model for s in scorers] == [True, False]
     assert scores["mixed"][0] is not None and scores["mixed"][0].value == pytest.approx(1.7)
     assert [c["scorer"] for c in asked] == ["mixed"]  # usage is counted under the grader's own name
-    options = GraderOptions.model_validate(multi)
+    options = parse_grader(multi)
     assert options.called_models() == ["gpt-4o"]

@@ -16,7 +16,7 @@ from evalkit.records import Case, FailedScore, Outcome, Score
 from evalkit.scorers import build_scorers
 from evalkit.scorers.graders import grading
 from evalkit.scorers.run import score_run
-from evalkit.suite.grader_options import GraderOptions
+from evalkit.suite.grader_options import parse_grader
 from evalkit.suite.scorer_options import ScorerConfig
 
 CASES = [
@@ -36,7 +36,7 @@ def grade(sample, item):
 
 
 def _score(grader: dict[str, Any], outputs: list[str], cases: list[Case] = CASES) -> list[Score | None]:
-    config = ScorerConfig(kind="grader", options=GraderOptions.model_validate(grader))
+    config = ScorerConfig(kind="grader", options=parse_grader(grader))
     scorers = build_scorers([config])
     outcomes = {"m": [Outcome(output=text) for text in outputs]}
     return asyncio.run(score_run(cases, outcomes, scorers))["m"][scorers[0].name]

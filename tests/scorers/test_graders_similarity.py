@@ -16,7 +16,7 @@ from rouge_score.rouge_scorer import RougeScorer
 from evalkit.cli import main
 from evalkit.records import Case, Score
 from evalkit.scorers.graders import build_grader, similarity
-from evalkit.suite.grader_options import GraderOptions
+from evalkit.suite.grader_options import GraderOptions, parse_grader
 
 PAIRS = [  # (answer, reference)
     ("The cat sat on the mat.", "The cat is sitting on the mat."),
@@ -40,7 +40,7 @@ def _library(metric: str, answer: str, reference: str) -> float:
 
 
 def _grader(metric: str, **extra: object) -> GraderOptions:
-    return GraderOptions.model_validate({
+    return parse_grader({
         "type": "text_similarity", "name": f"sim {metric}", "evaluation_metric": metric,
         "input": "{{sample.output_text}}", "reference": "{{item.reference}}", **extra,
     })  # fmt: skip

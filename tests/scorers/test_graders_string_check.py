@@ -10,11 +10,11 @@ import pytest
 
 from evalkit.records import Case
 from evalkit.scorers.graders import build_grader
-from evalkit.suite.grader_options import GraderOptions
+from evalkit.suite.grader_options import parse_grader
 
 
 def _score(grader: dict[str, Any], output: str, case: Case | None = None) -> float:
-    scorer = build_grader(GraderOptions.model_validate({"type": "string_check", "name": "check", **grader}))
+    scorer = build_grader(parse_grader({"type": "string_check", "name": "check", **grader}))
     return asyncio.run(scorer.score(output, case or Case(id="c1", reference=""))).value
 
 
@@ -74,7 +74,7 @@ def test_output_tools_reads_the_tool_calls_of_an_answer() -> None:
 
 def test_a_miss_says_what_was_compared() -> None:
     scorer = build_grader(
-        GraderOptions.model_validate({
+        parse_grader({
             "type": "string_check", "name": "check", "operation": "eq",
             "input": "{{sample.output_text}}", "reference": "{{item.reference}}",
         })
