@@ -327,3 +327,20 @@ def model_object(model_id: str, *, shutdown_date: str | None = None) -> JsonDict
 def model_list(models: list[tuple[str, str | None]]) -> JsonDict:
     """``ListModelsResponse`` of (model id, shutdown date) pairs."""
     return {"object": "list", "data": [model_object(m, shutdown_date=d) for m, d in models]}
+
+
+def check_against_spec(body: JsonDict, schema: str) -> None:
+    """Anything else the spec's ``schema`` (``CreateResponse``, …) does not allow: 400 naming where (the
+    fake's words); nothing is checked when the spec is absent."""
+    from .openapi import load_spec
+
+    spec = load_spec()
+    violation = None if spec is None else spec.first_violation(body, schema)
+    if violation is not None:
+        param, problem = violation
+        raise ApiError(
+            400,
+            f"Invalid '{param}': {problem} (fakeopenai: not a valid {schema}).",
+            param=param,
+            code="invalid_value",
+        )

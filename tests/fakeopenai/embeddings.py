@@ -26,7 +26,7 @@ import struct
 from typing import Any
 
 from . import bodies
-from .bodies import ApiError, JsonDict
+from .bodies import ApiError, JsonDict, check_against_spec
 
 EMBEDDING_MODELS: dict[str, int] = {
     "text-embedding-3-large": 3072,
@@ -69,7 +69,7 @@ def check_body(body: Any) -> JsonDict:
         raise ApiError(
             400, "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
         )
-    _check_against_spec(body)
+    check_against_spec(body, "CreateEmbeddingRequest")
     return body
 
 
@@ -115,17 +115,3 @@ def _texts(given: Any) -> list[str]:
 def _base64(values: list[float]) -> str:
     return base64.b64encode(struct.pack(f"<{len(values)}f", *values)).decode("ascii")
 
-
-def _check_against_spec(body: JsonDict) -> None:
-    from .openapi import load_spec
-
-    spec = load_spec()
-    violation = None if spec is None else spec.first_violation(body, "CreateEmbeddingRequest")
-    if violation is not None:
-        param, problem = violation
-        raise ApiError(
-            400,
-            f"Invalid '{param}': {problem} (fakeopenai: not a valid CreateEmbeddingRequest).",
-            param=param,
-            code="invalid_value",
-        )

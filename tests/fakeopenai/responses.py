@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from . import bodies
-from .bodies import ApiError, JsonDict, Reply
+from .bodies import ApiError, JsonDict, Reply, check_against_spec
 from .generate import FakeRequest, Script, message_text, run_script, spend
 from .reasoning import checked_effort, requested_effort, supported_values
 
@@ -96,7 +96,7 @@ def check_body(body: Any) -> JsonDict:
     _check_input(body.get("input"))
     _check_max_output_tokens(body.get("max_output_tokens"))
     checked_effort(requested_effort(body), "reasoning.effort")
-    _check_against_spec(body)
+    check_against_spec(body, "CreateResponse")
     return body
 
 
@@ -181,21 +181,6 @@ def _check_max_output_tokens(value: object) -> None:
             code="integer_below_min_value",
         )
 
-
-def _check_against_spec(body: JsonDict) -> None:
-    """Anything else the spec's ``CreateResponse`` does not allow: 400 naming where (the fake's words)."""
-    from .openapi import load_spec
-
-    spec = load_spec()
-    violation = None if spec is None else spec.first_violation(body, "CreateResponse")
-    if violation is not None:
-        param, problem = violation
-        raise ApiError(
-            400,
-            f"Invalid '{param}': {problem} (fakeopenai: not a valid CreateResponse).",
-            param=param,
-            code="invalid_value",
-        )
 
 
 def _json_type(value: object) -> str:
